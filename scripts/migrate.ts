@@ -1,0 +1,14 @@
+/** `npm run migrate`: applies pending migrations to DATABASE_URL, or to the PGlite folder in DATA_DIR. */
+import path from "node:path";
+import { openDatabase } from "../src/db/database.js";
+
+const db = await openDatabase({
+  url: process.env.DATABASE_URL || undefined,
+  dataDir: path.join(process.env.DATA_DIR || ".data", "pglite"),
+});
+try {
+  const applied = await db.migrate();
+  console.log(applied.length ? `applied: ${applied.join(", ")}` : "database is up to date");
+} finally {
+  await db.close();
+}

@@ -1,0 +1,98 @@
+/**
+ * createAuth(options) builds the whole server: shared services, recipes with
+ * their overrides, the schema, and a yoga instance that also answers the REST
+ * routes. `yoga` is a node:http request listener and has `fetch` for tests and
+ * other runtimes; `schema` and `contextFactory` let another yoga server or a
+ * gateway embed the API.
+ */
+import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
+import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
+import type { GraphQLSchema } from "graphql";
+import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
+import { loadConfig, type Config } from "./config.js";
+import { createContext, type Context } from "./context.js";
+import { createDeps, type Deps, type DepsOptions } from "./deps.js";
+import { createRecipes, type RecipeOptions, type Recipes } from "./recipes/apis.js";
+import { credentialLimitRule } from "./security/credential-limit.js";
+import { buildSchema } from "./schema/index.js";
+import { routes } from "./routes.js";
+
+export interface AuthOptions extends DepsOptions {
+  /** Fields that win over the environment. */
+  config?: Partial<Config>;
+  /** Environment to read (default process.env). */
+  env?: Record<string, string | undefined>;
+  recipes?: RecipeOptions;
+  /** Apply pending migrations while starting (default true). */
+  migrate?: boolean;
+}
+
+export interface Auth {
+  config: Config;
+  deps: Deps;
+  recipes: Recipes;
+  schema: GraphQLSchema;
+  yoga: YogaServerInstance<Record<string, unknown>, Context>;
+  /** Builds the GraphQL context for an embedding server. */
+  contextFactory(initial: { request: Request }): Context;
+  close(): Promise<void>;
+}
+
+export function hardeningPlugins(config: Config): Plugin[] {
+  return [
+    EnvelopArmorPlugin({
+      maxDepth: { n: 10 },
+      maxAliases: { n: 15 },
+      maxDirectives: { n: 20 },
+      maxTokens: { n: 2000 },
+      costLimit: { maxCost: 5000 },
+      blockFieldSuggestion: { enabled: config.production },
+    }) as Plugin,
+    {
+      onValidate({ addValidationRule }) {
+        addValidationRule(credentialLimitRule(config.maxCredentialChecksPerRequest));
+      },
+    },
+    useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf", "authorization"] }) as Plugin,
+  ];
+}
+
+export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
+  const config = loadConfig(options.env ?? process.env, options.config);
+  const deps = await createDeps(config, options);
+  if (options.migrate !== false) {
+    const applied = await deps.db.migrate();
+    if (applied.length > 0) deps.logger.info({ applied }, "applied database migrations");
+  }
+  await deps.tenants.ensureDefault();
+  const recipes = createRecipes(deps, options.recipes);
+  const schema = buildSchema(recipes);
+  const contextFactory = (initial: { request: Request }) => createContext(deps, initial as never);
+  const yoga = createYoga<Record<string, unknown>, Context>({
+    schema,
+    context: (initial) => createContext(deps, initial as never),
+    graphiql: !config.production,
+    landingPage: false,
+    maskedErrors: true,
+    batching: false,
+    logging: {
+      debug: (...args) => deps.logger.debug(args.map(String).join(" ")),
+      info: (...args) => deps.logger.info(args.map(String).join(" ")),
+      warn: (...args) => deps.logger.warn(args.map(String).join(" ")),
+      error: (...args) => deps.logger.error({ err: args.find((arg) => arg instanceof Error) }, args.map(String).join(" ")),
+    },
+    plugins: [...hardeningPlugins(config), routes(deps)],
+  });
+  return {
+    config,
+    deps,
+    recipes,
+    schema,
+    yoga,
+    contextFactory,
+    async close() {
+      await deps.idle();
+      await deps.db.close();
+    },
+  };
+}

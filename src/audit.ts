@@ -1,0 +1,51 @@
+/** The audit log: security-relevant events, written to the database (admins query it, subscriptions will stream it). */
+import type { Logger } from "pino";
+import type { Clock } from "./clock.js";
+import type { PrismaClient } from "./generated/prisma/client.js";
+
+export type AuditEventType =
+  | "user.signed_up"
+  | "user.signed_in"
+  | "user.sign_in_failed"
+  | "user.locked_out"
+  | "session.refreshed"
+  | "session.revoked"
+  | "session.token_theft_detected"
+  | "user.signed_out"
+  | "password.changed"
+  | "password.reset"
+  | "email.verified"
+  | "email.change_requested"
+  | "email.changed";
+
+export interface AuditEvent {
+  type: AuditEventType;
+  tenantId: string;
+  userId?: string | null;
+  ip?: string;
+  userAgent?: string;
+  data?: Record<string, unknown>;
+}
+
+export interface AuditLog {
+  record(event: AuditEvent): Promise<void>;
+}
+
+export function createAuditLog(prisma: PrismaClient, clock: Clock, logger: Logger): AuditLog {
+  return {
+    async record(event) {
+      logger.info({ audit: event.type, userId: event.userId, tenantId: event.tenantId }, "audit");
+      await prisma.auditEvent.create({
+        data: {
+          type: event.type,
+          tenantId: event.tenantId,
+          userId: event.userId ?? null,
+          ip: (event.ip ?? "").slice(0, 64),
+          userAgent: (event.userAgent ?? "").slice(0, 512),
+          data: (event.data ?? {}) as object,
+          createdAt: clock.now(),
+        },
+      });
+    },
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * Configuration: environment variables parsed once into a typed Config, with
+ * start-up errors that name the variable at fault. Embedders pass the same
+ * fields as an object (see createAuth in app.ts); environment and object merge,
+ * the object winning.
+ */
+import { z } from "zod";
+
+export type EmailVerificationMode = "required" | "optional" | "off";
+
+export interface Config {
+  nodeEnv: string;
+  production: boolean;
+  port: number;
+  databaseUrl?: string;
+  dataDir: string;
+  publicUrl: string;
+  clientUrl: string;
+  /** Prefixes a redirectTo must start with; CLIENT_URL is always one. */
+  allowedRedirectUrls: string[];
+  /** 32-byte key for AES-256-GCM; generated into DATA_DIR when absent outside production. */
+  encryptionKey?: Buffer;
+  adminSecret?: string;
+  smtpUrl?: string;
+  emailFrom: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  /** Concurrent-refresh grace window: the rotated parent still yields the current child. */
+  refreshGraceSeconds: number;
+  /** How recent the last real authentication must be for elevated operations. */
+  elevationWindowSeconds: number;
+  signingKeyRotationSeconds: number;
+  emailVerification: EmailVerificationMode;
+  passwordMinLength: number;
+  passwordMaxLength: number;
+  lockout: { threshold: number; baseSeconds: number; maxSeconds: number };
+  emailVerificationTicketTtlSeconds: number;
+  passwordResetTicketTtlSeconds: number;
+  userDefaultRole: string;
+  userRoles: string[];
+  trustProxy: boolean;
+  logLevel: string;
+  /** Credential-checking fields (sign-in, codes, TOTP...) evaluated per request, aliases included. */
+  maxCredentialChecksPerRequest: number;
+}
+
+const DURATION = /^(\d+)(ms|s|m|h|d)?$/;
+const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
+
+/** "900", "900s", "15m", "30d" -> seconds. */
+const duration = z.string().trim().regex(DURATION, 'a number of seconds, or a number with a unit (ms, s, m, h, d), like "15m"')
+  .transform((value) => {
+    const [, amount, unit = "s"] = DURATION.exec(value)!;
+    return Number(amount) * UNIT_SECONDS[unit]!;
+  })
+  .refine((seconds) => seconds > 0, "must be positive");
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const list = z.string().transform((value) => value.split(",").map((item) => item.trim()).filter(Boolean));
+const boolean = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
+const httpUrl = z.url({ protocol: /^https?$/ }).transform((value) => value.replace(/\/+$/, ""));
+const key = z.string().transform((value, ctx) => {
+  const bytes = /^[0-9a-f]{64}$/i.test(value) ? Buffer.from(value, "hex") : Buffer.from(value, "base64");
+  if (bytes.length !== 32) {
+    ctx.addIssue({ code: "custom", message: "must be 32 bytes, as 64 hex digits or base64" });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+const envSchema = z.object({
+  NODE_ENV: z.string().default("development"),
+  PORT: int(0, 65535).default(4000),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL").optional(),
+  DATA_DIR: z.string().min(1).default(".data"),
+  PUBLIC_URL: httpUrl.optional(),
+  CLIENT_URL: httpUrl.default("http://localhost:3000"),
+  ALLOWED_REDIRECT_URLS: list.pipe(z.array(httpUrl)).default([]),
+  ENCRYPTION_KEY: key.optional(),
+  ADMIN_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL").optional(),
+  EMAIL_FROM: z.string().min(3).default("Auth <no-reply@localhost>"),
+  ACCESS_TOKEN_TTL: duration.default(900),
+  REFRESH_TOKEN_TTL: duration.default(30 * 86400),
+  REFRESH_GRACE_PERIOD: duration.default(10),
+  ELEVATION_WINDOW: duration.default(300),
+  SIGNING_KEY_ROTATION: duration.default(30 * 86400),
+  EMAIL_VERIFICATION: z.enum(["required", "optional", "off"]).default("optional"),
+  PASSWORD_MIN_LENGTH: int(1, 64).default(8),
+  PASSWORD_MAX_LENGTH: int(64, 4096).default(256),
+  SIGNIN_LOCKOUT_THRESHOLD: int(1, 1000).default(10),
+  SIGNIN_LOCKOUT_BASE: duration.default(30),
+  SIGNIN_LOCKOUT_MAX: duration.default(3600),
+  EMAIL_VERIFICATION_TICKET_TTL: duration.default(86400),
+  PASSWORD_RESET_TICKET_TTL: duration.default(3600),
+  USER_DEFAULT_ROLE: z.string().min(1).default("user"),
+  USER_ROLES: list.default(["user", "me"]),
+  TRUST_PROXY: boolean.default(false),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  MAX_CREDENTIAL_CHECKS_PER_REQUEST: int(1, 100).default(3),
+});
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses the environment; empty variables count as unset. Throws ConfigError naming each bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Config> = {}): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === "production";
+  const publicUrl = e.PUBLIC_URL ?? `http://localhost:${e.PORT}`;
+  const config: Config = {
+    nodeEnv: e.NODE_ENV,
+    production,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    publicUrl,
+    clientUrl: e.CLIENT_URL,
+    allowedRedirectUrls: e.ALLOWED_REDIRECT_URLS,
+    encryptionKey: e.ENCRYPTION_KEY,
+    adminSecret: e.ADMIN_SECRET,
+    smtpUrl: e.SMTP_URL,
+    emailFrom: e.EMAIL_FROM,
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL,
+    refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL,
+    refreshGraceSeconds: e.REFRESH_GRACE_PERIOD,
+    elevationWindowSeconds: e.ELEVATION_WINDOW,
+    signingKeyRotationSeconds: e.SIGNING_KEY_ROTATION,
+    emailVerification: e.EMAIL_VERIFICATION,
+    passwordMinLength: e.PASSWORD_MIN_LENGTH,
+    passwordMaxLength: e.PASSWORD_MAX_LENGTH,
+    lockout: { threshold: e.SIGNIN_LOCKOUT_THRESHOLD, baseSeconds: e.SIGNIN_LOCKOUT_BASE, maxSeconds: e.SIGNIN_LOCKOUT_MAX },
+    emailVerificationTicketTtlSeconds: e.EMAIL_VERIFICATION_TICKET_TTL,
+    passwordResetTicketTtlSeconds: e.PASSWORD_RESET_TICKET_TTL,
+    userDefaultRole: e.USER_DEFAULT_ROLE,
+    userRoles: e.USER_ROLES,
+    trustProxy: e.TRUST_PROXY,
+    logLevel: e.LOG_LEVEL,
+    maxCredentialChecksPerRequest: e.MAX_CREDENTIAL_CHECKS_PER_REQUEST,
+    ...overrides,
+  };
+  if (!config.userRoles.includes(config.userDefaultRole)) {
+    throw new ConfigError(`invalid configuration:\n  USER_DEFAULT_ROLE: "${config.userDefaultRole}" is not one of USER_ROLES (${config.userRoles.join(", ")})`);
+  }
+  if (config.production && !config.encryptionKey) {
+    throw new ConfigError("invalid configuration:\n  ENCRYPTION_KEY: required when NODE_ENV=production (32 bytes as 64 hex digits or base64)");
+  }
+  return config;
+}

@@ -1,0 +1,129 @@
+/**
+ * The shared pieces every recipe uses, built once per app from its config.
+ * Everything a test may want to replace (clock, mailer, hasher, database) can be
+ * passed in; the rest is derived.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import pino, { type Logger } from "pino";
+import { createAuditLog, type AuditLog } from "./audit.js";
+import { systemClock, type Clock } from "./clock.js";
+import type { Config } from "./config.js";
+import { createEncrypter, type Encrypter } from "./crypto/encryption.js";
+import { createArgon2Hasher, type PasswordHasher } from "./crypto/password-hasher.js";
+import { openDatabase, type Database } from "./db/database.js";
+import { createOutbox, createSmtpMailer, type Mailer } from "./delivery/mailer.js";
+import { defaultEmailTemplates, type EmailTemplates } from "./delivery/email-templates.js";
+import { createAttemptLimiter, type AttemptLimiter } from "./security/attempt-limiter.js";
+import { createAccessTokens } from "./sessions/access-token.js";
+import { createSessionService, type SessionService } from "./sessions/service.js";
+import { createSigningKeys, type SigningKeys } from "./sessions/signing-keys.js";
+import { createTenantStore, type TenantStore } from "./tenants/tenants.js";
+import { createTicketStore, type TicketStore } from "./tickets.js";
+import { createUserStore, type UserStore } from "./users/users.js";
+import type { PrismaClient } from "./generated/prisma/client.js";
+
+export interface Deps {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  db: Database;
+  prisma: PrismaClient;
+  encrypter: Encrypter;
+  hasher: PasswordHasher;
+  keys: SigningKeys;
+  sessions: SessionService;
+  users: UserStore;
+  tenants: TenantStore;
+  tickets: TicketStore;
+  limiter: AttemptLimiter;
+  audit: AuditLog;
+  mailer: Mailer;
+  emailTemplates: EmailTemplates;
+  /** Work started by a request that must not delay its answer (e.g. sending email); drained on shutdown. */
+  background(task: Promise<unknown>, what: string): void;
+  /** Resolves once every background task has settled. */
+  idle(): Promise<void>;
+}
+
+export interface DepsOptions {
+  database?: Database;
+  clock?: Clock;
+  logger?: Logger;
+  mailer?: Mailer;
+  passwordHasher?: PasswordHasher;
+  emailTemplates?: Partial<EmailTemplates>;
+}
+
+/** Outside production the key may be generated once and kept beside the embedded database. */
+async function encryptionKey(config: Config, logger: Logger): Promise<Buffer> {
+  if (config.encryptionKey) return config.encryptionKey;
+  const file = path.join(config.dataDir, "encryption.key");
+  const existing = await readFile(file, "utf8").catch(() => undefined);
+  if (existing) return Buffer.from(existing.trim(), "hex");
+  const key = randomBytes(32);
+  await mkdir(config.dataDir, { recursive: true });
+  await writeFile(file, key.toString("hex") + "\n", { mode: 0o600, flag: "wx" }).catch(async () => undefined);
+  logger.warn({ file }, "ENCRYPTION_KEY is not set: generated one for development; set ENCRYPTION_KEY in production");
+  return Buffer.from((await readFile(file, "utf8")).trim(), "hex");
+}
+
+export async function createDeps(config: Config, options: DepsOptions = {}): Promise<Deps> {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const clock = options.clock ?? systemClock;
+  const db = options.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, "pglite") }));
+  const prisma = db.prisma;
+  const encrypter = createEncrypter(await encryptionKey(config, logger));
+  const keys = createSigningKeys({
+    prisma,
+    encrypter,
+    clock,
+    rotationSeconds: config.signingKeyRotationSeconds,
+    tokenTtlSeconds: config.accessTokenTtlSeconds,
+  });
+  const accessTokens = createAccessTokens({
+    keys,
+    clock,
+    issuer: config.publicUrl,
+    audience: config.publicUrl,
+    ttlSeconds: config.accessTokenTtlSeconds,
+  });
+  const sessions = createSessionService({
+    prisma,
+    clock,
+    accessTokens,
+    rotationKey: encrypter.deriveKey("refresh-token rotation v1"),
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+    graceSeconds: config.refreshGraceSeconds,
+  });
+  const pending = new Set<Promise<unknown>>();
+  return {
+    config,
+    clock,
+    logger,
+    db,
+    prisma,
+    encrypter,
+    hasher: options.passwordHasher ?? createArgon2Hasher(),
+    keys,
+    sessions,
+    users: createUserStore(prisma),
+    tenants: createTenantStore(prisma),
+    tickets: createTicketStore(prisma, clock),
+    limiter: createAttemptLimiter(prisma, clock, config.lockout),
+    audit: createAuditLog(prisma, clock, logger),
+    mailer: options.mailer ?? (config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.emailFrom) : createOutbox(logger)),
+    emailTemplates: { ...defaultEmailTemplates, ...options.emailTemplates },
+    background(task, what) {
+      const tracked = task
+        .catch((error: unknown) => logger.error({ err: error }, `${what} failed`))
+        .finally(() => pending.delete(tracked));
+      pending.add(tracked);
+    },
+    async idle() {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+  };
+}

@@ -1,0 +1,226 @@
+/**
+ * What each email/password GraphQL field does, as overridable functions of
+ * (input, context) returning status values. They combine the recipe's
+ * functions with sessions, lockouts, tickets and email.
+ */
+import type { Context } from "../../context.js";
+import { isElevated } from "../../context.js";
+import type { Deps } from "../../deps.js";
+import type { FieldError, StatusValue } from "../../schema/results.js";
+import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
+import { parseSignUpOptions, type SignUpOptionsInput } from "../../users/sign-up-options.js";
+import { normaliseEmail, type UserRow } from "../../users/users.js";
+import { checkEmail, checkRedirect, invalid } from "../../validation.js";
+import { checkTenant } from "../../tenants/check.js";
+import { ticketLink } from "./links.js";
+import { passwordProblem } from "./password-policy.js";
+import type { EmailPasswordFunctions } from "./service.js";
+
+export interface FormFieldConfig {
+  id: string;
+  optional?: boolean;
+  /** Returns an error message for a bad value. */
+  validate?: (value: string, tenantId: string) => string | undefined | Promise<string | undefined>;
+}
+
+export interface EmailPasswordOptions {
+  /** Extra sign-up form fields (SuperTokens' formFields); unknown ids are refused. */
+  formFields?: FormFieldConfig[];
+  /** Turns sign-up off (Nhost's AUTH_DISABLE_SIGNUP). */
+  signUpDisabled?: boolean;
+}
+
+type Tenant = { tenantId: string };
+type Failure = StatusValue & { status: Exclude<StatusValue["status"], "OK"> };
+type Result<Ok> = Promise<({ status: "OK" } & Ok) | Failure>;
+
+export interface EmailPasswordApis {
+  signUpEmailPassword(
+    input: Tenant & { email: string; password: string; options?: SignUpOptionsInput | null; formFields?: Array<{ id: string; value: string }> | null },
+    ctx: Context,
+  ): Result<{ user: UserRow; session: SessionWithUser | null; createdNewUser: boolean }>;
+  signInEmailPassword(input: Tenant & { email: string; password: string }, ctx: Context): Result<{ user: UserRow; session: SessionWithUser }>;
+  emailExists(input: Tenant & { email: string }, ctx: Context): Promise<boolean>;
+  sendPasswordResetEmail(input: Tenant & { email: string; redirectTo?: string | null }, ctx: Context): Result<object>;
+  resetPassword(input: Tenant & { token: string; newPassword: string }, ctx: Context): Result<object>;
+  changePassword(input: { newPassword: string; signOutOtherSessions: boolean }, ctx: Context): Result<object>;
+  changeEmail(input: { newEmail: string; redirectTo?: string | null }, ctx: Context): Result<object>;
+  sendVerificationEmail(input: Tenant & { email: string; redirectTo?: string | null }, ctx: Context): Result<object>;
+  verifyEmail(input: Tenant & { token: string }, ctx: Context): Result<{ user: UserRow }>;
+}
+
+export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunctions, options: EmailPasswordOptions = {}): EmailPasswordApis {
+  const { config } = deps;
+  const policy = { minLength: config.passwordMinLength, maxLength: config.passwordMaxLength };
+  const checkPassword = (id: string, password: string, email?: string | null): FieldError | null => {
+    const problem = passwordProblem(password, policy, { email });
+    return problem ? { id, error: problem } : null;
+  };
+
+  async function checkFormFields(fields: Array<{ id: string; value: string }>, tenantId: string): Promise<FieldError[]> {
+    const configured = options.formFields ?? [];
+    const errors: FieldError[] = [];
+    for (const field of fields) {
+      if (!configured.some((known) => known.id === field.id)) errors.push({ id: field.id, error: "is not a known form field" });
+    }
+    for (const known of configured) {
+      const value = fields.find((field) => field.id === known.id)?.value;
+      if (value === undefined || value === "") {
+        if (!known.optional) errors.push({ id: known.id, error: "is required" });
+        continue;
+      }
+      const problem = await known.validate?.(value, tenantId);
+      if (problem) errors.push({ id: known.id, error: problem });
+    }
+    return errors;
+  }
+
+  function mail(template: keyof Deps["emailTemplates"], to: string, link: string, user: UserRow | null, ttlSeconds: number): void {
+    const content = deps.emailTemplates[template]({
+      link,
+      email: to,
+      displayName: user?.displayName ?? "",
+      expiresInMinutes: Math.round(ttlSeconds / 60),
+    });
+    // Sent in the background: the answer must not take longer when the account exists.
+    deps.background(deps.mailer.send({ to, ...content }), `sending ${template} email`);
+  }
+
+  async function sendVerification(user: UserRow, email: string, redirectTo: string | null | undefined): Promise<{ status: "OK" } | { status: "EMAIL_ALREADY_VERIFIED_ERROR" }> {
+    const created = await functions.createEmailVerificationToken({ userId: user.id, email, tenantId: user.tenantId, redirectTo });
+    if (created.status !== "OK") return created;
+    mail("emailVerify", email, ticketLink(config, "emailVerify", created.token, user.tenantId, redirectTo), user, config.emailVerificationTicketTtlSeconds);
+    return { status: "OK" };
+  }
+
+  const audit = (ctx: Context, type: Parameters<Deps["audit"]["record"]>[0]["type"], user: UserRow, data?: Record<string, unknown>) =>
+    deps.audit.record({ type, tenantId: user.tenantId, userId: user.id, ip: ctx.meta.ip, userAgent: ctx.meta.userAgent, data });
+
+  return {
+    async signUpEmailPassword({ email, password, options: signUpOptions, formFields, tenantId }, ctx) {
+      const { profile, redirectTo, errors } = parseSignUpOptions(config, signUpOptions);
+      const bad = invalid(
+        await checkTenant(deps, tenantId),
+        checkEmail("email", email),
+        checkPassword("password", password, email),
+        ...errors,
+        ...(await checkFormFields(formFields ?? [], tenantId)),
+      );
+      if (bad) return bad;
+      if (options.signUpDisabled) return { status: "SIGN_UP_NOT_ALLOWED", reason: "Sign-up is disabled" };
+      const created = await functions.signUp({ email, password, tenantId, profile });
+      if (created.status !== "OK") return created;
+      const { user } = created;
+      await audit(ctx, "user.signed_up", user, { method: "emailpassword" });
+      if (config.emailVerification !== "off") await sendVerification(user, user.email!, redirectTo);
+      if (config.emailVerification === "required") return { status: "OK", user, session: null, createdNewUser: true };
+      const signedIn = await completeSignIn(deps, user, ctx.meta, "emailpassword");
+      if (signedIn.status !== "OK") return signedIn;
+      return { status: "OK", user, session: signedIn.session, createdNewUser: true };
+    },
+
+    async signInEmailPassword({ email, password, tenantId }, ctx) {
+      const bad = invalid(await checkTenant(deps, tenantId), checkEmail("email", email));
+      if (bad) return bad;
+      if ([...password].length > config.passwordMaxLength) return { status: "WRONG_CREDENTIALS_ERROR" };
+      const known = await functions.getUserByEmail({ email, tenantId });
+      // Unknown emails are counted too, under their own key, so lockouts do not reveal which accounts exist.
+      const attemptKey = known ? `account:${known.id}` : `signin:${tenantId}:${normaliseEmail(email)}`;
+      const verdict = await deps.limiter.begin(attemptKey);
+      if (!verdict.allowed) return { status: "LIMIT_REACHED_ERROR", retryAfterMs: verdict.retryAfterMs };
+      const checked = await functions.signIn({ email, password, tenantId });
+      if (checked.status !== "OK") {
+        await deps.audit.record({ type: "user.sign_in_failed", tenantId, userId: known?.id, ip: ctx.meta.ip, userAgent: ctx.meta.userAgent, data: { method: "emailpassword" } });
+        return checked;
+      }
+      await deps.limiter.succeed(attemptKey);
+      const { user } = checked;
+      if (user.disabled) return { status: "USER_DISABLED_ERROR" };
+      if (config.emailVerification === "required" && !user.emailVerified) return { status: "EMAIL_NOT_VERIFIED_ERROR" };
+      return completeSignIn(deps, user, ctx.meta, "emailpassword");
+    },
+
+    async emailExists({ email, tenantId }) {
+      if (checkEmail("email", email) || (await checkTenant(deps, tenantId))) return false;
+      return Boolean(await functions.getUserByEmail({ email, tenantId }));
+    },
+
+    async sendPasswordResetEmail({ email, redirectTo, tenantId }) {
+      const bad = invalid(await checkTenant(deps, tenantId), checkEmail("email", email), checkRedirect(config, "redirectTo", redirectTo));
+      if (bad) return bad;
+      const user = await functions.getUserByEmail({ email, tenantId });
+      if (user?.email && !user.disabled) {
+        const created = await functions.createResetPasswordToken({ userId: user.id, email: user.email, tenantId });
+        if (created.status === "OK") {
+          const link = ticketLink(config, "passwordReset", created.token, tenantId, redirectTo);
+          mail("passwordReset", user.email, link, user, config.passwordResetTicketTtlSeconds);
+        }
+      }
+      return { status: "OK" }; // always: the answer does not say whether the account exists
+    },
+
+    async resetPassword({ token, newPassword, tenantId }, ctx) {
+      const bad = invalid(await checkTenant(deps, tenantId), checkPassword("newPassword", newPassword));
+      if (bad) return bad;
+      const reset = await functions.resetPasswordUsingToken({ token, newPassword, tenantId });
+      if (reset.status !== "OK") return reset;
+      const user = await functions.getUserById({ userId: reset.userId });
+      // Whoever held the old password is signed out everywhere.
+      await deps.sessions.revokeAll(reset.userId, "password_reset");
+      if (user) await audit(ctx, "password.reset", user);
+      return { status: "OK" };
+    },
+
+    async changePassword({ newPassword, signOutOtherSessions }, ctx) {
+      const viewer = await ctx.viewer();
+      if (!viewer) return { status: "UNAUTHORISED" };
+      const bad = invalid(checkPassword("newPassword", newPassword, viewer.user.email));
+      if (bad) return bad;
+      if (!isElevated(deps, viewer)) return { status: "ELEVATION_REQUIRED" };
+      const updated = await functions.updateEmailOrPassword({ userId: viewer.user.id, password: newPassword });
+      if (updated.status !== "OK") return { status: "UNAUTHORISED" };
+      if (signOutOtherSessions) await deps.sessions.revokeAll(viewer.user.id, "password_changed", viewer.sessionId);
+      await audit(ctx, "password.changed", viewer.user);
+      return { status: "OK" };
+    },
+
+    async changeEmail({ newEmail, redirectTo }, ctx) {
+      const viewer = await ctx.viewer();
+      if (!viewer) return { status: "UNAUTHORISED" };
+      const bad = invalid(checkEmail("newEmail", newEmail), checkRedirect(config, "redirectTo", redirectTo));
+      if (bad) return bad;
+      if (!isElevated(deps, viewer)) return { status: "ELEVATION_REQUIRED" };
+      const { user } = viewer;
+      const taken = await functions.getUserByEmail({ email: newEmail, tenantId: user.tenantId });
+      if (taken) return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
+      const email = normaliseEmail(newEmail);
+      const token = await deps.tickets.issue({
+        type: "emailConfirmChange",
+        tenantId: user.tenantId,
+        userId: user.id,
+        email,
+        redirectTo,
+        ttlSeconds: config.emailVerificationTicketTtlSeconds,
+      });
+      mail("emailConfirmChange", email, ticketLink(config, "emailConfirmChange", token, user.tenantId, redirectTo), user, config.emailVerificationTicketTtlSeconds);
+      await audit(ctx, "email.change_requested", user);
+      return { status: "OK" };
+    },
+
+    async sendVerificationEmail({ email, redirectTo, tenantId }) {
+      const bad = invalid(await checkTenant(deps, tenantId), checkEmail("email", email), checkRedirect(config, "redirectTo", redirectTo));
+      if (bad) return bad;
+      const user = await functions.getUserByEmail({ email, tenantId });
+      if (!user?.email) return { status: "OK" };
+      return sendVerification(user, user.email, redirectTo);
+    },
+
+    async verifyEmail({ token, tenantId }, ctx) {
+      const bad = invalid(await checkTenant(deps, tenantId));
+      if (bad) return bad;
+      const verified = await functions.verifyEmailUsingToken({ token, tenantId });
+      if (verified.status === "OK") await audit(ctx, "email.verified", verified.user);
+      return verified;
+    },
+  };
+}

@@ -1,0 +1,20 @@
+/**
+ * Where emailed links point: the allow-listed `redirectTo` the client asked
+ * for, or a page under CLIENT_URL. The page reads `token` from the query and
+ * calls verifyEmail / resetPassword.
+ */
+import type { Config } from "../../config.js";
+
+export const DEFAULT_PAGES = {
+  emailVerify: "/verify-email",
+  emailConfirmChange: "/verify-email",
+  passwordReset: "/reset-password",
+} as const;
+
+export function ticketLink(config: Config, type: keyof typeof DEFAULT_PAGES, token: string, tenantId: string, redirectTo?: string | null): string {
+  const url = new URL(redirectTo ?? `${config.clientUrl}${DEFAULT_PAGES[type]}`);
+  url.searchParams.set("token", token);
+  url.searchParams.set("type", type);
+  url.searchParams.set("tenantId", tenantId);
+  return url.toString();
+}

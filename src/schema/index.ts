@@ -1,0 +1,23 @@
+/** Builds the executable schema from the enabled recipe APIs. */
+import type { GraphQLSchema } from "graphql";
+import { registerEmailPasswordSchema } from "../recipes/emailpassword/schema.js";
+import type { Recipes } from "../recipes/apis.js";
+import { registerSessionSchema } from "../sessions/schema.js";
+import { registerUserTypes } from "../users/schema.js";
+import { createBuilder } from "./builder.js";
+import { registerResultTypes } from "./result-types.js";
+import { registerScalars } from "./scalars.js";
+import { VERSION } from "../version.js";
+
+export function buildSchema(recipes: Recipes): GraphQLSchema {
+  const builder = createBuilder();
+  registerScalars(builder);
+  const results = registerResultTypes(builder);
+  builder.queryType({});
+  builder.mutationType({});
+  builder.queryField("version", (t) => t.string({ description: "The server's package version.", resolve: () => VERSION }));
+  const types = registerUserTypes(builder);
+  registerSessionSchema(builder, results, types, recipes.apis.session);
+  registerEmailPasswordSchema(builder, results, types, recipes.apis.emailpassword);
+  return builder.toSchema({ sortSchema: true });
+}

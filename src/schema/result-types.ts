@@ -1,0 +1,65 @@
+/** Registers API.md's result conventions on a builder (see results.ts for the model). */
+import type { ObjectRef } from "@pothos/core";
+import type { Builder, Types } from "./builder.js";
+import { AuthFailure, ERROR_STATUSES, FAILURE_CLASSES, InvalidInputError, errorTypeName, type ErrorStatus } from "./results.js";
+
+type OkFields<T> = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, T>) => Record<string, PothosSchemaTypes.FieldRef<Types, unknown>>;
+
+export interface Results {
+  /** Declares `<name>` (an OK member) implementing AuthResult. */
+  ok<T extends object>(name: string, fields?: OkFields<T & { status: "OK" }>): ObjectRef<never, T & { status: "OK" }>;
+  /** Declares `union <name> = ok | errors... | GeneralError`. */
+  union(name: string, ok: ObjectRef<never, any>, errors: ErrorStatus[]): ReturnType<Builder["errorUnion"]>;
+}
+
+export function registerResultTypes(builder: Builder): Results {
+  const statuses = ["OK", ...Object.keys(ERROR_STATUSES)] as const;
+  const AuthStatus = builder.enumType("AuthStatus", {
+    description: "Every status an operation can end in; each union member reports one.",
+    values: statuses,
+  });
+  const AuthResult = builder.interfaceRef<{ status: string }>("AuthResult").implement({
+    fields: (t) => ({ status: t.field({ type: AuthStatus, resolve: (value) => value.status as never }) }),
+  });
+  const AuthError = builder.interfaceRef<AuthFailure>("AuthError").implement({
+    interfaces: [AuthResult],
+    fields: (t) => ({ message: t.exposeString("message") }),
+  });
+  const FormFieldError = builder.objectRef<{ id: string; error: string }>("FormFieldError").implement({
+    fields: (t) => ({ id: t.exposeString("id"), error: t.exposeString("error") }),
+  });
+
+  for (const status of Object.keys(ERROR_STATUSES) as ErrorStatus[]) {
+    const extra = ERROR_STATUSES[status].fields as Record<string, "Int" | "String" | "Boolean">;
+    builder.objectType(FAILURE_CLASSES[status] as never, {
+      name: errorTypeName(status),
+      interfaces: [AuthResult, AuthError],
+      isTypeOf: (value: unknown) => value instanceof AuthFailure && value.status === status,
+      fields: (t: any) => ({
+        ...Object.fromEntries(
+          Object.entries(extra).map(([field, type]) => [
+            field,
+            t.field({ type, nullable: false, resolve: (value: AuthFailure) => value.details[field] }),
+          ]),
+        ),
+        ...(status === "INVALID_INPUT_ERROR"
+          ? { fieldErrors: t.field({ type: [FormFieldError], resolve: (value: InvalidInputError) => value.fieldErrors }) }
+          : {}),
+      }),
+    } as never);
+  }
+
+  return {
+    ok(name, fields) {
+      return builder.objectRef<any>(name).implement({
+        interfaces: [AuthResult],
+        isTypeOf: (value: unknown) => !(value instanceof AuthFailure) && (value as { status?: string })?.status === "OK",
+        fields: (fields ?? (() => ({}))) as never,
+      }) as never;
+    },
+    union(name, ok, errors) {
+      const members = [...new Set<ErrorStatus>([...errors, "GENERAL_ERROR"])].map((status) => FAILURE_CLASSES[status]);
+      return builder.errorUnion(name, { types: [ok, ...members] as never });
+    },
+  };
+}

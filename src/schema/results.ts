@@ -1,0 +1,108 @@
+/**
+ * The result conventions of API.md: every operation answers a union of an
+ * `<Operation>Ok` type and error types, all implementing AuthResult (status),
+ * errors also AuthError (status, message). Services return plain status values
+ * (`{ status: "WRONG_CREDENTIALS_ERROR" }`); `toResult` turns them into the
+ * union member: OK values pass through, error statuses become instances of the
+ * error class registered for that status, which @pothos/plugin-errors resolves
+ * to the member type. Overrides may also throw GeneralError or InvalidInputError.
+ */
+
+/** Every error status, with its GraphQL type's extra fields and default message. */
+export const ERROR_STATUSES = {
+  GENERAL_ERROR: { message: "Something went wrong", fields: {} },
+  INVALID_INPUT_ERROR: { message: "Invalid input", fields: {} },
+  UNAUTHORISED: { message: "Sign in again: no valid session", fields: {} },
+  TOKEN_THEFT_DETECTED: { message: "This refresh token was already used; the session has been revoked", fields: {} },
+  UNKNOWN_SESSION_ERROR: { message: "No such session", fields: {} },
+  ELEVATION_REQUIRED: { message: "Authenticate again to do this", fields: {} },
+  WRONG_CREDENTIALS_ERROR: { message: "Wrong email or password", fields: {} },
+  EMAIL_ALREADY_EXISTS_ERROR: { message: "This email is already in use", fields: {} },
+  EMAIL_NOT_VERIFIED_ERROR: { message: "Verify your email address before signing in", fields: {} },
+  EMAIL_ALREADY_VERIFIED_ERROR: { message: "This email address is already verified", fields: {} },
+  USER_DISABLED_ERROR: { message: "This account is disabled", fields: {} },
+  LIMIT_REACHED_ERROR: { message: "Too many attempts; try again later", fields: { retryAfterMs: "Int" } },
+  SIGN_UP_NOT_ALLOWED: { message: "Sign-up is not allowed", fields: { reason: "String" } },
+  RESET_PASSWORD_INVALID_TOKEN_ERROR: { message: "This password reset link is invalid or has expired", fields: {} },
+  EMAIL_VERIFICATION_INVALID_TOKEN_ERROR: { message: "This verification link is invalid or has expired", fields: {} },
+} as const satisfies Record<string, { message: string; fields: Record<string, "Int" | "String" | "Boolean"> }>;
+
+export type ErrorStatus = keyof typeof ERROR_STATUSES;
+export type AuthStatus = "OK" | ErrorStatus;
+
+/** Base of every error member. `details` carries the type's extra fields (retryAfterMs, reason...). */
+export class AuthFailure extends Error {
+  constructor(
+    readonly status: ErrorStatus,
+    message?: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message ?? ERROR_STATUSES[status].message);
+  }
+}
+
+/** Thrown or returned by overrides and hooks to show the end user a message. */
+export class GeneralError extends AuthFailure {
+  constructor(message: string) {
+    super("GENERAL_ERROR", message);
+  }
+}
+
+export interface FieldError {
+  id: string;
+  error: string;
+}
+
+/** Input GraphQL's types cannot catch: malformed email, password policy, bad redirect. */
+export class InvalidInputError extends AuthFailure {
+  constructor(readonly fieldErrors: FieldError[]) {
+    super("INVALID_INPUT_ERROR", fieldErrors.map((field) => `${field.id}: ${field.error}`).join("; "));
+  }
+}
+
+/** `WRONG_CREDENTIALS_ERROR` -> `WrongCredentialsError`; `UNAUTHORISED` -> `UnauthorisedError`. */
+export function errorTypeName(status: ErrorStatus): string {
+  const pascal = status.toLowerCase().replace(/(^|_)([a-z])/g, (_, __, letter: string) => letter.toUpperCase());
+  return pascal.endsWith("Error") ? pascal : `${pascal}Error`;
+}
+
+type FailureClass = new (message?: string, details?: Record<string, unknown>) => AuthFailure;
+
+function failureClass(status: ErrorStatus): FailureClass {
+  const cls = class extends AuthFailure {
+    constructor(message?: string, details?: Record<string, unknown>) {
+      super(status, message, details);
+    }
+  };
+  Object.defineProperty(cls, "name", { value: errorTypeName(status) });
+  return cls;
+}
+
+/** One class per status, so the errors plugin can tell members apart by instanceof. */
+export const FAILURE_CLASSES: Record<ErrorStatus, FailureClass> = Object.fromEntries(
+  (Object.keys(ERROR_STATUSES) as ErrorStatus[]).map((status) => [
+    status,
+    status === "GENERAL_ERROR"
+      ? (GeneralError as unknown as FailureClass)
+      : status === "INVALID_INPUT_ERROR"
+        ? (InvalidInputError as unknown as FailureClass)
+        : failureClass(status),
+  ]),
+) as Record<ErrorStatus, FailureClass>;
+
+/** What services return: OK with data, or an error status with its details. */
+export type StatusValue = { status: "OK" } | ({ status: ErrorStatus; message?: string } & Record<string, unknown>);
+
+export function failure(value: { status: ErrorStatus; message?: string } & Record<string, unknown>): AuthFailure {
+  if (value instanceof AuthFailure) return value;
+  const { status, message, ...details } = value;
+  if (status === "INVALID_INPUT_ERROR") return new InvalidInputError((details.fieldErrors as FieldError[]) ?? []);
+  if (status === "GENERAL_ERROR") return new GeneralError(message ?? ERROR_STATUSES.GENERAL_ERROR.message);
+  return new FAILURE_CLASSES[status](message, details);
+}
+
+/** Maps a service's status value onto the union member it stands for. */
+export function toResult<T extends { status: string }>(value: T): Extract<T, { status: "OK" }> | AuthFailure {
+  if (value.status === "OK") return value as Extract<T, { status: "OK" }>;
+  return failure(value as unknown as { status: ErrorStatus });
+}

@@ -1,0 +1,54 @@
+/**
+ * Failure counters with growing lockouts, shared by every server process
+ * through the database. An attempt is counted *before* the credential is
+ * checked, in one conditional upsert, so parallel guesses cannot slip past the
+ * limit; a success clears the counter.
+ *
+ * After `threshold` consecutive failures the key is locked for `baseSeconds`,
+ * doubling with each further failure up to `maxSeconds` (issue #2's defaults:
+ * 10, 30 s, 1 h).
+ */
+import type { Clock } from "../clock.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
+
+export interface LockoutPolicy {
+  threshold: number;
+  baseSeconds: number;
+  maxSeconds: number;
+}
+
+export type AttemptVerdict = { allowed: true } | { allowed: false; retryAfterMs: number };
+
+export interface AttemptLimiter {
+  /** Counts an attempt unless the key is locked; the caller then checks the credential. */
+  begin(key: string): Promise<AttemptVerdict>;
+  /** The credential was right: forget the failures. */
+  succeed(key: string): Promise<void>;
+}
+
+export function createAttemptLimiter(prisma: PrismaClient, clock: Clock, policy: LockoutPolicy): AttemptLimiter {
+  return {
+    async begin(key) {
+      const now = clock.now();
+      const { threshold, baseSeconds, maxSeconds } = policy;
+      const counted = await prisma.$queryRaw<Array<{ failures: number }>>`
+        INSERT INTO "AttemptCounter" AS c (key, failures, "lockedUntil", "updatedAt")
+        VALUES (${key}, 1, CASE WHEN 1 >= ${threshold}::int THEN ${now}::timestamp(3) + make_interval(secs => ${baseSeconds}::float8) END, ${now}::timestamp(3))
+        ON CONFLICT (key) DO UPDATE SET
+          failures = c.failures + 1,
+          "lockedUntil" = CASE WHEN c.failures + 1 >= ${threshold}::int
+            THEN ${now}::timestamp(3) + make_interval(secs => LEAST(${baseSeconds}::float8 * power(2, LEAST(c.failures + 1 - ${threshold}::int, 40)), ${maxSeconds}::float8))
+          END,
+          "updatedAt" = ${now}::timestamp(3)
+        WHERE c."lockedUntil" IS NULL OR c."lockedUntil" <= ${now}::timestamp(3)
+        RETURNING failures`;
+      if (counted.length > 0) return { allowed: true };
+      const row = await prisma.attemptCounter.findUnique({ where: { key }, select: { lockedUntil: true } });
+      const retryAfterMs = Math.max(1, (row?.lockedUntil?.getTime() ?? now.getTime()) - now.getTime());
+      return { allowed: false, retryAfterMs };
+    },
+    async succeed(key) {
+      await prisma.attemptCounter.deleteMany({ where: { key } });
+    },
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * Access tokens: short-lived JWTs (RFC 9068 profile: typ "at+jwt") signed with
+ * the current database key. Verification pins the algorithm, issuer, audience
+ * and typ, so `alg: none`, HS256-with-the-public-key and tokens meant for
+ * someone else are refused.
+ */
+import { SignJWT, jwtVerify, decodeProtectedHeader, type JWTPayload } from "jose";
+import type { Clock } from "../clock.js";
+import { ACCESS_TOKEN_ALG, type SigningKeys } from "./signing-keys.js";
+
+export const ACCESS_TOKEN_TYP = "at+jwt";
+
+export interface AccessTokenClaims extends JWTPayload {
+  sub: string;
+  /** Session id. */
+  sid: string;
+  /** Tenant id. */
+  tid: string;
+  roles: string[];
+  default_role: string;
+}
+
+export interface AccessTokens {
+  sign(claims: Omit<AccessTokenClaims, "iss" | "aud" | "iat" | "exp">): Promise<string>;
+  /** The claims of a valid token, or null for anything else. */
+  verify(token: string): Promise<AccessTokenClaims | null>;
+}
+
+export function createAccessTokens(options: {
+  keys: SigningKeys;
+  clock: Clock;
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+}): AccessTokens {
+  const { keys, clock, issuer, audience, ttlSeconds } = options;
+  return {
+    async sign(claims) {
+      const { kid, key } = await keys.signingKey();
+      const now = Math.floor(clock.now().getTime() / 1000);
+      return new SignJWT(claims)
+        .setProtectedHeader({ alg: ACCESS_TOKEN_ALG, kid, typ: ACCESS_TOKEN_TYP })
+        .setIssuer(issuer)
+        .setAudience(audience)
+        .setIssuedAt(now)
+        .setExpirationTime(now + ttlSeconds)
+        .sign(key);
+    },
+    async verify(token) {
+      if (typeof token !== "string" || token.length > 8192) return null;
+      try {
+        const { kid } = decodeProtectedHeader(token);
+        if (typeof kid !== "string") return null;
+        const key = await keys.verificationKey(kid);
+        if (!key) return null;
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: [ACCESS_TOKEN_ALG],
+          issuer,
+          audience,
+          typ: ACCESS_TOKEN_TYP,
+          currentDate: clock.now(),
+          requiredClaims: ["sub", "sid", "exp", "iat"],
+        });
+        return payload as AccessTokenClaims;
+      } catch {
+        return null;
+      }
+    },
+  };
+}

@@ -1,0 +1,77 @@
+/** What the session fields do, as overridable functions returning status values. */
+import { GraphQLError } from "graphql";
+import type { Context } from "../context.js";
+import type { Deps } from "../deps.js";
+import { isUuid } from "../users/users.js";
+import type { AccessTokenClaims } from "./access-token.js";
+import type { SessionInfo, SessionTokens } from "./service.js";
+
+export interface SessionApis {
+  refreshSession(input: { refreshToken: string }, ctx: Context): Promise<
+    { status: "OK"; session: SessionTokens } | { status: "UNAUTHORISED" } | { status: "TOKEN_THEFT_DETECTED" }
+  >;
+  signOut(input: { refreshToken?: string | null; all: boolean }, ctx: Context): Promise<{ status: "OK" }>;
+  sessions(input: object, ctx: Context): Promise<Array<SessionInfo & { current: boolean }>>;
+  revokeSession(input: { sessionId: string }, ctx: Context): Promise<{ status: "OK" } | { status: "UNKNOWN_SESSION_ERROR" } | { status: "UNAUTHORISED" }>;
+  verifyToken(input: { token?: string | null }, ctx: Context): Promise<{ status: "OK"; claims: AccessTokenClaims } | { status: "UNAUTHORISED" }>;
+}
+
+export function unauthenticated(): GraphQLError {
+  return new GraphQLError("Sign in first: no valid session", { extensions: { code: "UNAUTHENTICATED", http: { status: 200 } } });
+}
+
+export function createSessionApis(deps: Deps): SessionApis {
+  const { sessions, audit } = deps;
+  return {
+    async refreshSession({ refreshToken }, ctx) {
+      const result = await sessions.refresh(refreshToken, ctx.meta);
+      if (result.status === "TOKEN_THEFT_DETECTED") {
+        const session = await deps.prisma.session.findUnique({ where: { id: result.sessionId }, select: { tenantId: true } });
+        await audit.record({
+          type: "session.token_theft_detected",
+          tenantId: session?.tenantId ?? "public",
+          userId: result.userId,
+          ip: ctx.meta.ip,
+          userAgent: ctx.meta.userAgent,
+          data: { sessionId: result.sessionId },
+        });
+        return { status: "TOKEN_THEFT_DETECTED" };
+      }
+      return result;
+    },
+
+    async signOut({ refreshToken, all }, ctx) {
+      const viewer = await ctx.viewer();
+      const session = refreshToken ? await sessions.findByRefreshToken(refreshToken) : viewer ? { id: viewer.sessionId, userId: viewer.user.id } : null;
+      if (!session) return { status: "OK" };
+      if (all) await sessions.revokeAll(session.userId, "signed_out");
+      else await sessions.revoke(session.id, "signed_out");
+      const user = await deps.users.byId(session.userId);
+      if (user) {
+        await audit.record({ type: "user.signed_out", tenantId: user.tenantId, userId: user.id, ip: ctx.meta.ip, userAgent: ctx.meta.userAgent, data: { all } });
+      }
+      return { status: "OK" };
+    },
+
+    async sessions(_, ctx) {
+      const viewer = await ctx.viewer();
+      if (!viewer) throw unauthenticated();
+      const list = await sessions.list(viewer.user.id);
+      return list.map((session) => ({ ...session, current: session.id === viewer.sessionId }));
+    },
+
+    async revokeSession({ sessionId }, ctx) {
+      const viewer = await ctx.viewer();
+      if (!viewer) return { status: "UNAUTHORISED" };
+      if (!isUuid(sessionId) || !(await sessions.revoke(sessionId, "revoked_by_user", viewer.user.id))) return { status: "UNKNOWN_SESSION_ERROR" };
+      await audit.record({ type: "session.revoked", tenantId: viewer.user.tenantId, userId: viewer.user.id, ip: ctx.meta.ip, userAgent: ctx.meta.userAgent, data: { sessionId } });
+      return { status: "OK" };
+    },
+
+    async verifyToken({ token }, ctx) {
+      const candidate = token ?? ctx.request.headers.get("authorization")?.replace(/^Bearer\s+/i, "") ?? "";
+      const claims = await sessions.verifyAccessToken(candidate);
+      return claims ? { status: "OK", claims } : { status: "UNAUTHORISED" };
+    },
+  };
+}

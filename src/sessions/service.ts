@@ -1,0 +1,222 @@
+/**
+ * Sessions. A session row is one refresh-token family: it holds the hash of the
+ * family's current refresh token. Refreshing swaps that hash for the child's in
+ * one conditional UPDATE (so concurrent refreshes cannot both rotate) and files
+ * the spent hash in UsedRefreshToken.
+ *
+ * The child token is HMAC(server key, parent token): every tab that presents the
+ * same parent within the grace window computes the same child, so concurrent
+ * refreshes all succeed with one rotation and nothing secret is kept in the
+ * clear. A spent token presented outside that window, or whose child has itself
+ * been rotated, means two parties hold the family: the whole session is revoked
+ * (OAuth 2.0 Security BCP §4.14 refresh-token rotation with reuse detection).
+ */
+import { randomUUID } from "node:crypto";
+import type { Clock } from "../clock.js";
+import { addSeconds } from "../clock.js";
+import { hmacSha256, randomToken, sha256 } from "../crypto/tokens.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
+import type { AccessTokenClaims, AccessTokens } from "./access-token.js";
+
+export interface SessionTokens {
+  accessToken: string;
+  accessTokenExpiresIn: number;
+  refreshToken: string;
+  refreshTokenId: string;
+  userId: string;
+}
+
+export interface SessionUser {
+  id: string;
+  tenantId: string;
+  roles: string[];
+  defaultRole: string;
+}
+
+export interface RequestMeta {
+  ip: string;
+  userAgent: string;
+}
+
+export type RefreshResult =
+  | { status: "OK"; session: SessionTokens }
+  | { status: "UNAUTHORISED" }
+  | { status: "TOKEN_THEFT_DETECTED"; sessionId: string; userId: string };
+
+export interface SessionInfo {
+  id: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  userAgent: string;
+  ip: string;
+}
+
+export interface SessionService {
+  create(user: SessionUser, meta: RequestMeta): Promise<SessionTokens>;
+  refresh(refreshToken: string, meta: RequestMeta): Promise<RefreshResult>;
+  /** The session a refresh token currently belongs to, if it is live. */
+  findByRefreshToken(refreshToken: string): Promise<{ id: string; userId: string } | null>;
+  revoke(sessionId: string, reason: string, userId?: string): Promise<boolean>;
+  revokeAll(userId: string, reason: string, exceptSessionId?: string): Promise<number>;
+  list(userId: string): Promise<SessionInfo[]>;
+  markAuthenticated(sessionId: string): Promise<void>;
+  verifyAccessToken(token: string): Promise<AccessTokenClaims | null>;
+  /** Fresh access token for an existing session (e.g. after elevation). */
+  reissue(sessionId: string): Promise<SessionTokens | null>;
+}
+
+export interface SessionServiceOptions {
+  prisma: PrismaClient;
+  clock: Clock;
+  accessTokens: AccessTokens;
+  /** Key for deriving child refresh tokens from their parents. */
+  rotationKey: Buffer;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  graceSeconds: number;
+}
+
+const clip = (value: string, max: number) => value.slice(0, max);
+
+export function createSessionService(options: SessionServiceOptions): SessionService {
+  const { prisma, clock, accessTokens, rotationKey } = options;
+  const childOf = (token: string) => hmacSha256(rotationKey, token);
+
+  async function tokensFor(sessionId: string, user: SessionUser, refreshToken: string): Promise<SessionTokens> {
+    const accessToken = await accessTokens.sign({
+      sub: user.id,
+      sid: sessionId,
+      tid: user.tenantId,
+      roles: user.roles,
+      default_role: user.defaultRole,
+    });
+    return {
+      accessToken,
+      accessTokenExpiresIn: options.accessTokenTtlSeconds,
+      refreshToken,
+      refreshTokenId: sessionId,
+      userId: user.id,
+    };
+  }
+
+  async function rotate(tokenHash: string, childHash: string): Promise<(SessionUser & { sessionId: string }) | undefined> {
+    const now = clock.now();
+    const rows = await prisma.$queryRaw<Array<SessionUser & { sessionId: string }>>`
+      WITH rotated AS (
+        UPDATE "Session"
+        SET "currentTokenHash" = ${childHash}, "rotatedAt" = ${now}, "lastUsedAt" = ${now},
+            "expiresAt" = ${addSeconds(now, options.refreshTokenTtlSeconds)}
+        WHERE "currentTokenHash" = ${tokenHash} AND "revokedAt" IS NULL AND "expiresAt" > ${now}
+        RETURNING id, "userId"
+      ), spent AS (
+        INSERT INTO "UsedRefreshToken" ("tokenHash", "sessionId", "usedAt") SELECT ${tokenHash}, id, ${now} FROM rotated
+      )
+      SELECT r.id AS "sessionId", u.id, u."tenantId", u.roles, u."defaultRole"
+      FROM rotated r JOIN "User" u ON u.id = r."userId" WHERE NOT u.disabled`;
+    return rows[0];
+  }
+
+  async function loadSessionUser(sessionId: string): Promise<SessionUser | null> {
+    const session = await prisma.session.findUnique({
+      where: { id: sessionId },
+      select: { revokedAt: true, expiresAt: true, user: { select: { id: true, tenantId: true, roles: true, defaultRole: true, disabled: true } } },
+    });
+    if (!session || session.revokedAt || session.expiresAt <= clock.now() || session.user.disabled) return null;
+    return session.user;
+  }
+
+  const service: SessionService = {
+    async create(user, meta) {
+      const refreshToken = randomToken();
+      const now = clock.now();
+      const id = randomUUID();
+      await prisma.session.create({
+        data: {
+          id,
+          userId: user.id,
+          tenantId: user.tenantId,
+          currentTokenHash: sha256(refreshToken),
+          createdAt: now,
+          lastUsedAt: now,
+          authenticatedAt: now,
+          expiresAt: addSeconds(now, options.refreshTokenTtlSeconds),
+          ip: clip(meta.ip, 64),
+          userAgent: clip(meta.userAgent, 512),
+        },
+      });
+      return tokensFor(id, user, refreshToken);
+    },
+
+    async refresh(refreshToken) {
+      if (typeof refreshToken !== "string" || refreshToken.length === 0 || refreshToken.length > 512) {
+        return { status: "UNAUTHORISED" };
+      }
+      const tokenHash = sha256(refreshToken);
+      const child = childOf(refreshToken);
+      const rotated = await rotate(tokenHash, sha256(child));
+      if (rotated) return { status: "OK", session: await tokensFor(rotated.sessionId, rotated, child) };
+
+      const spent = await prisma.usedRefreshToken.findUnique({
+        where: { tokenHash },
+        include: { session: true },
+      });
+      if (!spent) return { status: "UNAUTHORISED" };
+      const { session } = spent;
+      const now = clock.now();
+      if (session.revokedAt || session.expiresAt <= now) return { status: "UNAUTHORISED" };
+      const withinGrace = now.getTime() - spent.usedAt.getTime() <= options.graceSeconds * 1000;
+      if (withinGrace && session.currentTokenHash === sha256(child)) {
+        const user = await loadSessionUser(session.id);
+        if (!user) return { status: "UNAUTHORISED" };
+        return { status: "OK", session: await tokensFor(session.id, user, child) };
+      }
+      await service.revoke(session.id, "token_theft");
+      return { status: "TOKEN_THEFT_DETECTED", sessionId: session.id, userId: session.userId };
+    },
+
+    async findByRefreshToken(refreshToken) {
+      if (typeof refreshToken !== "string" || refreshToken.length > 512) return null;
+      const session = await prisma.session.findUnique({
+        where: { currentTokenHash: sha256(refreshToken) },
+        select: { id: true, userId: true, revokedAt: true },
+      });
+      return session && !session.revokedAt ? session : null;
+    },
+
+    async revoke(sessionId, reason, userId) {
+      const { count } = await prisma.session.updateMany({
+        where: { id: sessionId, revokedAt: null, ...(userId ? { userId } : {}) },
+        data: { revokedAt: clock.now(), revokedReason: reason },
+      });
+      return count === 1;
+    },
+
+    async revokeAll(userId, reason, exceptSessionId) {
+      const { count } = await prisma.session.updateMany({
+        where: { userId, revokedAt: null, ...(exceptSessionId ? { id: { not: exceptSessionId } } : {}) },
+        data: { revokedAt: clock.now(), revokedReason: reason },
+      });
+      return count;
+    },
+
+    list(userId) {
+      return prisma.session.findMany({
+        where: { userId, revokedAt: null, expiresAt: { gt: clock.now() } },
+        select: { id: true, createdAt: true, lastUsedAt: true, userAgent: true, ip: true },
+        orderBy: { createdAt: "desc" },
+      });
+    },
+
+    async markAuthenticated(sessionId) {
+      await prisma.session.update({ where: { id: sessionId }, data: { authenticatedAt: clock.now() } });
+    },
+
+    verifyAccessToken: (token) => accessTokens.verify(token),
+
+    async reissue(sessionId) {
+      const user = await loadSessionUser(sessionId);
+      return user ? tokensFor(sessionId, user, "") : null;
+    },
+  };
+  return service;
+}

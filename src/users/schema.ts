@@ -1,0 +1,91 @@
+/** The shared User, LoginMethod and Session types, and `me`. */
+import type { Builder } from "../schema/builder.js";
+import type { SessionTokens } from "../sessions/service.js";
+import type { UserRow } from "./users.js";
+import type { LoginMethod as LoginMethodRow } from "../generated/prisma/client.js";
+
+export interface SharedTypes {
+  User: ReturnType<typeof defineUser>;
+  Session: ReturnType<typeof defineSession>;
+}
+
+function defineUser(builder: Builder) {
+  const ThirdPartyIdentity = builder.objectRef<{ id: string; userId: string }>("ThirdPartyIdentity").implement({
+    fields: (t) => ({ id: t.exposeString("id"), userId: t.exposeString("userId") }),
+  });
+  const LoginMethod = builder.objectRef<LoginMethodRow>("LoginMethod").implement({
+    description: "One way the user signs in.",
+    fields: (t) => ({
+      recipeId: t.exposeString("recipeId"),
+      email: t.exposeString("email", { nullable: true }),
+      phoneNumber: t.exposeString("phoneNumber", { nullable: true }),
+      thirdParty: t.field({
+        type: ThirdPartyIdentity,
+        nullable: true,
+        resolve: (method) =>
+          method.thirdPartyId && method.thirdPartyUserId ? { id: method.thirdPartyId, userId: method.thirdPartyUserId } : null,
+      }),
+      verified: t.exposeBoolean("verified"),
+      timeJoined: t.float({ description: "Milliseconds since the epoch.", resolve: (method) => method.createdAt.getTime() }),
+    }),
+  });
+  return builder.objectRef<UserRow>("User").implement({
+    fields: (t) => ({
+      id: t.exposeID("id"),
+      tenantId: t.exposeString("tenantId"),
+      email: t.exposeString("email", { nullable: true }),
+      phoneNumber: t.exposeString("phoneNumber", { nullable: true }),
+      emailVerified: t.exposeBoolean("emailVerified"),
+      phoneNumberVerified: t.exposeBoolean("phoneNumberVerified"),
+      displayName: t.exposeString("displayName"),
+      avatarUrl: t.exposeString("avatarUrl"),
+      locale: t.exposeString("locale"),
+      defaultRole: t.exposeString("defaultRole"),
+      roles: t.exposeStringList("roles"),
+      metadata: t.field({ type: "JSON", resolve: (user) => user.metadata }),
+      isAnonymous: t.exposeBoolean("isAnonymous"),
+      disabled: t.exposeBoolean("disabled"),
+      createdAt: t.field({ type: "DateTime", resolve: (user) => user.createdAt }),
+      timeJoined: t.float({ description: "Milliseconds since the epoch.", resolve: (user) => user.createdAt.getTime() }),
+      activeMfaType: t.string({
+        nullable: true,
+        description: 'The second factor required at sign-in ("totp"), or null.',
+        resolve: () => null,
+      }),
+      loginMethods: t.field({
+        type: [LoginMethod],
+        resolve: (user, _, ctx) => ctx.deps.prisma.loginMethod.findMany({ where: { userId: user.id }, orderBy: { createdAt: "asc" } }),
+      }),
+    }),
+  });
+}
+
+function defineSession(builder: Builder, User: ReturnType<typeof defineUser>) {
+  return builder.objectRef<SessionTokens & { user?: UserRow }>("Session").implement({
+    description: "Tokens for a signed-in user: send accessToken as a Bearer token, keep refreshToken to renew it.",
+    fields: (t) => ({
+      accessToken: t.exposeString("accessToken"),
+      accessTokenExpiresIn: t.exposeInt("accessTokenExpiresIn", { description: "Seconds until the access token expires." }),
+      refreshToken: t.exposeString("refreshToken"),
+      refreshTokenId: t.exposeID("refreshTokenId", { description: "The session's id (also the access token's sid claim)." }),
+      user: t.field({
+        type: User,
+        resolve: async (session, _, ctx) => session.user ?? (await ctx.deps.users.byId(session.userId))!,
+      }),
+    }),
+  });
+}
+
+export function registerUserTypes(builder: Builder): SharedTypes {
+  const User = defineUser(builder);
+  const Session = defineSession(builder, User);
+  builder.queryField("me", (t) =>
+    t.field({
+      type: User,
+      nullable: true,
+      description: "The signed-in user (from the Bearer token), or null.",
+      resolve: async (_, __, ctx) => (await ctx.viewer())?.user ?? null,
+    }),
+  );
+  return { User, Session };
+}

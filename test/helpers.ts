@@ -1,0 +1,162 @@
+/**
+ * Test harness: a real app on a real database (in-memory PGlite, and a fresh
+ * PostgreSQL database per app when TEST_DATABASE_URL is set), driven through
+ * yoga's fetch exactly as HTTP clients drive it. Time is a settable clock.
+ */
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import pino from "pino";
+import { createAuth, type Auth, type AuthOptions } from "../src/app.js";
+import type { Clock } from "../src/clock.js";
+import { openDatabase, type Database } from "../src/db/database.js";
+import { createOutbox, type Outbox } from "../src/delivery/mailer.js";
+
+export type DatabaseKind = "pglite" | "postgres";
+
+/** Every suite runs on PGlite, and on PostgreSQL too when CI provides one. */
+export const DATABASES: DatabaseKind[] = process.env.TEST_DATABASE_URL ? ["pglite", "postgres"] : ["pglite"];
+
+export class TestClock implements Clock {
+  private current: number;
+  constructor(start = Date.parse("2026-01-01T00:00:00Z")) {
+    this.current = start;
+  }
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(seconds: number): void {
+    this.current += seconds * 1000;
+  }
+}
+
+/** A PostgreSQL database of its own on the TEST_DATABASE_URL server, dropped by the returned function. */
+export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const base = new URL(process.env.TEST_DATABASE_URL!);
+  const name = `auth_test_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: base.toString() });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: base.toString() });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+export async function openTestDatabase(kind: DatabaseKind): Promise<{ db: Database; drop(): Promise<void> }> {
+  if (kind === "pglite") {
+    const db = await openDatabase({ dataDir: "memory://" });
+    return { db, drop: async () => {} };
+  }
+  const created = await createPostgresDatabase();
+  const db = await openDatabase({ url: created.url, poolSize: 20 });
+  return { db, drop: created.drop };
+}
+
+export interface TestApp {
+  auth: Auth;
+  clock: TestClock;
+  outbox: Outbox;
+  /** POSTs a GraphQL operation; answers the parsed JSON body. */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ data?: T; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> }>;
+  /** Raw request to the app. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export const TEST_ENCRYPTION_KEY = "0".repeat(63) + "1";
+
+export async function startApp(kind: DatabaseKind, options: AuthOptions = {}): Promise<TestApp> {
+  const clock = (options.clock as TestClock | undefined) ?? new TestClock();
+  const outbox = createOutbox(pino({ level: "silent" }));
+  const { db, drop } = await openTestDatabase(kind);
+  const auth = await createAuth({
+    env: { ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, PUBLIC_URL: "http://auth.test", CLIENT_URL: "http://app.test", LOG_LEVEL: "silent", ...options.env },
+    database: db,
+    clock,
+    mailer: outbox,
+    logger: pino({ level: "silent" }),
+    ...options,
+  });
+  const fetch = (path: string, init?: RequestInit) => auth.yoga.fetch(`http://auth.test${path}`, init);
+  return {
+    auth,
+    clock,
+    outbox,
+    fetch,
+    async gql(query, variables, headers) {
+      const response = await fetch("/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      return response.json();
+    },
+    async close() {
+      await auth.close();
+      await drop();
+    },
+  };
+}
+
+export const bearer = (accessToken: string) => ({ authorization: `Bearer ${accessToken}` });
+
+/** The token query parameter of the newest emailed link to `to`. */
+export async function emailedToken(app: TestApp, to: string): Promise<string> {
+  await app.auth.deps.idle();
+  const message = app.outbox.last(to);
+  if (!message) throw new Error(`no email to ${to}`);
+  const link = /https?:\/\/\S+/.exec(message.text)?.[0];
+  return new URL(link!).searchParams.get("token")!;
+}
+
+export const SESSION_FIELDS = "session { accessToken accessTokenExpiresIn refreshToken refreshTokenId user { id email } }";
+
+export const SIGN_UP = `mutation SignUp($email: String!, $password: String!, $options: SignUpOptions, $formFields: [FormFieldInput!], $tenantId: String) {
+  signUpEmailPassword(email: $email, password: $password, options: $options, formFields: $formFields, tenantId: $tenantId) {
+    __typename ... on AuthResult { status }
+    ... on SignUpEmailPasswordOk { createdNewUser user { id email emailVerified roles defaultRole displayName locale metadata } ${SESSION_FIELDS} }
+    ... on AuthError { message }
+    ... on InvalidInputError { fieldErrors { id error } }
+    ... on SignUpNotAllowedError { reason }
+  }
+}`;
+
+export const SIGN_IN = `mutation SignIn($email: String!, $password: String!, $tenantId: String) {
+  signInEmailPassword(email: $email, password: $password, tenantId: $tenantId) {
+    __typename ... on AuthResult { status }
+    ... on SignInEmailPasswordOk { user { id email } ${SESSION_FIELDS} }
+    ... on AuthError { message }
+    ... on LimitReachedError { retryAfterMs }
+    ... on InvalidInputError { fieldErrors { id error } }
+  }
+}`;
+
+export const PASSWORD = "correct horse battery staple";
+
+export async function signUp(app: TestApp, email: string, password = PASSWORD) {
+  const { data, errors } = await app.gql(SIGN_UP, { email, password });
+  if (errors || data.signUpEmailPassword.__typename !== "SignUpEmailPasswordOk") {
+    throw new Error(`sign-up failed: ${JSON.stringify(errors ?? data)}`);
+  }
+  return data.signUpEmailPassword as { user: { id: string; email: string }; session: { accessToken: string; refreshToken: string; refreshTokenId: string } };
+}
+
+/** Row counts of every table, to prove a refused request changed nothing. */
+export async function tableCounts(app: TestApp): Promise<Record<string, number>> {
+  const prisma = app.auth.deps.prisma;
+  return {
+    users: await prisma.user.count(),
+    loginMethods: await prisma.loginMethod.count(),
+    sessions: await prisma.session.count(),
+    tickets: await prisma.ticket.count(),
+    counters: await prisma.attemptCounter.count(),
+  };
+}
