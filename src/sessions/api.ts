@@ -1,6 +1,6 @@
 /** What the session fields do, as overridable functions returning status values. */
 import { GraphQLError } from "graphql";
-import type { Context } from "../context.js";
+import { loadViewer, type Context } from "../context.js";
 import type { Deps } from "../deps.js";
 import { isUuid } from "../users/users.js";
 import type { AccessTokenClaims } from "./access-token.js";
@@ -69,9 +69,9 @@ export function createSessionApis(deps: Deps): SessionApis {
     },
 
     async verifyToken({ token }, ctx) {
-      const candidate = token ?? ctx.request.headers.get("authorization")?.replace(/^Bearer\s+/i, "") ?? "";
-      const claims = await sessions.verifyAccessToken(candidate);
-      return claims ? { status: "OK", claims } : { status: "UNAUTHORISED" };
+      // A valid signature is not enough: the session must still be live and the user enabled.
+      const viewer = token ? await loadViewer(deps, token) : await ctx.viewer();
+      return viewer ? { status: "OK", claims: viewer.claims } : { status: "UNAUTHORISED" };
     },
   };
 }

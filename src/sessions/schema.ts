@@ -81,7 +81,7 @@ export function registerSessionSchema(builder: Builder, results: Results, types:
     builder.queryField("verifyToken", (t) =>
       t.field({
         type: Result,
-        description: "Checks an access token (or the Authorization header's) and answers its claims.",
+        description: "Checks an access token (or the Authorization header's): its claims while the token is valid and its session live.",
         extensions: CREDENTIAL_CHECK,
         args: { token: t.arg.string({ required: false }) },
         resolve: async (_, args, ctx) => toResult(await verifyToken(args, ctx)) as never,
