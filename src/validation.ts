@@ -10,9 +10,24 @@ import type { FieldError } from "./schema/results.js";
 const MAX_EMAIL_LENGTH = 254;
 const emailSchema = z.email();
 
+// Lone UTF-16 surrogates (not Unicode text: they would reach storage as U+FFFD) and NUL
+// (PostgreSQL text cannot hold it).
+const NOT_TEXT = /[\uD800-\uDFFF]|\u0000/u;
+
+/** Whether a string is well-formed Unicode text PostgreSQL can store. */
+export function isText(value: string): boolean {
+  return !NOT_TEXT.test(value);
+}
+
+/** Same, for every string inside a JSON value. */
+export function isTextJson(value: unknown): boolean {
+  return !/\\u0000|\\ud[89a-f][0-9a-f]{2}/i.test(JSON.stringify(value) ?? "");
+}
+
 export function checkEmail(id: string, email: string): FieldError | null {
   const trimmed = email.trim();
   if (trimmed.length === 0) return { id, error: "is required" };
+  if (!isText(trimmed)) return { id, error: "is not a valid email address" };
   if (trimmed.length > MAX_EMAIL_LENGTH) return { id, error: `must be at most ${MAX_EMAIL_LENGTH} characters` };
   if (!emailSchema.safeParse(trimmed).success) return { id, error: "is not a valid email address" };
   return null;

@@ -78,14 +78,15 @@ export async function startApp(kind: DatabaseKind, options: AuthOptions = {}): P
   const outbox = createOutbox(pino({ level: "silent" }));
   const { db, drop } = await openTestDatabase(kind);
   const auth = await createAuth({
-    env: { ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, PUBLIC_URL: "http://auth.test", CLIENT_URL: "http://app.test", LOG_LEVEL: "silent", ...options.env },
     database: db,
     clock,
     mailer: outbox,
     logger: pino({ level: "silent" }),
     ...options,
+    env: { ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, PUBLIC_URL: "http://auth.test", CLIENT_URL: "http://app.test", LOG_LEVEL: "silent", ...options.env },
   });
-  const fetch = (path: string, init?: RequestInit) => auth.yoga.fetch(`http://auth.test${path}`, init);
+  const fetch = async (path: string, init?: RequestInit): Promise<Response> =>
+    auth.yoga.fetch(new Request(`http://auth.test${path}`, init), {});
   return {
     auth,
     clock,

@@ -5,7 +5,7 @@
  */
 import type { Config } from "../config.js";
 import type { FieldError } from "../schema/results.js";
-import { checkRedirect } from "../validation.js";
+import { checkRedirect, isText, isTextJson } from "../validation.js";
 
 export interface SignUpOptionsInput {
   allowedRoles?: string[] | null;
@@ -41,12 +41,15 @@ export function parseSignUpOptions(
   if (unknown.length > 0) errors.push({ id: "options.allowedRoles", error: `not configured roles: ${unknown.join(", ")}` });
   if (!defaultRole || !roles.includes(defaultRole)) errors.push({ id: "options.defaultRole", error: "must be one of the allowed roles" });
   const displayName = (input.displayName ?? "").trim();
-  if ([...displayName].length > MAX_DISPLAY_NAME) errors.push({ id: "options.displayName", error: `must be at most ${MAX_DISPLAY_NAME} characters` });
+  if (!isText(displayName)) errors.push({ id: "options.displayName", error: "must be text without NUL or lone surrogates" });
+  else if ([...displayName].length > MAX_DISPLAY_NAME) errors.push({ id: "options.displayName", error: `must be at most ${MAX_DISPLAY_NAME} characters` });
   const locale = input.locale ?? "en";
   if (!LOCALE.test(locale)) errors.push({ id: "options.locale", error: "must be a language tag like en or pt-BR" });
   const metadata = input.metadata ?? {};
   if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) {
     errors.push({ id: "options.metadata", error: "must be a JSON object" });
+  } else if (!isTextJson(metadata)) {
+    errors.push({ id: "options.metadata", error: "strings must be text without NUL or lone surrogates" });
   } else if (Buffer.byteLength(JSON.stringify(metadata)) > MAX_METADATA_BYTES) {
     errors.push({ id: "options.metadata", error: `must be at most ${MAX_METADATA_BYTES} bytes as JSON` });
   }

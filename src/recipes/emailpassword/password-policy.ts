@@ -16,6 +16,8 @@ export interface PasswordPolicy {
 
 /** Why the password is refused, or null when it is acceptable. */
 export function passwordProblem(password: string, policy: PasswordPolicy, context: { email?: string | null } = {}): string | null {
+  // Lone surrogates would all hash as U+FFFD, making distinct passwords equal.
+  if (/[\uD800-\uDFFF]/u.test(password)) return "must be valid Unicode text";
   const length = [...password].length;
   if (length < policy.minLength) return `must be at least ${policy.minLength} characters`;
   if (length > policy.maxLength) return `must be at most ${policy.maxLength} characters`;

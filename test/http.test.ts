@@ -1,0 +1,104 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.js";
+import { DATABASES, startApp, type TestApp } from "./helpers.js";
+
+describe.each(DATABASES)("HTTP routes (%s)", (kind) => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp(kind);
+  });
+  afterAll(() => app?.close());
+
+  it("serves the JWKS at /.well-known/jwks.json", async () => {
+    const response = await app.fetch("/.well-known/jwks.json");
+    expect(response.status).toBe(200);
+    const { keys } = await response.json();
+    expect(keys[0]).toMatchObject({ kty: "EC", crv: "P-256", alg: "ES256", use: "sig", kid: expect.any(String) });
+    expect(keys[0].d).toBeUndefined();
+  });
+
+  it("answers /version and the version query alike", async () => {
+    const { version } = await (await app.fetch("/version")).json();
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    expect((await app.gql(`{ version }`)).data.version).toBe(version);
+  });
+
+  it("answers GET and HEAD /healthz with 200 while the database answers", async () => {
+    expect(await (await app.fetch("/healthz")).json()).toEqual({ status: "ok", database: true });
+    const head = await app.fetch("/healthz", { method: "HEAD" });
+    expect(head.status).toBe(200);
+  });
+});
+
+describe("health without a database", () => {
+  it("answers 503 once the database is gone", async () => {
+    const app = await startApp("pglite");
+    await app.auth.deps.db.close();
+    expect((await app.fetch("/healthz")).status).toBe(503);
+    expect((await app.fetch("/healthz", { method: "HEAD" })).status).toBe(503);
+  });
+});
+
+describe("configuration", () => {
+  it("names each bad variable", () => {
+    const bad = { PORT: "http", ACCESS_TOKEN_TTL: "soon", EMAIL_VERIFICATION: "maybe", DATABASE_URL: "mysql://x", ENCRYPTION_KEY: "short" };
+    let message = "";
+    try {
+      loadConfig(bad);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      message = (error as Error).message;
+    }
+    for (const name of Object.keys(bad)) expect(message).toContain(name);
+  });
+
+  it("requires ENCRYPTION_KEY in production and parses durations", () => {
+    expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(/ENCRYPTION_KEY/);
+    const config = loadConfig({ ACCESS_TOKEN_TTL: "5m", REFRESH_TOKEN_TTL: "7d", ALLOWED_REDIRECT_URLS: "https://a.test/x/, https://b.test" });
+    expect(config.accessTokenTtlSeconds).toBe(300);
+    expect(config.refreshTokenTtlSeconds).toBe(7 * 86400);
+    expect(config.allowedRedirectUrls).toEqual(["https://a.test/x", "https://b.test"]);
+  });
+});
+
+describe("npm start", () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), "auth-start-"));
+  });
+  afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+  it("serves on the embedded database with no configuration and stops cleanly on SIGTERM", async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      env: { PATH: process.env.PATH, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    try {
+      for (let i = 0; i < 100 && !output.includes("listening"); i++) await new Promise((r) => setTimeout(r, 200));
+      expect(output).toContain("listening");
+      const signUp = fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: `mutation { signUpEmailPassword(email: "start@example.com", password: "correct horse battery") { __typename } }` }),
+      });
+      // SIGTERM while the sign-up (an argon2 hash) is in flight: it still completes.
+      await new Promise((r) => setTimeout(r, 5));
+      child.kill("SIGTERM");
+      const response = await signUp;
+      expect(await response.json()).toEqual({ data: { signUpEmailPassword: { __typename: "SignUpEmailPasswordOk" } } });
+      expect(await exited).toBe(0);
+      expect(output).toContain("stopped");
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+});

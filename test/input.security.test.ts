@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DATABASES, PASSWORD, SIGN_IN, SIGN_UP, signUp, startApp, tableCounts, type TestApp } from "./helpers.js";
+
+describe.each(DATABASES)("bad input (%s)", (kind) => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp(kind);
+    await signUp(app, "existing@example.com");
+  });
+  afterAll(() => app?.close());
+
+  it("answers wrong types with GraphQL validation errors and changes nothing", async () => {
+    const before = await tableCounts(app);
+    const inline = await app.gql(`mutation { signUpEmailPassword(email: 5, password: true) { __typename } }`);
+    expect(inline.data).toBeUndefined();
+    expect(inline.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+    for (const variables of [
+      { email: { nested: 1 }, password: PASSWORD },
+      { email: null, password: PASSWORD },
+      { email: "x@example.com", password: ["a"] },
+      { email: "x@example.com", password: PASSWORD, options: { unknownOption: 1 } },
+    ]) {
+      const result = await app.gql(SIGN_UP, variables);
+      expect(result.data, JSON.stringify(variables)).toBeUndefined();
+      expect(result.errors?.length).toBeGreaterThan(0);
+    }
+    expect(await tableCounts(app)).toEqual(before);
+  });
+
+  it("answers empty, huge and non-text strings with InvalidInputError and changes nothing", async () => {
+    const before = await tableCounts(app);
+    const cases: Array<Record<string, unknown>> = [
+      { email: "", password: PASSWORD },
+      { email: "a".repeat(100_000) + "@example.com", password: PASSWORD },
+      { email: "nul\u0000@example.com", password: PASSWORD },
+      { email: "lone\ud800@example.com", password: PASSWORD },
+      { email: "new@example.com", password: "" },
+      { email: "new@example.com", password: "p".repeat(100_000) },
+      { email: "new@example.com", password: "valid but \ud800 broken" },
+      { email: "new@example.com", password: PASSWORD, options: { displayName: "x\u0000y" } },
+      { email: "new@example.com", password: PASSWORD, options: { displayName: "n".repeat(10_000) } },
+      { email: "new@example.com", password: PASSWORD, options: { metadata: { note: "a\u0000b" } } },
+      { email: "new@example.com", password: PASSWORD, options: { metadata: { big: "m".repeat(20_000) } } },
+      { email: "new@example.com", password: PASSWORD, options: { metadata: "just a string" } },
+      { email: "new@example.com", password: PASSWORD, options: { locale: "" } },
+      { email: "new@example.com", password: PASSWORD, options: { redirectTo: "javascript:alert(1)" } },
+      { email: "new@example.com", password: PASSWORD, tenantId: "" },
+      { email: "new@example.com", password: PASSWORD, tenantId: "../../etc" },
+    ];
+    for (const variables of cases) {
+      const { data, errors } = await app.gql(SIGN_UP, variables);
+      expect(errors, JSON.stringify(variables).slice(0, 200)).toBeUndefined();
+      expect(data.signUpEmailPassword.__typename, JSON.stringify(variables).slice(0, 200)).toBe("InvalidInputError");
+      expect(data.signUpEmailPassword.fieldErrors.length).toBeGreaterThan(0);
+    }
+    expect(await tableCounts(app)).toEqual(before);
+  });
+
+  it("answers sign-in with odd input without a 500", async () => {
+    for (const variables of [
+      { email: "", password: "" },
+      { email: "existing@example.com", password: "p".repeat(100_000) },
+      { email: "existing@example.com", password: "\u0000" },
+      { email: "\ud800@example.com", password: PASSWORD },
+    ]) {
+      const { data, errors } = await app.gql(SIGN_IN, variables);
+      expect(errors).toBeUndefined();
+      expect(["InvalidInputError", "WrongCredentialsError"]).toContain(data.signInEmailPassword.__typename);
+    }
+  });
+
+  it("refuses tokens of any shape without a 500", async () => {
+    const queries = [
+      [`mutation($t: String!) { refreshSession(refreshToken: $t) { __typename } }`, "refreshSession"],
+      [`mutation($t: String!) { resetPassword(token: $t, newPassword: "a fine passphrase") { __typename } }`, "resetPassword"],
+      [`mutation($t: String!) { verifyEmail(token: $t) { __typename } }`, "verifyEmail"],
+    ] as const;
+    for (const [query, field] of queries) {
+      for (const t of ["", "\u0000", "x".repeat(100_000), "🙂", "' OR 1=1 --"]) {
+        const { data, errors } = await app.gql(query, { t });
+        expect(errors, `${field} ${t.slice(0, 20)}`).toBeUndefined();
+        expect(data[field].__typename).toMatch(/Error$/);
+      }
+    }
+  });
+});

@@ -1,0 +1,68 @@
+import { simpleParser, type ParsedMail } from "mailparser";
+import type { AddressInfo } from "node:net";
+import { SMTPServer } from "smtp-server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSmtpMailer } from "../src/delivery/mailer.js";
+import { PASSWORD, SIGN_UP, startApp, type TestApp } from "./helpers.js";
+
+const VERIFY_EMAIL = `mutation($token: String!) { verifyEmail(token: $token) { __typename ... on VerifyEmailOk { user { emailVerified } } } }`;
+
+describe("email over SMTP", () => {
+  let server: SMTPServer;
+  let app: TestApp;
+  const received: ParsedMail[] = [];
+  let port = 0;
+
+  beforeAll(async () => {
+    server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ["STARTTLS"],
+      onData(stream, _session, callback) {
+        simpleParser(stream).then((mail) => {
+          received.push(mail);
+          callback();
+        }, callback);
+      },
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    port = (server.server.address() as AddressInfo).port;
+    // The app's own SMTP mailer (nodemailer), as SMTP_URL configures it.
+    app = await startApp("pglite", {
+      env: { SMTP_URL: `smtp://127.0.0.1:${port}`, EMAIL_FROM: "Auth Test <auth@example.test>" },
+      mailer: createSmtpMailer(`smtp://127.0.0.1:${port}`, "Auth Test <auth@example.test>"),
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it("delivers the verification email whose link verifies the address", async () => {
+    const { data } = await app.gql(SIGN_UP, { email: "mailbox@example.com", password: PASSWORD });
+    expect(data.signUpEmailPassword.__typename).toBe("SignUpEmailPasswordOk");
+    await app.auth.deps.idle();
+    const mail = received.find((message) => message.subject === "Verify your email address");
+    expect(mail).toBeDefined();
+    expect(mail!.from?.text).toContain("auth@example.test");
+    expect((mail!.to as { text: string }).text).toBe("mailbox@example.com");
+    const link = /http:\/\/app\.test\/verify-email\?\S+/.exec(mail!.text!)?.[0];
+    expect(link).toBeDefined();
+    expect(mail!.html).toContain("verify-email?token=");
+    const token = new URL(link!).searchParams.get("token")!;
+    const verified = await app.gql(VERIFY_EMAIL, { token });
+    expect(verified.data.verifyEmail).toEqual({ __typename: "VerifyEmailOk", user: { emailVerified: true } });
+  });
+
+  it("uses SMTP when SMTP_URL is set and no mailer is passed", async () => {
+    const smtpOnly = await startApp("pglite", { env: { SMTP_URL: `smtp://127.0.0.1:${port}` }, mailer: undefined });
+    try {
+      await smtpOnly.gql(`mutation { sendPasswordResetEmail(email: "nobody@example.com") { __typename } }`);
+      await smtpOnly.gql(SIGN_UP, { email: "smtp-only@example.com", password: PASSWORD });
+      await smtpOnly.auth.deps.idle();
+      expect(received.some((mail) => (mail.to as { text: string }).text === "smtp-only@example.com")).toBe(true);
+      expect(smtpOnly.outbox.messages).toHaveLength(0);
+    } finally {
+      await smtpOnly.close();
+    }
+  });
+});
