@@ -27,6 +27,8 @@ export interface Config {
   refreshTokenTtlSeconds: number;
   /** Concurrent-refresh grace window: the rotated parent still yields the current child. */
   refreshGraceSeconds: number;
+  /** How long a process may answer read-only viewer fields (`me`) from memory; 0 = always ask the database. */
+  sessionCacheTtlSeconds: number;
   /** How recent the last real authentication must be for elevated operations. */
   elevationWindowSeconds: number;
   signingKeyRotationSeconds: number;
@@ -54,6 +56,11 @@ const duration = z.string().trim().regex(DURATION, 'a number of seconds, or a nu
     return Number(amount) * UNIT_SECONDS[unit]!;
   })
   .refine((seconds) => seconds > 0, "must be positive");
+const durationOrZero = z.string().trim().regex(DURATION, 'a number of seconds, or a number with a unit (ms, s, m, h, d), like "2s"')
+  .transform((value) => {
+    const [, amount, unit = "s"] = DURATION.exec(value)!;
+    return Number(amount) * UNIT_SECONDS[unit]!;
+  });
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const list = z.string().transform((value) => value.split(",").map((item) => item.trim()).filter(Boolean));
@@ -83,6 +90,7 @@ const envSchema = z.object({
   ACCESS_TOKEN_TTL: duration.default(900),
   REFRESH_TOKEN_TTL: duration.default(30 * 86400),
   REFRESH_GRACE_PERIOD: duration.default(10),
+  SESSION_CACHE_TTL: durationOrZero.default(2),
   ELEVATION_WINDOW: duration.default(300),
   SIGNING_KEY_ROTATION: duration.default(30 * 86400),
   EMAIL_VERIFICATION: z.enum(["required", "optional", "off"]).default("optional"),
@@ -131,6 +139,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL,
     refreshGraceSeconds: e.REFRESH_GRACE_PERIOD,
+    sessionCacheTtlSeconds: e.SESSION_CACHE_TTL,
     elevationWindowSeconds: e.ELEVATION_WINDOW,
     signingKeyRotationSeconds: e.SIGNING_KEY_ROTATION,
     emailVerification: e.EMAIL_VERIFICATION,

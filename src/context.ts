@@ -8,7 +8,7 @@ import type { Deps } from "./deps.js";
 import { safeEqual } from "./crypto/tokens.js";
 import type { RequestMeta } from "./sessions/service.js";
 import type { AccessTokenClaims } from "./sessions/access-token.js";
-import type { UserRow } from "./users/users.js";
+import { isUuid, type UserRow } from "./users/users.js";
 
 export interface Viewer {
   user: UserRow;
@@ -22,8 +22,12 @@ export interface Context {
   deps: Deps;
   request: Request;
   meta: RequestMeta;
-  /** The bearer token's session and user, when valid and live; null otherwise. */
-  viewer(): Promise<Viewer | null>;
+  /**
+   * The bearer token's session and user, when valid and live; null otherwise.
+   * Read-only fields may pass `{ cached: true }` to accept a view up to
+   * SESSION_CACHE_TTL old (see sessions/viewer-cache.ts); everything else reads the database.
+   */
+  viewer(options?: { cached?: boolean }): Promise<Viewer | null>;
   /** Whether the request carries the configured admin secret. */
   isAdmin(): boolean;
 }
@@ -42,19 +46,33 @@ function clientIp(request: Request, req: IncomingMessage | undefined, trustProxy
   return req?.socket?.remoteAddress ?? "";
 }
 
-export async function loadViewer(deps: Deps, token: string | null): Promise<Viewer | null> {
+/**
+ * The viewer behind an access token: one statement that also proves the
+ * session is live and the user enabled, so revocation takes effect at once.
+ * (A hot path: raw SQL costs a third of the CPU of the ORM's findUnique+include.)
+ */
+export async function loadViewer(deps: Deps, token: string | null, options: { cached?: boolean } = {}): Promise<Viewer | null> {
   if (!token) return null;
   const claims = await deps.sessions.verifyAccessToken(token);
-  if (!claims) return null;
-  const session = await deps.prisma.session.findUnique({ where: { id: claims.sid }, include: { user: true } });
-  if (!session || session.revokedAt || session.expiresAt <= deps.clock.now()) return null;
-  if (session.user.id !== claims.sub || session.user.disabled) return null;
-  return { user: session.user, sessionId: session.id, authenticatedAt: session.authenticatedAt, claims };
+  if (!claims || !isUuid(claims.sid) || !isUuid(claims.sub)) return null;
+  const cached = options.cached ? deps.viewerCache.get(claims.sid) : undefined;
+  if (cached) return { ...cached, sessionId: claims.sid, claims };
+  const rows = await deps.prisma.$queryRaw<Array<UserRow & { sessionAuthenticatedAt: Date }>>`
+    SELECT u.*, s."authenticatedAt" AS "sessionAuthenticatedAt"
+    FROM "Session" s JOIN "User" u ON u.id = s."userId"
+    WHERE s.id = ${claims.sid}::uuid AND s."userId" = ${claims.sub}::uuid
+      AND s."revokedAt" IS NULL AND s."expiresAt" > ${deps.clock.now()} AND NOT u.disabled`;
+  const row = rows[0];
+  if (!row) return null;
+  const { sessionAuthenticatedAt, ...user } = row;
+  deps.viewerCache.set(claims.sid, { user, authenticatedAt: sessionAuthenticatedAt });
+  return { user, sessionId: claims.sid, authenticatedAt: sessionAuthenticatedAt, claims };
 }
 
 export function createContext(deps: Deps, initial: YogaInitialContext & { req?: IncomingMessage }): Context {
   const { request } = initial;
   let viewer: Promise<Viewer | null> | undefined;
+  let cachedViewer: Promise<Viewer | null> | undefined;
   return {
     deps,
     request,
@@ -62,7 +80,10 @@ export function createContext(deps: Deps, initial: YogaInitialContext & { req?: 
       ip: clientIp(request, initial.req, deps.config.trustProxy),
       userAgent: request.headers.get("user-agent") ?? "",
     },
-    viewer: () => (viewer ??= loadViewer(deps, bearerToken(request))),
+    viewer: (options) =>
+      options?.cached
+        ? (viewer ?? (cachedViewer ??= loadViewer(deps, bearerToken(request), { cached: true })))
+        : (viewer ??= loadViewer(deps, bearerToken(request))),
     isAdmin() {
       const secret = request.headers.get("x-admin-secret");
       return Boolean(deps.config.adminSecret && secret && safeEqual(secret, deps.config.adminSecret));

@@ -19,6 +19,7 @@ import { createAttemptLimiter, type AttemptLimiter } from "./security/attempt-li
 import { createAccessTokens } from "./sessions/access-token.js";
 import { createSessionService, type SessionService } from "./sessions/service.js";
 import { createSigningKeys, type SigningKeys } from "./sessions/signing-keys.js";
+import { createViewerCache, type ViewerCache } from "./sessions/viewer-cache.js";
 import { createTenantStore, type TenantStore } from "./tenants/tenants.js";
 import { createTicketStore, type TicketStore } from "./tickets.js";
 import { createUserStore, type UserStore } from "./users/users.js";
@@ -34,6 +35,7 @@ export interface Deps {
   hasher: PasswordHasher;
   keys: SigningKeys;
   sessions: SessionService;
+  viewerCache: ViewerCache;
   users: UserStore;
   tenants: TenantStore;
   tickets: TicketStore;
@@ -81,6 +83,8 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     clock,
     rotationSeconds: config.signingKeyRotationSeconds,
     tokenTtlSeconds: config.accessTokenTtlSeconds,
+    onUnreadableKey: (kid, error) =>
+      logger.error({ kid, err: error }, "signing key cannot be decrypted with this ENCRYPTION_KEY; starting a new signing key"),
   });
   const accessTokens = createAccessTokens({
     keys,
@@ -89,8 +93,10 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     audience: config.publicUrl,
     ttlSeconds: config.accessTokenTtlSeconds,
   });
+  const viewerCache = createViewerCache(clock, config.sessionCacheTtlSeconds);
   const sessions = createSessionService({
     prisma,
+    viewerCache,
     clock,
     accessTokens,
     rotationKey: encrypter.deriveKey("refresh-token rotation v1"),
@@ -109,6 +115,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     hasher: options.passwordHasher ?? createArgon2Hasher(),
     keys,
     sessions,
+    viewerCache,
     users: createUserStore(prisma),
     tenants: createTenantStore(prisma),
     tickets: createTicketStore(prisma, clock),

@@ -12,9 +12,9 @@ describe.each(DATABASES)("GraphQL hardening (%s)", (kind) => {
           override: {
             functions: (original) => ({
               ...original,
-              async getUserByEmail(input) {
+              async signIn(input) {
                 if (input.email === "explode@example.com") throw new Error("connection to db at 10.0.0.5 failed: password=hunter2");
-                return original.getUserByEmail(input);
+                return original.signIn(input);
               },
             }),
           },

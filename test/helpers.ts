@@ -76,7 +76,8 @@ export const TEST_ENCRYPTION_KEY = "0".repeat(63) + "1";
 export async function startApp(kind: DatabaseKind, options: AuthOptions = {}): Promise<TestApp> {
   const clock = (options.clock as TestClock | undefined) ?? new TestClock();
   const outbox = createOutbox(pino({ level: "silent" }));
-  const { db, drop } = await openTestDatabase(kind);
+  // Passing `database` starts a second server process's worth of app on the same data.
+  const { db, drop } = options.database ? { db: options.database, drop: async () => {} } : await openTestDatabase(kind);
   const auth = await createAuth({
     database: db,
     clock,
@@ -101,7 +102,8 @@ export async function startApp(kind: DatabaseKind, options: AuthOptions = {}): P
       return response.json();
     },
     async close() {
-      await auth.close();
+      if (options.database) await auth.deps.idle();
+      else await auth.close();
       await drop();
     },
   };

@@ -11,6 +11,15 @@
 import type { Clock } from "../clock.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 
+/**
+ * The counter every credential pathway of one account shares (password now;
+ * codes, TOTP and recovery codes as they land): the account's normalised email
+ * in its tenant, so an unknown address is counted exactly like a known one.
+ */
+export function accountAttemptKey(tenantId: string, email: string): string {
+  return `account:${tenantId}:${email.trim().toLowerCase()}`;
+}
+
 export interface LockoutPolicy {
   threshold: number;
   baseSeconds: number;
@@ -48,7 +57,7 @@ export function createAttemptLimiter(prisma: PrismaClient, clock: Clock, policy:
       return { allowed: false, retryAfterMs };
     },
     async succeed(key) {
-      await prisma.attemptCounter.deleteMany({ where: { key } });
+      await prisma.$executeRaw`DELETE FROM "AttemptCounter" WHERE key = ${key}`;
     },
   };
 }

@@ -12,6 +12,7 @@ export const ACCESS_TOKEN_TYP = "at+jwt";
 
 export interface AccessTokenClaims extends JWTPayload {
   sub: string;
+  exp: number;
   /** Session id. */
   sid: string;
   /** Tenant id. */
@@ -34,6 +35,10 @@ export function createAccessTokens(options: {
   ttlSeconds: number;
 }): AccessTokens {
   const { keys, clock, issuer, audience, ttlSeconds } = options;
+  // Verified tokens, by their exact text (signature included), until they expire:
+  // a client sends the same token many times, and ES256 verification is the costly part.
+  const verified = new Map<string, AccessTokenClaims>();
+  const VERIFIED_CACHE_SIZE = 10_000;
   return {
     async sign(claims) {
       const { kid, key } = await keys.signingKey();
@@ -48,6 +53,11 @@ export function createAccessTokens(options: {
     },
     async verify(token) {
       if (typeof token !== "string" || token.length > 8192) return null;
+      const known = verified.get(token);
+      if (known) {
+        if (known.exp * 1000 > clock.now().getTime()) return known;
+        verified.delete(token);
+      }
       try {
         const { kid } = decodeProtectedHeader(token);
         if (typeof kid !== "string") return null;
@@ -61,7 +71,10 @@ export function createAccessTokens(options: {
           currentDate: clock.now(),
           requiredClaims: ["sub", "sid", "exp", "iat"],
         });
-        return payload as AccessTokenClaims;
+        const claims = payload as AccessTokenClaims;
+        if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+        verified.set(token, claims);
+        return claims;
       } catch {
         return null;
       }

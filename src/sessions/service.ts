@@ -17,6 +17,8 @@ import { addSeconds } from "../clock.js";
 import { hmacSha256, randomToken, sha256 } from "../crypto/tokens.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import type { AccessTokenClaims, AccessTokens } from "./access-token.js";
+import type { ViewerCache } from "./viewer-cache.js";
+import { accountAttemptKey } from "../security/attempt-limiter.js";
 
 export interface SessionTokens {
   accessToken: string;
@@ -52,7 +54,12 @@ export interface SessionInfo {
 }
 
 export interface SessionService {
-  create(user: SessionUser, meta: RequestMeta): Promise<SessionTokens>;
+  /**
+   * Opens a session for a sign-in by `method`. The same statement records the
+   * "user.signed_in" audit event and clears the account's failed-attempt counter
+   * (a success resets it): one round trip on the sign-in hot path.
+   */
+  create(user: SessionUser & { email: string | null }, meta: RequestMeta, method: string): Promise<SessionTokens>;
   refresh(refreshToken: string, meta: RequestMeta): Promise<RefreshResult>;
   /** The session a refresh token currently belongs to, if it is live. */
   findByRefreshToken(refreshToken: string): Promise<{ id: string; userId: string } | null>;
@@ -61,12 +68,12 @@ export interface SessionService {
   list(userId: string): Promise<SessionInfo[]>;
   markAuthenticated(sessionId: string): Promise<void>;
   verifyAccessToken(token: string): Promise<AccessTokenClaims | null>;
-  /** Fresh access token for an existing session (e.g. after elevation). */
-  reissue(sessionId: string): Promise<SessionTokens | null>;
 }
 
 export interface SessionServiceOptions {
   prisma: PrismaClient;
+  /** Evicted on every revocation made here. */
+  viewerCache: ViewerCache;
   clock: Clock;
   accessTokens: AccessTokens;
   /** Key for deriving child refresh tokens from their parents. */
@@ -126,24 +133,26 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
   }
 
   const service: SessionService = {
-    async create(user, meta) {
+    async create(user, meta, method) {
       const refreshToken = randomToken();
       const now = clock.now();
       const id = randomUUID();
-      await prisma.session.create({
-        data: {
-          id,
-          userId: user.id,
-          tenantId: user.tenantId,
-          currentTokenHash: sha256(refreshToken),
-          createdAt: now,
-          lastUsedAt: now,
-          authenticatedAt: now,
-          expiresAt: addSeconds(now, options.refreshTokenTtlSeconds),
-          ip: clip(meta.ip, 64),
-          userAgent: clip(meta.userAgent, 512),
-        },
-      });
+      const ip = clip(meta.ip, 64);
+      const userAgent = clip(meta.userAgent, 512);
+      const attemptKey = user.email ? accountAttemptKey(user.tenantId, user.email) : null;
+      await prisma.$executeRaw`
+        WITH opened AS (
+          INSERT INTO "Session" (id, "userId", "tenantId", "currentTokenHash", "createdAt", "lastUsedAt", "authenticatedAt", "expiresAt", ip, "userAgent")
+          VALUES (${id}::uuid, ${user.id}::uuid, ${user.tenantId}, ${sha256(refreshToken)}, ${now}, ${now}, ${now},
+                  ${addSeconds(now, options.refreshTokenTtlSeconds)}, ${ip}, ${userAgent})
+          RETURNING id
+        ), audited AS (
+          INSERT INTO "AuditEvent" ("tenantId", "userId", type, ip, "userAgent", data, "createdAt")
+          SELECT ${user.tenantId}, ${user.id}::uuid, 'user.signed_in', ${ip}, ${userAgent},
+                 jsonb_build_object('method', ${method}::text, 'sessionId', opened.id), ${now}
+          FROM opened
+        )
+        DELETE FROM "AttemptCounter" WHERE key = ${attemptKey}`;
       return tokensFor(id, user, refreshToken);
     },
 
@@ -184,6 +193,7 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
     },
 
     async revoke(sessionId, reason, userId) {
+      options.viewerCache.forgetSession(sessionId);
       const { count } = await prisma.session.updateMany({
         where: { id: sessionId, revokedAt: null, ...(userId ? { userId } : {}) },
         data: { revokedAt: clock.now(), revokedReason: reason },
@@ -192,6 +202,7 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
     },
 
     async revokeAll(userId, reason, exceptSessionId) {
+      options.viewerCache.forgetUser(userId);
       const { count } = await prisma.session.updateMany({
         where: { userId, revokedAt: null, ...(exceptSessionId ? { id: { not: exceptSessionId } } : {}) },
         data: { revokedAt: clock.now(), revokedReason: reason },
@@ -208,15 +219,11 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
     },
 
     async markAuthenticated(sessionId) {
+      options.viewerCache.forgetSession(sessionId);
       await prisma.session.update({ where: { id: sessionId }, data: { authenticatedAt: clock.now() } });
     },
 
     verifyAccessToken: (token) => accessTokens.verify(token),
-
-    async reissue(sessionId) {
-      const user = await loadSessionUser(sessionId);
-      return user ? tokensFor(sessionId, user, "") : null;
-    },
   };
   return service;
 }

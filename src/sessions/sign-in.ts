@@ -1,6 +1,6 @@
 /**
  * The one path every first-factor sign-in ends on: refuse disabled users,
- * open a session, record the event. When the TOTP recipe lands, the
+ * open a session, record the event, reset the account's failed attempts. When the TOTP recipe lands, the
  * multi-factor check belongs here, so every recipe gets it at once.
  */
 import type { Deps } from "../deps.js";
@@ -13,14 +13,8 @@ export type SignInOutcome = { status: "OK"; user: UserRow; session: SessionWithU
 
 export async function completeSignIn(deps: Deps, user: UserRow, meta: RequestMeta, method: string): Promise<SignInOutcome> {
   if (user.disabled) return { status: "USER_DISABLED_ERROR" };
-  const session = await deps.sessions.create(user, meta);
-  await deps.audit.record({
-    type: "user.signed_in",
-    tenantId: user.tenantId,
-    userId: user.id,
-    ip: meta.ip,
-    userAgent: meta.userAgent,
-    data: { method, sessionId: session.refreshTokenId },
-  });
+  // Also records the audit event and resets the account's failed attempts.
+  const session = await deps.sessions.create(user, meta, method);
+  deps.logger.info({ audit: "user.signed_in", userId: user.id, tenantId: user.tenantId, method }, "audit");
   return { status: "OK", user, session: { ...session, user } };
 }

@@ -46,9 +46,11 @@ export interface SigningKeyOptions {
   rotationSeconds: number;
   /** Lifetime of the tokens a key signs: a retired key verifies this long after retirement. */
   tokenTtlSeconds: number;
+  /** Told when the newest key cannot be decrypted (ENCRYPTION_KEY changed); a new key takes over. */
+  onUnreadableKey?: (kid: string, error: unknown) => void;
 }
 
-export function createSigningKeys({ prisma, encrypter, clock, rotationSeconds, tokenTtlSeconds }: SigningKeyOptions): SigningKeys {
+export function createSigningKeys({ prisma, encrypter, clock, rotationSeconds, tokenTtlSeconds, onUnreadableKey = () => {} }: SigningKeyOptions): SigningKeys {
   let keys = new Map<string, LoadedKey>();
   let loadedAt = 0;
   let loading: Promise<void> | undefined;
@@ -120,8 +122,19 @@ export function createSigningKeys({ prisma, encrypter, clock, rotationSeconds, t
 
   return {
     async signingKey() {
-      const current = await ensureCurrent();
-      current.privateKey ??= (await importPKCS8(encrypter.open(current.sealedPrivateKey), ACCESS_TOKEN_ALG)) as CryptoKey;
+      let current = await ensureCurrent();
+      if (!current.privateKey) {
+        try {
+          current.privateKey = (await importPKCS8(encrypter.open(current.sealedPrivateKey), ACCESS_TOKEN_ALG)) as CryptoKey;
+        } catch (error) {
+          // Sealed under another ENCRYPTION_KEY: sign with a new key; the old one still verifies.
+          onUnreadableKey(current.kid, error);
+          creating ??= createKey().finally(() => (creating = undefined));
+          await creating;
+          current = newest()!;
+          current.privateKey ??= (await importPKCS8(encrypter.open(current.sealedPrivateKey), ACCESS_TOKEN_ALG)) as CryptoKey;
+        }
+      }
       return { kid: current.kid, key: current.privateKey };
     },
     async verificationKey(kid) {

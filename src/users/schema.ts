@@ -84,7 +84,7 @@ export function registerUserTypes(builder: Builder): SharedTypes {
       type: User,
       nullable: true,
       description: "The signed-in user (from the Bearer token), or null.",
-      resolve: async (_, __, ctx) => (await ctx.viewer())?.user ?? null,
+      resolve: async (_, __, ctx) => (await ctx.viewer({ cached: true }))?.user ?? null,
     }),
   );
   return { User, Session };

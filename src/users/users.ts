@@ -19,10 +19,20 @@ export function isUuid(value: string): boolean {
   return UUID.test(value);
 }
 
+// Hot paths (every sign-in looks a user up): raw SQL spares the ORM's per-query cost.
 export function createUserStore(prisma: PrismaClient): UserStore {
   return {
-    byId: (id, tenantId) =>
-      isUuid(id) ? prisma.user.findFirst({ where: { id, ...(tenantId ? { tenantId } : {}) } }) : Promise.resolve(null),
-    byEmail: (tenantId, email) => prisma.user.findUnique({ where: { tenantId_email: { tenantId, email: normaliseEmail(email) } } }),
+    async byId(id, tenantId) {
+      if (!isUuid(id)) return null;
+      const rows = tenantId
+        ? await prisma.$queryRaw<UserRow[]>`SELECT * FROM "User" WHERE id = ${id}::uuid AND "tenantId" = ${tenantId}`
+        : await prisma.$queryRaw<UserRow[]>`SELECT * FROM "User" WHERE id = ${id}::uuid`;
+      return rows[0] ?? null;
+    },
+    async byEmail(tenantId, email) {
+      const rows = await prisma.$queryRaw<UserRow[]>`
+        SELECT * FROM "User" WHERE "tenantId" = ${tenantId} AND email = ${normaliseEmail(email)}`;
+      return rows[0] ?? null;
+    },
   };
 }

@@ -12,6 +12,7 @@ import { parseSignUpOptions, type SignUpOptionsInput } from "../../users/sign-up
 import { normaliseEmail, type UserRow } from "../../users/users.js";
 import { checkEmail, checkRedirect, invalid } from "../../validation.js";
 import { checkTenant } from "../../tenants/check.js";
+import { accountAttemptKey } from "../../security/attempt-limiter.js";
 import { ticketLink } from "./links.js";
 import { passwordProblem } from "./password-policy.js";
 import type { EmailPasswordFunctions } from "./service.js";
@@ -123,18 +124,18 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
       const bad = invalid(await checkTenant(deps, tenantId), checkEmail("email", email));
       if (bad) return bad;
       if ([...password].length > config.passwordMaxLength) return { status: "WRONG_CREDENTIALS_ERROR" };
-      const known = await functions.getUserByEmail({ email, tenantId });
-      // Unknown emails are counted too, under their own key, so lockouts do not reveal which accounts exist.
-      const attemptKey = known ? `account:${known.id}` : `signin:${tenantId}:${normaliseEmail(email)}`;
+      // Keyed by the address, so unknown emails lock out exactly like real ones and reveal nothing.
+      const attemptKey = accountAttemptKey(tenantId, email);
       const verdict = await deps.limiter.begin(attemptKey);
       if (!verdict.allowed) return { status: "LIMIT_REACHED_ERROR", retryAfterMs: verdict.retryAfterMs };
       const checked = await functions.signIn({ email, password, tenantId });
       if (checked.status !== "OK") {
-        await deps.audit.record({ type: "user.sign_in_failed", tenantId, userId: known?.id, ip: ctx.meta.ip, userAgent: ctx.meta.userAgent, data: { method: "emailpassword" } });
+        await deps.audit.record({ type: "user.sign_in_failed", tenantId, ip: ctx.meta.ip, userAgent: ctx.meta.userAgent, data: { method: "emailpassword", email: normaliseEmail(email) } });
         return checked;
       }
-      await deps.limiter.succeed(attemptKey);
       const { user } = checked;
+      // A right password clears the failures even when the sign-in stops short of a session below.
+      if (user.disabled || (config.emailVerification === "required" && !user.emailVerified)) await deps.limiter.succeed(attemptKey);
       if (user.disabled) return { status: "USER_DISABLED_ERROR" };
       if (config.emailVerification === "required" && !user.emailVerified) return { status: "EMAIL_NOT_VERIFIED_ERROR" };
       return completeSignIn(deps, user, ctx.meta, "emailpassword");

@@ -114,6 +114,7 @@ export function createEmailPasswordFunctions(deps: Deps): EmailPasswordFunctions
       const normalised = email === undefined ? undefined : normaliseEmail(email);
       const passwordHash = password === undefined ? undefined : await hasher.hash(password);
       const emailChanged = normalised !== undefined && normalised !== user.email;
+      deps.viewerCache.forgetUser(userId);
       try {
         await prisma.$transaction([
           prisma.user.update({
