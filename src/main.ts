@@ -1,11 +1,41 @@
-/**
- * `npm start`. Password hashing runs on libuv's thread pool; with more pool
- * threads than cores, argon2's memory-hard hashes only evict each other from
- * the caches (measured: 78 hashes/s with 4 threads on 2 cores, 85 with 2). So
- * the pool matches the cores unless UV_THREADPOOL_SIZE says otherwise. It must
- * be set before anything uses the pool, hence this file imports the server late.
- */
-import { availableParallelism } from "node:os";
+/** `npm start`: read the environment, open and migrate the database, serve, stop cleanly on SIGTERM/SIGINT. */
+import { createServer } from "node:http";
+import { createAuth } from "./app.js";
+import { ConfigError } from "./config.js";
 
-process.env.UV_THREADPOOL_SIZE ??= String(Math.max(2, availableParallelism()));
-await import("./server.js");
+async function main(): Promise<void> {
+  const auth = await createAuth();
+  const { config, deps } = auth;
+  const server = createServer(auth.yoga);
+  server.listen(config.port, () => {
+    deps.logger.info(
+      { port: config.port, database: deps.db.kind, graphiql: !config.production },
+      `auth server listening on ${config.publicUrl}/graphql (${deps.db.kind === "pglite" ? `PGlite in ${config.dataDir}` : "PostgreSQL"})`,
+    );
+  });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    deps.logger.info({ signal }, "shutting down: finishing in-flight requests");
+    server.close(async () => {
+      await auth.close();
+      deps.logger.info("stopped");
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+    // Keep-alive clients that never go idle get cut after 10 s.
+    setTimeout(() => server.closeAllConnections(), 10_000).unref();
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+  } else {
+    console.error(error);
+  }
+  process.exit(1);
+});

@@ -82,7 +82,7 @@ export async function startApp(kind: DatabaseKind, options: AuthOptions = {}): P
     database: db,
     clock,
     mailer: outbox,
-    logger: pino({ level: "silent" }),
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     ...options,
     env: { ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, PUBLIC_URL: "http://auth.test", CLIENT_URL: "http://app.test", LOG_LEVEL: "silent", ...options.env },
   });

@@ -17,7 +17,8 @@ describe.each(DATABASES)("signing keys after an ENCRYPTION_KEY change (%s)", (ki
 
   it("signs with a new key and still accepts tokens of the old one", async () => {
     const { session } = await signUp(before, "rekeyed@example.com");
-    const { data } = await after.gql(SIGN_IN, { email: "rekeyed@example.com", password: PASSWORD });
+    const { data, errors } = await after.gql(SIGN_IN, { email: "rekeyed@example.com", password: PASSWORD });
+    expect(errors).toBeUndefined();
     expect(data.signInEmailPassword.__typename).toBe("SignInEmailPasswordOk");
     expect(kidOf(data.signInEmailPassword.session.accessToken)).not.toBe(kidOf(session.accessToken));
     expect((await after.gql(`{ me { email } }`, {}, bearer(session.accessToken))).data.me.email).toBe("rekeyed@example.com");

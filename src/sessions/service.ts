@@ -152,7 +152,8 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
                  jsonb_build_object('method', ${method}::text, 'sessionId', opened.id), ${now}
           FROM opened
         )
-        DELETE FROM "AttemptCounter" WHERE key = ${attemptKey}`;
+        UPDATE "AttemptCounter" SET failures = 0, "lockedUntil" = NULL, "updatedAt" = ${now}
+        WHERE key = ${attemptKey} AND failures > 0`;
       return tokensFor(id, user, refreshToken);
     },
 

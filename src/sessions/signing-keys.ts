@@ -92,7 +92,8 @@ export function createSigningKeys({ prisma, encrypter, clock, rotationSeconds, t
         alg: ACCESS_TOKEN_ALG,
         publicJwk,
         privateKeyEncrypted: encrypter.seal(await exportPKCS8(privateKey)),
-        createdAt: clock.now(),
+        // Strictly newer than the key it replaces, even when the clock has not moved.
+        createdAt: new Date(Math.max(clock.now().getTime(), (newest()?.createdAt.getTime() ?? 0) + 1)),
       },
     });
     await reload();
