@@ -89,6 +89,14 @@ describe.each(DATABASES)("sessions (%s)", (kind) => {
     expect((await app.gql(SIGN_OUT, { refreshToken: "unknown" })).data.signOut.__typename).toBe("SignOutOk");
   });
 
+  it("signs out with a refresh token that was already rotated (a tab holding the parent)", async () => {
+    const { session } = await signUp(app, "stale-tab@example.com");
+    const child = (await app.gql(REFRESH, { refreshToken: session.refreshToken })).data.refreshSession.session;
+    await app.gql(SIGN_OUT, { refreshToken: session.refreshToken });
+    expect((await app.gql(REFRESH, { refreshToken: child.refreshToken })).data.refreshSession.__typename).toBe("UnauthorisedError");
+    expect((await app.gql(ME, {}, bearer(child.accessToken))).data.me).toBeNull();
+  });
+
   it("lists live sessions, marking the current one, and revokes one of them", async () => {
     const { session } = await signUp(app, "list@example.com");
     const other = (await app.gql(SIGN_IN, { email: "list@example.com", password: PASSWORD }, { "user-agent": "test-browser/1.0" })).data.signInEmailPassword.session;

@@ -61,7 +61,7 @@ export interface SessionService {
    */
   create(user: SessionUser & { email: string | null }, meta: RequestMeta, method: string): Promise<SessionTokens>;
   refresh(refreshToken: string, meta: RequestMeta): Promise<RefreshResult>;
-  /** The session a refresh token currently belongs to, if it is live. */
+  /** The live session a refresh token belongs to (current or already rotated), if any. */
   findByRefreshToken(refreshToken: string): Promise<{ id: string; userId: string } | null>;
   revoke(sessionId: string, reason: string, userId?: string): Promise<boolean>;
   revokeAll(userId: string, reason: string, exceptSessionId?: string): Promise<number>;
@@ -114,12 +114,13 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
         SET "currentTokenHash" = ${childHash}, "rotatedAt" = ${now}, "lastUsedAt" = ${now},
             "expiresAt" = ${addSeconds(now, options.refreshTokenTtlSeconds)}
         WHERE "currentTokenHash" = ${tokenHash} AND "revokedAt" IS NULL AND "expiresAt" > ${now}
+          AND EXISTS (SELECT 1 FROM "User" u WHERE u.id = "Session"."userId" AND NOT u.disabled)
         RETURNING id, "userId"
       ), spent AS (
         INSERT INTO "UsedRefreshToken" ("tokenHash", "sessionId", "usedAt") SELECT ${tokenHash}, id, ${now} FROM rotated
       )
       SELECT r.id AS "sessionId", u.id, u."tenantId", u.roles, u."defaultRole"
-      FROM rotated r JOIN "User" u ON u.id = r."userId" WHERE NOT u.disabled`;
+      FROM rotated r JOIN "User" u ON u.id = r."userId"`;
     return rows[0];
   }
 
@@ -186,11 +187,13 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
 
     async findByRefreshToken(refreshToken) {
       if (typeof refreshToken !== "string" || refreshToken.length > 512) return null;
-      const session = await prisma.session.findUnique({
-        where: { currentTokenHash: sha256(refreshToken) },
-        select: { id: true, userId: true, revokedAt: true },
-      });
-      return session && !session.revokedAt ? session : null;
+      const tokenHash = sha256(refreshToken);
+      // The current token, or one rotated away (a tab still holding the parent signs the session out too).
+      const rows = await prisma.$queryRaw<Array<{ id: string; userId: string }>>`
+        SELECT s.id, s."userId" FROM "Session" s
+        WHERE s."revokedAt" IS NULL AND (s."currentTokenHash" = ${tokenHash}
+          OR s.id = (SELECT "sessionId" FROM "UsedRefreshToken" WHERE "tokenHash" = ${tokenHash}))`;
+      return rows[0] ?? null;
     },
 
     async revoke(sessionId, reason, userId) {
