@@ -103,6 +103,11 @@ describe.each(DATABASES)("GraphQL hardening (%s)", (kind) => {
     }
   });
 
+  it("serves GraphiQL in development", async () => {
+    const response = await app.fetch("/graphql", { headers: { accept: "text/html" } });
+    expect(await response.text()).toMatch(/graphiql/i);
+  });
+
   it("suggests field names in development", async () => {
     const { errors } = await app.gql(`{ versio }`);
     expect(errors?.[0]?.message).toMatch(/Did you mean/);
