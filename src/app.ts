@@ -16,6 +16,7 @@ import { createRecipes, type RecipeOptions, type Recipes } from "./recipes/apis.
 import { credentialLimitRule } from "./security/credential-limit.js";
 import { buildSchema } from "./schema/index.js";
 import { routes } from "./routes.js";
+import { deleteExpired, type HousekeepingResult } from "./db/housekeeping.js";
 
 export interface AuthOptions extends DepsOptions {
   /** Fields that win over the environment. */
@@ -35,6 +36,8 @@ export interface Auth {
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
   /** Builds the GraphQL context for an embedding server. */
   contextFactory(initial: { request: Request }): Context;
+  /** Deletes expired tickets, ended sessions and idle counters now (also runs every HOUSEKEEPING_INTERVAL). */
+  housekeeping(): Promise<HousekeepingResult>;
   close(): Promise<void>;
 }
 
@@ -83,6 +86,16 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
     },
     plugins: [...hardeningPlugins(config), routes(deps)],
   });
+  const housekeeping = () => deleteExpired(deps.prisma, deps.clock);
+  const timer =
+    config.housekeepingIntervalSeconds > 0
+      ? setInterval(() => {
+          housekeeping().then(
+            (deleted) => deps.logger.debug({ deleted }, "housekeeping"),
+            (error: unknown) => deps.logger.warn({ err: error }, "housekeeping failed"),
+          );
+        }, config.housekeepingIntervalSeconds * 1000).unref()
+      : undefined;
   return {
     config,
     deps,
@@ -90,7 +103,9 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
     schema,
     yoga,
     contextFactory,
+    housekeeping,
     async close() {
+      clearInterval(timer);
       await deps.idle();
       await deps.db.close();
     },

@@ -29,6 +29,8 @@ export interface Config {
   refreshGraceSeconds: number;
   /** How long a process may answer read-only viewer fields (`me`) from memory; 0 = always ask the database. */
   sessionCacheTtlSeconds: number;
+  /** How often expired tickets, ended sessions and idle counters are deleted; 0 = never. */
+  housekeepingIntervalSeconds: number;
   /** How recent the last real authentication must be for elevated operations. */
   elevationWindowSeconds: number;
   signingKeyRotationSeconds: number;
@@ -91,6 +93,7 @@ const envSchema = z.object({
   REFRESH_TOKEN_TTL: duration.default(30 * 86400),
   REFRESH_GRACE_PERIOD: duration.default(10),
   SESSION_CACHE_TTL: durationOrZero.default(2),
+  HOUSEKEEPING_INTERVAL: durationOrZero.default(3600),
   ELEVATION_WINDOW: duration.default(300),
   SIGNING_KEY_ROTATION: duration.default(30 * 86400),
   EMAIL_VERIFICATION: z.enum(["required", "optional", "off"]).default("optional"),
@@ -140,6 +143,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL,
     refreshGraceSeconds: e.REFRESH_GRACE_PERIOD,
     sessionCacheTtlSeconds: e.SESSION_CACHE_TTL,
+    housekeepingIntervalSeconds: e.HOUSEKEEPING_INTERVAL,
     elevationWindowSeconds: e.ELEVATION_WINDOW,
     signingKeyRotationSeconds: e.SIGNING_KEY_ROTATION,
     emailVerification: e.EMAIL_VERIFICATION,

@@ -58,7 +58,8 @@ export function createAttemptLimiter(prisma: PrismaClient, clock: Clock, policy:
     },
     async succeed(key) {
       // Reset in place rather than deleted: the row is reused by the next attempt (a cheap HOT update).
-      await prisma.$executeRaw`UPDATE "AttemptCounter" SET failures = 0, "lockedUntil" = NULL WHERE key = ${key} AND failures > 0`;
+      await prisma.$executeRaw`
+        UPDATE "AttemptCounter" SET failures = 0, "lockedUntil" = NULL, "updatedAt" = ${clock.now()} WHERE key = ${key} AND failures > 0`;
     },
   };
 }
