@@ -7,6 +7,8 @@
 import { z } from "zod";
 
 export type EmailVerificationMode = "required" | "optional" | "off";
+export const PASSWORDLESS_FLOW_TYPES = ["USER_INPUT_CODE", "MAGIC_LINK", "USER_INPUT_CODE_AND_MAGIC_LINK"] as const;
+export type PasswordlessFlowType = (typeof PASSWORDLESS_FLOW_TYPES)[number];
 
 export interface Config {
   nodeEnv: string;
@@ -44,6 +46,7 @@ export interface Config {
   userRoles: string[];
   trustProxy: boolean;
   logLevel: string;
+  passwordless: { flowType: PasswordlessFlowType; codeLifetimeSeconds: number; maxAttempts: number; codeLength: number };
   /** Credential-checking fields (sign-in, codes, TOTP...) evaluated per request, aliases included. */
   maxCredentialChecksPerRequest: number;
 }
@@ -109,6 +112,10 @@ const envSchema = z.object({
   TRUST_PROXY: boolean.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   MAX_CREDENTIAL_CHECKS_PER_REQUEST: int(1, 100).default(3),
+  PASSWORDLESS_FLOW_TYPE: z.enum(PASSWORDLESS_FLOW_TYPES).default("USER_INPUT_CODE_AND_MAGIC_LINK"),
+  PASSWORDLESS_CODE_LIFETIME: duration.default(900),
+  PASSWORDLESS_MAX_ATTEMPTS: int(1, 100).default(5),
+  PASSWORDLESS_CODE_LENGTH: int(4, 12).default(6),
 });
 
 export class ConfigError extends Error {
@@ -157,6 +164,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
     maxCredentialChecksPerRequest: e.MAX_CREDENTIAL_CHECKS_PER_REQUEST,
+    passwordless: {
+      flowType: e.PASSWORDLESS_FLOW_TYPE,
+      codeLifetimeSeconds: e.PASSWORDLESS_CODE_LIFETIME,
+      maxAttempts: e.PASSWORDLESS_MAX_ATTEMPTS,
+      codeLength: e.PASSWORDLESS_CODE_LENGTH,
+    },
     ...overrides,
   };
   if (!config.userRoles.includes(config.userDefaultRole)) {

@@ -15,6 +15,7 @@ import { createArgon2Hasher, type PasswordHasher } from "./crypto/password-hashe
 import { openDatabase, type Database } from "./db/database.js";
 import { createOutbox, createSmtpMailer, type Mailer } from "./delivery/mailer.js";
 import { defaultEmailTemplates, type EmailTemplates } from "./delivery/email-templates.js";
+import { createSmsOutbox, type SmsSender } from "./delivery/sms.js";
 import { createAttemptLimiter, type AttemptLimiter } from "./security/attempt-limiter.js";
 import { createAccessTokens } from "./sessions/access-token.js";
 import { createSessionService, type SessionService } from "./sessions/service.js";
@@ -42,6 +43,7 @@ export interface Deps {
   limiter: AttemptLimiter;
   audit: AuditLog;
   mailer: Mailer;
+  sms: SmsSender;
   emailTemplates: EmailTemplates;
   /** Work started by a request that must not delay its answer (e.g. sending email); drained on shutdown. */
   background(task: Promise<unknown>, what: string): void;
@@ -54,6 +56,7 @@ export interface DepsOptions {
   clock?: Clock;
   logger?: Logger;
   mailer?: Mailer;
+  sms?: SmsSender;
   passwordHasher?: PasswordHasher;
   emailTemplates?: Partial<EmailTemplates>;
 }
@@ -122,6 +125,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     limiter: createAttemptLimiter(prisma, clock, config.lockout),
     audit: createAuditLog(prisma, clock, logger),
     mailer: options.mailer ?? (config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.emailFrom) : createOutbox(logger)),
+    sms: options.sms ?? createSmsOutbox(logger),
     emailTemplates: { ...defaultEmailTemplates, ...options.emailTemplates },
     background(task, what) {
       const tracked = task

@@ -10,6 +10,7 @@ import { createAuth, type Auth, type AuthOptions } from "../src/app.js";
 import type { Clock } from "../src/clock.js";
 import { openDatabase, type Database } from "../src/db/database.js";
 import { createOutbox, type Outbox } from "../src/delivery/mailer.js";
+import { createSmsOutbox, type SmsOutbox } from "../src/delivery/sms.js";
 
 export type DatabaseKind = "pglite" | "postgres";
 
@@ -64,6 +65,7 @@ export interface TestApp {
   auth: Auth;
   clock: TestClock;
   outbox: Outbox;
+  sms: SmsOutbox;
   /** POSTs a GraphQL operation; answers the parsed JSON body. */
   gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ data?: T; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> }>;
   /** Raw request to the app. */
@@ -76,12 +78,14 @@ export const TEST_ENCRYPTION_KEY = "0".repeat(63) + "1";
 export async function startApp(kind: DatabaseKind, options: AuthOptions = {}): Promise<TestApp> {
   const clock = (options.clock as TestClock | undefined) ?? new TestClock();
   const outbox = createOutbox(pino({ level: "silent" }));
+  const sms = createSmsOutbox(pino({ level: "silent" }));
   // Passing `database` starts a second server process's worth of app on the same data.
   const { db, drop } = options.database ? { db: options.database, drop: async () => {} } : await openTestDatabase(kind);
   const auth = await createAuth({
     database: db,
     clock,
     mailer: outbox,
+    sms,
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     ...options,
     env: { ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, PUBLIC_URL: "http://auth.test", CLIENT_URL: "http://app.test", LOG_LEVEL: "silent", ...options.env },
@@ -92,6 +96,7 @@ export async function startApp(kind: DatabaseKind, options: AuthOptions = {}): P
     auth,
     clock,
     outbox,
+    sms,
     fetch,
     async gql(query, variables, headers) {
       const response = await fetch("/graphql", {

@@ -4,15 +4,18 @@ import { createSessionApis, type SessionApis } from "../sessions/api.js";
 import { createEmailPasswordApis, type EmailPasswordApis, type EmailPasswordOptions } from "./emailpassword/api.js";
 import { createEmailPasswordFunctions, type EmailPasswordFunctions } from "./emailpassword/service.js";
 import { applyOverride, type EnabledApis, type RecipeOverride } from "./override.js";
+import { createPasswordlessApis, type PasswordlessApis, type PasswordlessOptions } from "./passwordless/api.js";
+import { createPasswordlessFunctions, type PasswordlessFunctions } from "./passwordless/service.js";
 
 export interface RecipeOptions {
   emailpassword?: EmailPasswordOptions & { override?: RecipeOverride<EmailPasswordFunctions, EmailPasswordApis> };
+  passwordless?: PasswordlessOptions & { override?: RecipeOverride<PasswordlessFunctions, PasswordlessApis> };
   session?: { override?: RecipeOverride<Record<string, never>, SessionApis> };
 }
 
 export interface Recipes {
-  functions: { emailpassword: EmailPasswordFunctions };
-  apis: { session: EnabledApis<SessionApis>; emailpassword: EnabledApis<EmailPasswordApis> };
+  functions: { emailpassword: EmailPasswordFunctions; passwordless: PasswordlessFunctions };
+  apis: { session: EnabledApis<SessionApis>; emailpassword: EnabledApis<EmailPasswordApis>; passwordless: EnabledApis<PasswordlessApis> };
 }
 
 export function createRecipes(deps: Deps, options: RecipeOptions = {}): Recipes {
@@ -21,9 +24,14 @@ export function createRecipes(deps: Deps, options: RecipeOptions = {}): Recipes 
     (functions) => createEmailPasswordApis(deps, functions, options.emailpassword),
     options.emailpassword?.override,
   );
+  const passwordless = applyOverride(
+    createPasswordlessFunctions(deps),
+    (functions) => createPasswordlessApis(deps, functions, options.passwordless),
+    options.passwordless?.override,
+  );
   const session = applyOverride({}, () => createSessionApis(deps), options.session?.override);
   return {
-    functions: { emailpassword: emailpassword.functions },
-    apis: { session: session.apis, emailpassword: emailpassword.apis },
+    functions: { emailpassword: emailpassword.functions, passwordless: passwordless.functions },
+    apis: { session: session.apis, emailpassword: emailpassword.apis, passwordless: passwordless.apis },
   };
 }

@@ -3,6 +3,7 @@ import type { GraphQLSchema } from "graphql";
 import { registerEmailPasswordSchema } from "../recipes/emailpassword/schema.js";
 import type { Recipes } from "../recipes/apis.js";
 import { registerSessionSchema } from "../sessions/schema.js";
+import { registerPasswordlessSchema } from "../recipes/passwordless/schema.js";
 import { registerUserTypes } from "../users/schema.js";
 import { createBuilder } from "./builder.js";
 import { registerResultTypes } from "./result-types.js";
@@ -19,5 +20,6 @@ export function buildSchema(recipes: Recipes): GraphQLSchema {
   const types = registerUserTypes(builder);
   registerSessionSchema(builder, results, types, recipes.apis.session);
   registerEmailPasswordSchema(builder, results, types, recipes.apis.emailpassword);
+  registerPasswordlessSchema(builder, results, types, recipes.apis.passwordless);
   return builder.toSchema({ sortSchema: true });
 }

@@ -25,6 +25,16 @@ export const ERROR_STATUSES = {
   SIGN_UP_NOT_ALLOWED: { message: "Sign-up is not allowed", fields: { reason: "String" } },
   RESET_PASSWORD_INVALID_TOKEN_ERROR: { message: "This password reset link is invalid or has expired", fields: {} },
   EMAIL_VERIFICATION_INVALID_TOKEN_ERROR: { message: "This verification link is invalid or has expired", fields: {} },
+  INCORRECT_USER_INPUT_CODE_ERROR: {
+    message: "This code is not right",
+    fields: { failedCodeInputAttemptCount: "Int", maximumCodeInputAttempts: "Int" },
+  },
+  EXPIRED_USER_INPUT_CODE_ERROR: {
+    message: "This code has expired; ask for a new one",
+    fields: { failedCodeInputAttemptCount: "Int", maximumCodeInputAttempts: "Int" },
+  },
+  RESTART_FLOW_ERROR: { message: "Start again: ask for a new code", fields: {} },
+  SIGN_IN_UP_NOT_ALLOWED: { message: "Signing in or up this way is not allowed", fields: { reason: "String" } },
 } as const satisfies Record<string, { message: string; fields: Record<string, "Int" | "String" | "Boolean"> }>;
 
 export type ErrorStatus = keyof typeof ERROR_STATUSES;

@@ -7,6 +7,21 @@ import type { LoginMethod as LoginMethodRow } from "../generated/prisma/client.j
 export interface SharedTypes {
   User: ReturnType<typeof defineUser>;
   Session: ReturnType<typeof defineSession>;
+  SignUpOptions: ReturnType<typeof defineSignUpOptions>;
+}
+
+function defineSignUpOptions(builder: Builder) {
+  return builder.inputType("SignUpOptions", {
+    description: "Profile and roles of a new user.",
+    fields: (t) => ({
+      allowedRoles: t.stringList({ required: false, description: "Subset of the configured roles (default: all of them)." }),
+      defaultRole: t.string({ required: false }),
+      displayName: t.string({ required: false }),
+      locale: t.string({ required: false, description: "BCP 47 language tag, e.g. en or pt-BR." }),
+      metadata: t.field({ type: "JSON", required: false, description: "A JSON object kept with the user." }),
+      redirectTo: t.string({ required: false, description: "Allow-listed page the emailed link opens." }),
+    }),
+  });
 }
 
 function defineUser(builder: Builder) {
@@ -87,5 +102,5 @@ export function registerUserTypes(builder: Builder): SharedTypes {
       resolve: async (_, __, ctx) => (await ctx.viewer({ cached: true }))?.user ?? null,
     }),
   );
-  return { User, Session };
+  return { User, Session, SignUpOptions: defineSignUpOptions(builder) };
 }

@@ -10,18 +10,7 @@ import type { EnabledApis } from "../override.js";
 import type { EmailPasswordApis } from "./api.js";
 
 export function registerEmailPasswordSchema(builder: Builder, results: Results, types: SharedTypes, apis: EnabledApis<EmailPasswordApis>): void {
-  const { User, Session } = types;
-  const SignUpOptions = builder.inputType("SignUpOptions", {
-    description: "Profile and roles of a new user.",
-    fields: (t) => ({
-      allowedRoles: t.stringList({ required: false, description: "Subset of the configured roles (default: all of them)." }),
-      defaultRole: t.string({ required: false }),
-      displayName: t.string({ required: false }),
-      locale: t.string({ required: false, description: "BCP 47 language tag, e.g. en or pt-BR." }),
-      metadata: t.field({ type: "JSON", required: false, description: "A JSON object kept with the user." }),
-      redirectTo: t.string({ required: false, description: "Allow-listed page the verification link opens." }),
-    }),
-  });
+  const { User, Session, SignUpOptions } = types;
   const FormFieldInput = builder.inputType("FormFieldInput", {
     fields: (t) => ({ id: t.string({ required: true }), value: t.string({ required: true }) }),
   });

@@ -1,0 +1,137 @@
+/** What each passwordless GraphQL field does, as overridable functions returning status values. */
+import { parsePhoneNumberFromString } from "libphonenumber-js";
+import type { Context } from "../../context.js";
+import type { Deps } from "../../deps.js";
+import type { FieldError, StatusValue } from "../../schema/results.js";
+import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
+import { checkTenant } from "../../tenants/check.js";
+import { parseSignUpOptions, type SignUpOptionsInput } from "../../users/sign-up-options.js";
+import { normaliseEmail, type UserRow } from "../../users/users.js";
+import { checkEmail, invalid } from "../../validation.js";
+import { defaultPasswordlessMessages, type PasswordlessMessages } from "./messages.js";
+import type { CreatedCode, PasswordlessFunctions } from "./service.js";
+
+export interface PasswordlessOptions {
+  messages?: Partial<PasswordlessMessages>;
+}
+
+type Tenant = { tenantId: string };
+type Failure = StatusValue & { status: Exclude<StatusValue["status"], "OK"> };
+type Result<Ok> = Promise<({ status: "OK" } & Ok) | Failure>;
+
+export interface PasswordlessApis {
+  createCode(
+    input: Tenant & { email?: string | null; phoneNumber?: string | null; options?: SignUpOptionsInput | null },
+    ctx: Context,
+  ): Result<{ deviceId: string; preAuthSessionId: string; flowType: string }>;
+  resendCode(input: Tenant & { deviceId: string; preAuthSessionId: string }, ctx: Context): Result<object>;
+  consumeCode(
+    input: Tenant & { preAuthSessionId: string; deviceId?: string | null; userInputCode?: string | null; linkCode?: string | null },
+    ctx: Context,
+  ): Result<{ createdNewRecipeUser: boolean; user: UserRow; session: SessionWithUser }>;
+  phoneNumberExists(input: Tenant & { phoneNumber: string }, ctx: Context): Promise<boolean>;
+}
+
+/** E.164, or null for anything libphonenumber cannot read as a valid international number. */
+export function normalisePhoneNumber(phoneNumber: string): string | null {
+  if (phoneNumber.length > 32) return null;
+  const parsed = parsePhoneNumberFromString(phoneNumber.trim());
+  return parsed?.isValid() ? parsed.number : null;
+}
+
+// Codes and ids we hand out are short; anything longer is not ours.
+const MAX_TOKEN_LENGTH = 256;
+
+export function createPasswordlessApis(deps: Deps, functions: PasswordlessFunctions, options: PasswordlessOptions = {}): PasswordlessApis {
+  const { config } = deps;
+  const { flowType, codeLifetimeSeconds } = config.passwordless;
+  const messages = { ...defaultPasswordlessMessages, ...options.messages };
+
+  function magicLink(code: CreatedCode, tenantId: string, redirectTo: string | null | undefined): string {
+    const url = new URL(redirectTo ?? `${config.clientUrl}/verify`);
+    url.searchParams.set("preAuthSessionId", code.preAuthSessionId);
+    url.searchParams.set("tenantId", tenantId);
+    url.hash = code.linkCode; // a fragment never reaches servers' logs
+    return url.toString();
+  }
+
+  /** Sends the code; a failed send is an error the client sees (nothing was sent, so nothing leaks). */
+  async function deliver(code: CreatedCode, to: { email?: string | null; phoneNumber?: string | null }, tenantId: string, redirectTo?: string | null): Promise<boolean> {
+    const input = {
+      flowType,
+      userInputCode: flowType === "MAGIC_LINK" ? undefined : code.userInputCode,
+      link: flowType === "USER_INPUT_CODE" ? undefined : magicLink(code, tenantId, redirectTo),
+      expiresInMinutes: Math.round(codeLifetimeSeconds / 60),
+    };
+    try {
+      if (to.email) await deps.mailer.send({ to: to.email, ...messages.email(input) });
+      else await deps.sms.send({ to: to.phoneNumber!, body: messages.sms(input) });
+      return true;
+    } catch (error) {
+      deps.logger.error({ err: error }, "sending a passwordless code failed");
+      return false;
+    }
+  }
+
+  function contactErrors(email?: string | null, phoneNumber?: string | null): { errors: FieldError[]; phone: string | null } {
+    if ((email == null) === (phoneNumber == null)) {
+      return { errors: [{ id: "email", error: "give exactly one of email and phoneNumber" }], phone: null };
+    }
+    if (email != null) return { errors: [checkEmail("email", email)].filter((e): e is FieldError => Boolean(e)), phone: null };
+    const phone = normalisePhoneNumber(phoneNumber!);
+    return { errors: phone ? [] : [{ id: "phoneNumber", error: "is not a valid phone number in international format (+...)" }], phone };
+  }
+
+  return {
+    async createCode({ email, phoneNumber, options: signUpOptions, tenantId }) {
+      const contact = contactErrors(email, phoneNumber);
+      const { profile, redirectTo, errors } = parseSignUpOptions(config, signUpOptions);
+      const bad = invalid(await checkTenant(deps, tenantId), ...contact.errors, ...errors);
+      if (bad) return bad;
+      const to = email != null ? { email: normaliseEmail(email) } : { phoneNumber: contact.phone! };
+      const code = await functions.createCode({ ...to, tenantId, options: { profile, redirectTo } });
+      if (!(await deliver(code, to, tenantId, redirectTo))) {
+        await deps.prisma.passwordlessDevice.deleteMany({ where: { preAuthSessionId: code.preAuthSessionId } });
+        return { status: "GENERAL_ERROR", message: "The code could not be sent; try again later" };
+      }
+      return { status: "OK", deviceId: code.deviceId, preAuthSessionId: code.preAuthSessionId, flowType };
+    },
+
+    async resendCode({ deviceId, preAuthSessionId, tenantId }) {
+      if (deviceId.length > MAX_TOKEN_LENGTH || preAuthSessionId.length > MAX_TOKEN_LENGTH) return { status: "RESTART_FLOW_ERROR" };
+      const created = await functions.createNewCodeForDevice({ deviceId, tenantId });
+      if (created.status !== "OK" || created.preAuthSessionId !== preAuthSessionId) return { status: "RESTART_FLOW_ERROR" };
+      const device = await deps.prisma.passwordlessDevice.findUnique({ where: { preAuthSessionId }, select: { options: true } });
+      const redirectTo = (device?.options as { redirectTo?: string | null } | undefined)?.redirectTo;
+      if (!(await deliver(created, created, tenantId, redirectTo))) {
+        return { status: "GENERAL_ERROR", message: "The code could not be sent; try again later" };
+      }
+      return { status: "OK" };
+    },
+
+    async consumeCode({ preAuthSessionId, deviceId, userInputCode, linkCode, tenantId }, ctx) {
+      const byCode = deviceId != null && userInputCode != null;
+      const bad = invalid(
+        await checkTenant(deps, tenantId),
+        byCode === (linkCode != null) ? { id: "linkCode", error: "give either deviceId with userInputCode, or linkCode" } : null,
+      );
+      if (bad) return bad;
+      if ([preAuthSessionId, deviceId, userInputCode, linkCode].some((value) => (value?.length ?? 0) > MAX_TOKEN_LENGTH)) {
+        return { status: "RESTART_FLOW_ERROR" };
+      }
+      const consumed = await functions.consumeCode(
+        byCode ? { tenantId, preAuthSessionId, deviceId: deviceId!, userInputCode: userInputCode! } : { tenantId, preAuthSessionId, linkCode: linkCode! },
+      );
+      if (consumed.status !== "OK") return consumed;
+      const signedIn = await completeSignIn(deps, consumed.user, ctx.meta, "passwordless");
+      if (signedIn.status !== "OK") return { status: "SIGN_IN_UP_NOT_ALLOWED", reason: "This account is disabled" };
+      return { status: "OK", createdNewRecipeUser: consumed.createdNewRecipeUser, user: signedIn.user, session: signedIn.session };
+    },
+
+    async phoneNumberExists({ phoneNumber, tenantId }) {
+      const phone = normalisePhoneNumber(phoneNumber);
+      if (!phone || (await checkTenant(deps, tenantId))) return false;
+      return Boolean(await functions.getUserByPhoneNumber({ phoneNumber: phone, tenantId }));
+    },
+  };
+}

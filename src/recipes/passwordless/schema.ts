@@ -1,0 +1,97 @@
+/** The passwordless fields of API.md, each present only while its API is enabled. */
+import { PASSWORDLESS_FLOW_TYPES } from "../../config.js";
+import type { Builder } from "../../schema/builder.js";
+import { CREDENTIAL_CHECK, tenantArg, tenantOf } from "../../schema/fields.js";
+import type { Results } from "../../schema/result-types.js";
+import { toResult } from "../../schema/results.js";
+import type { SessionWithUser } from "../../sessions/sign-in.js";
+import type { SharedTypes } from "../../users/schema.js";
+import type { UserRow } from "../../users/users.js";
+import type { EnabledApis } from "../override.js";
+import type { PasswordlessApis } from "./api.js";
+
+export function registerPasswordlessSchema(builder: Builder, results: Results, types: SharedTypes, apis: EnabledApis<PasswordlessApis>): void {
+  const FlowType = builder.enumType("PasswordlessFlowType", {
+    description: "What a passwordless sign-in sends: a code to type, a magic link, or both.",
+    values: PASSWORDLESS_FLOW_TYPES,
+  });
+
+  if (apis.createCode) {
+    const api = apis.createCode;
+    const Ok = results.ok<{ deviceId: string; preAuthSessionId: string; flowType: string }>("CreateCodeOk", (t) => ({
+      deviceId: t.exposeString("deviceId", { description: "Keep it on the device: consumeCode and resendCode need it." }),
+      preAuthSessionId: t.exposeString("preAuthSessionId"),
+      flowType: t.field({ type: FlowType, resolve: (value) => value.flowType as never }),
+    }));
+    const Result = results.union("CreateCodeResult", Ok, ["SIGN_IN_UP_NOT_ALLOWED", "INVALID_INPUT_ERROR"]);
+    builder.mutationField("createCode", (t) =>
+      t.field({
+        type: Result,
+        description: "Starts a passwordless sign-in (or sign-up): sends a code and/or magic link to exactly one of email or phoneNumber.",
+        extensions: CREDENTIAL_CHECK,
+        args: {
+          email: t.arg.string({ required: false }),
+          phoneNumber: t.arg.string({ required: false, description: "International format, e.g. +14155550123." }),
+          options: t.arg({ type: types.SignUpOptions, required: false }),
+          tenantId: tenantArg(t),
+        },
+        resolve: async (_, args, ctx) => toResult(await api({ ...args, tenantId: tenantOf(args) }, ctx)) as never,
+      }),
+    );
+  }
+
+  if (apis.resendCode) {
+    const api = apis.resendCode;
+    const Result = results.union("ResendCodeResult", results.ok("ResendCodeOk"), ["RESTART_FLOW_ERROR"]);
+    builder.mutationField("resendCode", (t) =>
+      t.field({
+        type: Result,
+        description: "Sends a new code for the same sign-in; earlier codes keep working until they expire.",
+        extensions: CREDENTIAL_CHECK,
+        args: { deviceId: t.arg.string({ required: true }), preAuthSessionId: t.arg.string({ required: true }), tenantId: tenantArg(t) },
+        resolve: async (_, args, ctx) => toResult(await api({ ...args, tenantId: tenantOf(args) }, ctx)) as never,
+      }),
+    );
+  }
+
+  if (apis.consumeCode) {
+    const api = apis.consumeCode;
+    const Ok = results.ok<{ createdNewRecipeUser: boolean; user: UserRow; session: SessionWithUser }>("ConsumeCodeOk", (t) => ({
+      createdNewRecipeUser: t.exposeBoolean("createdNewRecipeUser"),
+      user: t.field({ type: types.User, resolve: (value) => value.user }),
+      session: t.field({ type: types.Session, resolve: (value) => value.session }),
+    }));
+    const Result = results.union("ConsumeCodeResult", Ok, [
+      "INCORRECT_USER_INPUT_CODE_ERROR",
+      "EXPIRED_USER_INPUT_CODE_ERROR",
+      "RESTART_FLOW_ERROR",
+      "SIGN_IN_UP_NOT_ALLOWED",
+      "INVALID_INPUT_ERROR",
+    ]);
+    builder.mutationField("consumeCode", (t) =>
+      t.field({
+        type: Result,
+        description: "Finishes a passwordless sign-in with deviceId + userInputCode, or with the magic link's linkCode.",
+        extensions: CREDENTIAL_CHECK,
+        args: {
+          preAuthSessionId: t.arg.string({ required: true }),
+          deviceId: t.arg.string({ required: false }),
+          userInputCode: t.arg.string({ required: false }),
+          linkCode: t.arg.string({ required: false }),
+          tenantId: tenantArg(t),
+        },
+        resolve: async (_, args, ctx) => toResult(await api({ ...args, tenantId: tenantOf(args) }, ctx)) as never,
+      }),
+    );
+  }
+
+  if (apis.phoneNumberExists) {
+    const api = apis.phoneNumberExists;
+    builder.queryField("phoneNumberExists", (t) =>
+      t.boolean({
+        args: { phoneNumber: t.arg.string({ required: true }), tenantId: tenantArg(t) },
+        resolve: (_, args, ctx) => api({ ...args, tenantId: tenantOf(args) }, ctx),
+      }),
+    );
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * Passwordless functions with the seed's shapes (SuperTokens passwordless
+ * RecipeInterface). A "device" is one sign-in attempt: the client keeps the
+ * random deviceId, the server keeps only preAuthSessionId = SHA-256(deviceId),
+ * the codes hashed together with deviceId, and the magic links' codes hashed.
+ *
+ * Consuming is one conditional DELETE of the device (its codes cascade): of many
+ * requests with the right code only one deletes it, so only one signs in. Wrong
+ * codes count on the device; the last allowed wrong code deletes it, and the
+ * next attempt answers RESTART_FLOW_ERROR.
+ */
+import { randomInt, randomUUID } from "node:crypto";
+import type { Deps } from "../../deps.js";
+import { isUniqueViolation } from "../../db/errors.js";
+import { randomToken, sha256 } from "../../crypto/tokens.js";
+import { addSeconds } from "../../clock.js";
+import type { NewUserProfile } from "../../users/sign-up-options.js";
+import { normaliseEmail, type UserRow } from "../../users/users.js";
+
+export const RECIPE_ID = "passwordless";
+
+export type Contact = { email: string; phoneNumber?: undefined } | { phoneNumber: string; email?: undefined };
+
+export interface CreatedCode {
+  status: "OK";
+  preAuthSessionId: string;
+  deviceId: string;
+  userInputCode: string;
+  linkCode: string;
+  codeLifetime: number;
+  timeCreated: number;
+}
+
+export interface StoredOptions {
+  profile?: NewUserProfile;
+  redirectTo?: string | null;
+}
+
+type Attempts = { failedCodeInputAttemptCount: number; maximumCodeInputAttempts: number };
+
+export type ConsumeInput = { tenantId: string; preAuthSessionId: string } & (
+  | { deviceId: string; userInputCode: string; linkCode?: undefined }
+  | { linkCode: string; deviceId?: undefined; userInputCode?: undefined }
+);
+
+export interface PasswordlessFunctions {
+  createCode(input: Contact & { tenantId: string; options?: StoredOptions; userInputCode?: string }): Promise<CreatedCode>;
+  createNewCodeForDevice(input: { tenantId: string; deviceId: string; userInputCode?: string }): Promise<
+    (CreatedCode & { email: string | null; phoneNumber: string | null }) | { status: "RESTART_FLOW_ERROR" }
+  >;
+  /** Checks the code and spends the device; signs the contact up or finds its user. */
+  consumeCode(input: ConsumeInput): Promise<
+    | { status: "OK"; createdNewRecipeUser: boolean; user: UserRow }
+    | ({ status: "INCORRECT_USER_INPUT_CODE_ERROR" } & Attempts)
+    | ({ status: "EXPIRED_USER_INPUT_CODE_ERROR" } & Attempts)
+    | { status: "RESTART_FLOW_ERROR" }
+    | { status: "SIGN_IN_UP_NOT_ALLOWED"; reason: string }
+  >;
+  getUserByPhoneNumber(input: { phoneNumber: string; tenantId: string }): Promise<UserRow | undefined>;
+}
+
+interface DeviceRow {
+  preAuthSessionId: string;
+  tenantId: string;
+  email: string | null;
+  phoneNumber: string | null;
+  options: StoredOptions;
+}
+
+export function createPasswordlessFunctions(deps: Deps): PasswordlessFunctions {
+  const { prisma, clock, config } = deps;
+  const { codeLifetimeSeconds, maxAttempts, codeLength } = config.passwordless;
+  const attempts = (failed: number): Attempts => ({ failedCodeInputAttemptCount: failed, maximumCodeInputAttempts: maxAttempts });
+  const codeHash = (deviceId: string, code: string) => sha256(`${deviceId}:${code}`);
+  const newUserInputCode = () => Array.from({ length: codeLength }, () => randomInt(10)).join("");
+
+  async function addCode(preAuthSessionId: string, deviceId: string, userInputCode = newUserInputCode()): Promise<CreatedCode> {
+    const linkCode = randomToken();
+    const now = clock.now();
+    await prisma.passwordlessCode.create({
+      data: {
+        id: randomUUID(),
+        preAuthSessionId,
+        codeHash: codeHash(deviceId, userInputCode),
+        linkCodeHash: sha256(linkCode),
+        createdAt: now,
+        expiresAt: addSeconds(now, codeLifetimeSeconds),
+      },
+    });
+    return { status: "OK", preAuthSessionId, deviceId, userInputCode, linkCode, codeLifetime: codeLifetimeSeconds * 1000, timeCreated: now.getTime() };
+  }
+
+  /** Counts a wrong (or expired) code; the last allowed one spends the device. */
+  async function countFailure(preAuthSessionId: string): Promise<number | null> {
+    const rows = await prisma.$queryRaw<Array<{ failedAttempts: number }>>`
+      UPDATE "PasswordlessDevice" SET "failedAttempts" = "failedAttempts" + 1
+      WHERE "preAuthSessionId" = ${preAuthSessionId} AND "failedAttempts" < ${maxAttempts}
+      RETURNING "failedAttempts"`;
+    const failed = rows[0]?.failedAttempts;
+    if (failed === undefined) return null;
+    if (failed >= maxAttempts) await prisma.passwordlessDevice.deleteMany({ where: { preAuthSessionId } });
+    return failed;
+  }
+
+  async function spendDevice(input: ConsumeInput): Promise<DeviceRow | "INCORRECT" | "EXPIRED" | "RESTART"> {
+    const now = clock.now();
+    if (input.linkCode !== undefined) {
+      const rows = await prisma.$queryRaw<DeviceRow[]>`
+        DELETE FROM "PasswordlessDevice" d USING "PasswordlessCode" c
+        WHERE c."linkCodeHash" = ${sha256(input.linkCode)} AND c."preAuthSessionId" = d."preAuthSessionId"
+          AND d."preAuthSessionId" = ${input.preAuthSessionId} AND d."tenantId" = ${input.tenantId}
+          AND c."expiresAt" > ${now} AND d."failedAttempts" < ${maxAttempts}
+        RETURNING d.*`;
+      return rows[0] ?? "RESTART";
+    }
+    // The deviceId must be the one this flow was started with.
+    if (sha256(input.deviceId) !== input.preAuthSessionId) return "RESTART";
+    const hash = codeHash(input.deviceId, input.userInputCode);
+    const rows = await prisma.$queryRaw<DeviceRow[]>`
+      DELETE FROM "PasswordlessDevice" d
+      WHERE d."preAuthSessionId" = ${input.preAuthSessionId} AND d."tenantId" = ${input.tenantId}
+        AND d."failedAttempts" < ${maxAttempts}
+        AND EXISTS (SELECT 1 FROM "PasswordlessCode" c
+                    WHERE c."preAuthSessionId" = d."preAuthSessionId" AND c."codeHash" = ${hash} AND c."expiresAt" > ${now})
+      RETURNING d.*`;
+    if (rows[0]) return rows[0];
+    const expired = await prisma.passwordlessCode.count({ where: { preAuthSessionId: input.preAuthSessionId, codeHash: hash } });
+    return expired > 0 ? "EXPIRED" : "INCORRECT";
+  }
+
+  /** The contact's user, found or created; the contact counts as verified since a code reached it. */
+  async function signInUp(device: DeviceRow): Promise<{ user: UserRow; created: boolean } | { reason: string }> {
+    const { tenantId, email, phoneNumber } = device;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const existing = email ? await deps.users.byEmail(tenantId, email) : await functions.getUserByPhoneNumber({ phoneNumber: phoneNumber!, tenantId });
+      if (existing) {
+        const verified = email ? existing.emailVerified : existing.phoneNumberVerified;
+        // Someone else may have registered this address with a password and never proved it:
+        // signing the code's owner into that account would hand it to them.
+        if (!verified && existing.passwordHash) {
+          return { reason: "An account with this address exists but the address is not verified; sign in with its password and verify it first" };
+        }
+        await markVerified(existing, device);
+        return { user: (await deps.users.byId(existing.id))!, created: false };
+      }
+      try {
+        return { user: await createUser(device), created: true };
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error; // a parallel sign-up won: find its user
+      }
+    }
+    return { reason: "Try again" };
+  }
+
+  async function markVerified(user: UserRow, device: DeviceRow): Promise<void> {
+    deps.viewerCache.forgetUser(user.id);
+    await prisma.user.update({
+      where: { id: user.id },
+      data: device.email ? { emailVerified: true } : { phoneNumberVerified: true },
+    });
+    const hasMethod = await prisma.loginMethod.count({ where: { userId: user.id, recipeId: RECIPE_ID } });
+    if (!hasMethod) {
+      await prisma.loginMethod.create({
+        data: { id: randomUUID(), userId: user.id, tenantId: user.tenantId, recipeId: RECIPE_ID, email: device.email, phoneNumber: device.phoneNumber, verified: true, createdAt: clock.now() },
+      });
+    }
+  }
+
+  function createUser(device: DeviceRow): Promise<UserRow> {
+    const profile = device.options.profile;
+    const now = clock.now();
+    return prisma.user.create({
+      data: {
+        id: randomUUID(),
+        tenantId: device.tenantId,
+        email: device.email,
+        emailVerified: Boolean(device.email),
+        phoneNumber: device.phoneNumber,
+        phoneNumberVerified: Boolean(device.phoneNumber),
+        roles: profile?.roles ?? config.userRoles,
+        defaultRole: profile?.defaultRole ?? config.userDefaultRole,
+        displayName: profile?.displayName ?? "",
+        locale: profile?.locale ?? "en",
+        metadata: (profile?.metadata ?? {}) as object,
+        createdAt: now,
+        loginMethods: {
+          create: { id: randomUUID(), tenantId: device.tenantId, recipeId: RECIPE_ID, email: device.email, phoneNumber: device.phoneNumber, verified: true, createdAt: now },
+        },
+      },
+    });
+  }
+
+  const functions: PasswordlessFunctions = {
+    async createCode(input) {
+      const deviceId = randomToken();
+      const preAuthSessionId = sha256(deviceId);
+      await prisma.passwordlessDevice.create({
+        data: {
+          preAuthSessionId,
+          tenantId: input.tenantId,
+          email: input.email === undefined ? null : normaliseEmail(input.email),
+          phoneNumber: input.phoneNumber ?? null,
+          options: (input.options ?? {}) as object,
+          createdAt: clock.now(),
+        },
+      });
+      return addCode(preAuthSessionId, deviceId, input.userInputCode);
+    },
+
+    async createNewCodeForDevice({ tenantId, deviceId, userInputCode }) {
+      const preAuthSessionId = sha256(deviceId);
+      const device = await prisma.passwordlessDevice.findFirst({ where: { preAuthSessionId, tenantId, failedAttempts: { lt: maxAttempts } } });
+      if (!device) return { status: "RESTART_FLOW_ERROR" };
+      try {
+        return { ...(await addCode(preAuthSessionId, deviceId, userInputCode)), email: device.email, phoneNumber: device.phoneNumber };
+      } catch {
+        return { status: "RESTART_FLOW_ERROR" }; // the device was spent meanwhile
+      }
+    },
+
+    async consumeCode(input) {
+      const spent = await spendDevice(input);
+      if (spent === "RESTART") return { status: "RESTART_FLOW_ERROR" };
+      if (spent === "INCORRECT" || spent === "EXPIRED") {
+        const failed = await countFailure(input.preAuthSessionId);
+        if (failed === null) return { status: "RESTART_FLOW_ERROR" };
+        return { status: spent === "EXPIRED" ? "EXPIRED_USER_INPUT_CODE_ERROR" : "INCORRECT_USER_INPUT_CODE_ERROR", ...attempts(failed) };
+      }
+      const outcome = await signInUp(spent);
+      if ("reason" in outcome) return { status: "SIGN_IN_UP_NOT_ALLOWED", reason: outcome.reason };
+      return { status: "OK", createdNewRecipeUser: outcome.created, user: outcome.user };
+    },
+
+    async getUserByPhoneNumber({ phoneNumber, tenantId }) {
+      return (await prisma.user.findUnique({ where: { tenantId_phoneNumber: { tenantId, phoneNumber } } })) ?? undefined;
+    },
+  };
+  return functions;
+}

@@ -1,0 +1,191 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DATABASES, PASSWORD, SIGN_UP, SESSION_FIELDS, bearer, emailedToken, signUp, startApp, type TestApp } from "./helpers.js";
+
+const CREATE = `mutation($email: String, $phoneNumber: String, $options: SignUpOptions) {
+  createCode(email: $email, phoneNumber: $phoneNumber, options: $options) {
+    __typename ... on AuthResult { status }
+    ... on CreateCodeOk { deviceId preAuthSessionId flowType }
+    ... on InvalidInputError { fieldErrors { id error } }
+    ... on AuthError { message }
+  }
+}`;
+const RESEND = `mutation($deviceId: String!, $preAuthSessionId: String!) {
+  resendCode(deviceId: $deviceId, preAuthSessionId: $preAuthSessionId) { __typename ... on AuthResult { status } }
+}`;
+const CONSUME = `mutation($preAuthSessionId: String!, $deviceId: String, $userInputCode: String, $linkCode: String) {
+  consumeCode(preAuthSessionId: $preAuthSessionId, deviceId: $deviceId, userInputCode: $userInputCode, linkCode: $linkCode) {
+    __typename ... on AuthResult { status }
+    ... on ConsumeCodeOk { createdNewRecipeUser user { id email emailVerified phoneNumber phoneNumberVerified displayName roles loginMethods { recipeId } } ${SESSION_FIELDS} }
+    ... on IncorrectUserInputCodeError { failedCodeInputAttemptCount maximumCodeInputAttempts }
+    ... on ExpiredUserInputCodeError { failedCodeInputAttemptCount maximumCodeInputAttempts }
+    ... on SignInUpNotAllowedError { reason }
+    ... on InvalidInputError { fieldErrors { id error } }
+  }
+}`;
+
+const codeIn = (text: string) => /code is (\d+)/.exec(text)?.[1];
+
+describe.each(DATABASES)("passwordless (%s)", (kind) => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp(kind);
+  });
+  afterAll(() => app?.close());
+
+  async function start(variables: Record<string, unknown>) {
+    const { data } = await app.gql(CREATE, variables);
+    expect(data.createCode.__typename).toBe("CreateCodeOk");
+    return data.createCode as { deviceId: string; preAuthSessionId: string; flowType: string };
+  }
+  const emailedCode = (to: string) => codeIn(app.outbox.last(to)!.text)!;
+
+  it("signs up a new user with an emailed code, then signs the same user in", async () => {
+    const flow = await start({ email: "Otp@Example.com", options: { displayName: "Otto", allowedRoles: ["user"] } });
+    expect(flow.flowType).toBe("USER_INPUT_CODE_AND_MAGIC_LINK");
+    const code = emailedCode("otp@example.com");
+    expect(code).toMatch(/^\d{6}$/);
+    const { data } = await app.gql(CONSUME, { preAuthSessionId: flow.preAuthSessionId, deviceId: flow.deviceId, userInputCode: code });
+    const first = data.consumeCode;
+    expect(first).toMatchObject({ __typename: "ConsumeCodeOk", status: "OK", createdNewRecipeUser: true });
+    expect(first.user).toMatchObject({ email: "otp@example.com", emailVerified: true, displayName: "Otto", roles: ["user"], loginMethods: [{ recipeId: "passwordless" }] });
+    expect((await app.gql(`{ me { id } }`, {}, bearer(first.session.accessToken))).data.me.id).toBe(first.user.id);
+
+    const again = await start({ email: "otp@example.com" });
+    const second = (await app.gql(CONSUME, { preAuthSessionId: again.preAuthSessionId, deviceId: again.deviceId, userInputCode: emailedCode("otp@example.com") })).data.consumeCode;
+    expect(second).toMatchObject({ __typename: "ConsumeCodeOk", createdNewRecipeUser: false, user: { id: first.user.id } });
+    expect((await app.gql(`query { emailExists(email: "otp@example.com") }`)).data.emailExists).toBe(true);
+  });
+
+  it("counts wrong codes and spends the device after the last allowed one", async () => {
+    const flow = await start({ email: "wrong-code@example.com" });
+    const right = emailedCode("wrong-code@example.com");
+    const wrong = right === "000000" ? "111111" : "000000";
+    for (let i = 1; i <= 5; i++) {
+      const { data } = await app.gql(CONSUME, { preAuthSessionId: flow.preAuthSessionId, deviceId: flow.deviceId, userInputCode: wrong });
+      expect(data.consumeCode).toMatchObject({ __typename: "IncorrectUserInputCodeError", status: "INCORRECT_USER_INPUT_CODE_ERROR", failedCodeInputAttemptCount: i, maximumCodeInputAttempts: 5 });
+    }
+    const { data } = await app.gql(CONSUME, { preAuthSessionId: flow.preAuthSessionId, deviceId: flow.deviceId, userInputCode: right });
+    expect(data.consumeCode).toMatchObject({ __typename: "RestartFlowError", status: "RESTART_FLOW_ERROR" });
+  });
+
+  it("answers ExpiredUserInputCodeError once the code's 15 minutes are over", async () => {
+    const flow = await start({ email: "late@example.com" });
+    app.clock.advance(15 * 60 + 1);
+    const { data } = await app.gql(CONSUME, { preAuthSessionId: flow.preAuthSessionId, deviceId: flow.deviceId, userInputCode: emailedCode("late@example.com") });
+    expect(data.consumeCode).toMatchObject({ __typename: "ExpiredUserInputCodeError", status: "EXPIRED_USER_INPUT_CODE_ERROR", failedCodeInputAttemptCount: 1, maximumCodeInputAttempts: 5 });
+  });
+
+  it("signs in by the magic link once", async () => {
+    const flow = await start({ email: "link@example.com" });
+    const link = new URL(/http:\/\/app\.test\/verify\S+/.exec(app.outbox.last("link@example.com")!.text)![0]);
+    expect(link.searchParams.get("preAuthSessionId")).toBe(flow.preAuthSessionId);
+    const linkCode = link.hash.slice(1);
+    const { data } = await app.gql(CONSUME, { preAuthSessionId: flow.preAuthSessionId, linkCode });
+    expect(data.consumeCode).toMatchObject({ __typename: "ConsumeCodeOk", user: { email: "link@example.com" } });
+    expect((await app.gql(CONSUME, { preAuthSessionId: flow.preAuthSessionId, linkCode })).data.consumeCode.__typename).toBe("RestartFlowError");
+  });
+
+  it("resends a new code without invalidating the first, and refuses unknown devices", async () => {
+    const flow = await start({ email: "resend-otp@example.com" });
+    const first = emailedCode("resend-otp@example.com");
+    const resent = await app.gql(RESEND, flow);
+    expect(resent.data.resendCode).toEqual({ __typename: "ResendCodeOk", status: "OK" });
+    expect(app.outbox.messages.filter((m) => m.to === "resend-otp@example.com")).toHaveLength(2);
+    const { data } = await app.gql(CONSUME, { preAuthSessionId: flow.preAuthSessionId, deviceId: flow.deviceId, userInputCode: first });
+    expect(data.consumeCode.__typename).toBe("ConsumeCodeOk");
+    expect((await app.gql(RESEND, flow)).data.resendCode).toEqual({ __typename: "RestartFlowError", status: "RESTART_FLOW_ERROR" });
+    expect((await app.gql(RESEND, { deviceId: "made-up", preAuthSessionId: flow.preAuthSessionId })).data.resendCode.__typename).toBe("RestartFlowError");
+  });
+
+  it("gives one session to 20 parallel requests with the right code", async () => {
+    const flow = await start({ email: "race-otp@example.com" });
+    const code = emailedCode("race-otp@example.com");
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => app.gql(CONSUME, { preAuthSessionId: flow.preAuthSessionId, deviceId: flow.deviceId, userInputCode: code })),
+    );
+    const kinds = results.map((result) => result.data.consumeCode.__typename);
+    expect(kinds.filter((name) => name === "ConsumeCodeOk")).toHaveLength(1);
+    expect(kinds.filter((name) => name === "RestartFlowError")).toHaveLength(19);
+    const user = await app.auth.deps.users.byEmail("public", "race-otp@example.com");
+    expect(await app.auth.deps.prisma.session.count({ where: { userId: user!.id } })).toBe(1);
+  });
+
+  it("signs up by SMS with the number normalised to E.164", async () => {
+    const flow = await start({ phoneNumber: "+44 7911 123456" });
+    const text = app.sms.last("+447911123456")!.body;
+    const { data } = await app.gql(CONSUME, { preAuthSessionId: flow.preAuthSessionId, deviceId: flow.deviceId, userInputCode: codeIn(text) });
+    expect(data.consumeCode.user).toMatchObject({ phoneNumber: "+447911123456", phoneNumberVerified: true, email: null });
+    expect((await app.gql(`query { phoneNumberExists(phoneNumber: "+447911123456") }`)).data.phoneNumberExists).toBe(true);
+    expect((await app.gql(`query { phoneNumberExists(phoneNumber: "+447911000000") }`)).data.phoneNumberExists).toBe(false);
+  });
+
+  it.each([
+    ["neither email nor phone", {}, "email"],
+    ["both email and phone", { email: "both@example.com", phoneNumber: "+447911123456" }, "email"],
+    ["a malformed email", { email: "nope" }, "email"],
+    ["a malformed phone number", { phoneNumber: "12" }, "phoneNumber"],
+    ["a bad sign-up option", { email: "opts-otp@example.com", options: { allowedRoles: ["root"] } }, "options.allowedRoles"],
+  ])("refuses %s with InvalidInputError", async (_, variables, field) => {
+    const { data } = await app.gql(CREATE, variables);
+    expect(data.createCode.__typename).toBe("InvalidInputError");
+    expect(data.createCode.fieldErrors.map((error: { id: string }) => error.id)).toContain(field);
+  });
+
+  it("refuses consumeCode without a code or a link", async () => {
+    const { data } = await app.gql(CONSUME, { preAuthSessionId: "x" });
+    expect(data.consumeCode.__typename).toBe("InvalidInputError");
+  });
+
+  it("signs a verified email/password user in, and refuses an unverified one", async () => {
+    const { user } = await signUp(app, "verified-pw@example.com");
+    await app.gql(`mutation($t: String!) { verifyEmail(token: $t) { __typename } }`, { t: await emailedToken(app, "verified-pw@example.com") });
+    const flow = await start({ email: "verified-pw@example.com" });
+    const ok = (await app.gql(CONSUME, { preAuthSessionId: flow.preAuthSessionId, deviceId: flow.deviceId, userInputCode: emailedCode("verified-pw@example.com") })).data.consumeCode;
+    expect(ok).toMatchObject({ __typename: "ConsumeCodeOk", createdNewRecipeUser: false, user: { id: user.id } });
+    expect(ok.user.loginMethods.map((m: { recipeId: string }) => m.recipeId).sort()).toEqual(["emailpassword", "passwordless"]);
+
+    await app.gql(SIGN_UP, { email: "squatted@example.com", password: PASSWORD });
+    const squat = await start({ email: "squatted@example.com" });
+    const { data } = await app.gql(CONSUME, { preAuthSessionId: squat.preAuthSessionId, deviceId: squat.deviceId, userInputCode: emailedCode("squatted@example.com") });
+    expect(data.consumeCode).toMatchObject({ __typename: "SignInUpNotAllowedError", status: "SIGN_IN_UP_NOT_ALLOWED", reason: expect.stringContaining("not verified") });
+  });
+
+  it("refuses a disabled user with SignInUpNotAllowedError", async () => {
+    const flow = await start({ email: "off-otp@example.com" });
+    await app.gql(CONSUME, { preAuthSessionId: flow.preAuthSessionId, deviceId: flow.deviceId, userInputCode: emailedCode("off-otp@example.com") });
+    await app.auth.deps.prisma.user.update({ where: { tenantId_email: { tenantId: "public", email: "off-otp@example.com" } }, data: { disabled: true } });
+    const again = await start({ email: "off-otp@example.com" });
+    const { data } = await app.gql(CONSUME, { preAuthSessionId: again.preAuthSessionId, deviceId: again.deviceId, userInputCode: emailedCode("off-otp@example.com") });
+    expect(data.consumeCode).toMatchObject({ __typename: "SignInUpNotAllowedError", reason: "This account is disabled" });
+  });
+});
+
+describe.each(DATABASES)("passwordless delivery failures and flow types (%s)", (kind) => {
+  let app: TestApp;
+  let failing = false;
+  beforeAll(async () => {
+    app = await startApp(kind, { env: { PASSWORDLESS_FLOW_TYPE: "MAGIC_LINK" } });
+    const send = app.outbox.send.bind(app.outbox);
+    app.outbox.send = async (message) => {
+      if (failing) throw new Error("SMTP server said no");
+      return send(message);
+    };
+  });
+  afterAll(() => app?.close());
+
+  it("answers GeneralError when the code cannot be sent, and keeps nothing", async () => {
+    failing = true;
+    const { data } = await app.gql(CREATE, { email: "unreachable@example.com" });
+    failing = false;
+    expect(data.createCode).toMatchObject({ __typename: "GeneralError", status: "GENERAL_ERROR" });
+    expect(await app.auth.deps.prisma.passwordlessDevice.count()).toBe(0);
+  });
+
+  it("sends only a link with PASSWORDLESS_FLOW_TYPE=MAGIC_LINK", async () => {
+    const { data } = await app.gql(CREATE, { email: "linkonly@example.com" });
+    expect(data.createCode.flowType).toBe("MAGIC_LINK");
+    const text = app.outbox.last("linkonly@example.com")!.text;
+    expect(codeIn(text)).toBeUndefined();
+    expect(text).toContain("http://app.test/verify?preAuthSessionId=");
+  });
+});
