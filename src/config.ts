@@ -25,6 +25,8 @@ export interface Config {
   adminSecret?: string;
   smtpUrl?: string;
   emailFrom: string;
+  /** Twilio-compatible SMS provider; without it SMS go to the development outbox. */
+  sms?: { apiUrl: string; accountSid: string; authToken: string; from: string };
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   /** Concurrent-refresh grace window: the rotated parent still yields the current child. */
@@ -92,6 +94,10 @@ const envSchema = z.object({
   ADMIN_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL").optional(),
   EMAIL_FROM: z.string().min(3).default("Auth <no-reply@localhost>"),
+  SMS_API_URL: httpUrl.default("https://api.twilio.com"),
+  SMS_ACCOUNT_SID: z.string().min(1).optional(),
+  SMS_AUTH_TOKEN: z.string().min(1).optional(),
+  SMS_FROM: z.string().min(1).optional(),
   ACCESS_TOKEN_TTL: duration.default(900),
   REFRESH_TOKEN_TTL: duration.default(30 * 86400),
   REFRESH_GRACE_PERIOD: duration.default(10),
@@ -146,6 +152,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminSecret: e.ADMIN_SECRET,
     smtpUrl: e.SMTP_URL,
     emailFrom: e.EMAIL_FROM,
+    sms:
+      e.SMS_ACCOUNT_SID && e.SMS_AUTH_TOKEN && e.SMS_FROM
+        ? { apiUrl: e.SMS_API_URL, accountSid: e.SMS_ACCOUNT_SID, authToken: e.SMS_AUTH_TOKEN, from: e.SMS_FROM }
+        : undefined,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL,
     refreshGraceSeconds: e.REFRESH_GRACE_PERIOD,
@@ -174,6 +184,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
   if (!config.userRoles.includes(config.userDefaultRole)) {
     throw new ConfigError(`invalid configuration:\n  USER_DEFAULT_ROLE: "${config.userDefaultRole}" is not one of USER_ROLES (${config.userRoles.join(", ")})`);
+  }
+  const smsVariables = [e.SMS_ACCOUNT_SID, e.SMS_AUTH_TOKEN, e.SMS_FROM].filter(Boolean).length;
+  if (smsVariables > 0 && smsVariables < 3) {
+    throw new ConfigError("invalid configuration:\n  SMS_ACCOUNT_SID, SMS_AUTH_TOKEN, SMS_FROM: set all three to send SMS, or none");
   }
   if (config.production && !config.encryptionKey) {
     throw new ConfigError("invalid configuration:\n  ENCRYPTION_KEY: required when NODE_ENV=production (32 bytes as 64 hex digits or base64)");

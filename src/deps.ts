@@ -15,7 +15,7 @@ import { createArgon2Hasher, type PasswordHasher } from "./crypto/password-hashe
 import { openDatabase, type Database } from "./db/database.js";
 import { createOutbox, createSmtpMailer, type Mailer } from "./delivery/mailer.js";
 import { defaultEmailTemplates, type EmailTemplates } from "./delivery/email-templates.js";
-import { createSmsOutbox, type SmsSender } from "./delivery/sms.js";
+import { createHttpSmsSender, createSmsOutbox, type SmsSender } from "./delivery/sms.js";
 import { createAttemptLimiter, type AttemptLimiter } from "./security/attempt-limiter.js";
 import { createAccessTokens } from "./sessions/access-token.js";
 import { createSessionService, type SessionService } from "./sessions/service.js";
@@ -125,7 +125,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     limiter: createAttemptLimiter(prisma, clock, config.lockout),
     audit: createAuditLog(prisma, clock, logger),
     mailer: options.mailer ?? (config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.emailFrom) : createOutbox(logger)),
-    sms: options.sms ?? createSmsOutbox(logger),
+    sms: options.sms ?? (config.sms ? createHttpSmsSender(config.sms) : createSmsOutbox(logger)),
     emailTemplates: { ...defaultEmailTemplates, ...options.emailTemplates },
     background(task, what) {
       const tracked = task

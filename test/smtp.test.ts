@@ -53,6 +53,21 @@ describe("email over SMTP", () => {
     expect(verified.data.verifyEmail).toEqual({ __typename: "VerifyEmailOk", user: { emailVerified: true } });
   });
 
+  it("delivers a passwordless magic link that signs the user in when followed", async () => {
+    const { data } = await app.gql(`mutation { createCode(email: "magic@example.com") { __typename ... on CreateCodeOk { preAuthSessionId } } }`);
+    await app.auth.deps.idle();
+    const mail = received.find((message) => (message.to as { text: string }).text === "magic@example.com");
+    expect(mail?.subject).toMatch(/^Your sign-in code: \d{6}$/);
+    const link = new URL(/http:\/\/app\.test\/verify\S+/.exec(mail!.text!)![0]);
+    // What the frontend's /verify page does with the link:
+    const consumed = await app.gql(
+      `mutation($p: String!, $l: String!) { consumeCode(preAuthSessionId: $p, linkCode: $l) { __typename ... on ConsumeCodeOk { user { email emailVerified } } } }`,
+      { p: link.searchParams.get("preAuthSessionId"), l: link.hash.slice(1) },
+    );
+    expect(link.searchParams.get("preAuthSessionId")).toBe(data.createCode.preAuthSessionId);
+    expect(consumed.data.consumeCode).toEqual({ __typename: "ConsumeCodeOk", user: { email: "magic@example.com", emailVerified: true } });
+  });
+
   it("uses SMTP when SMTP_URL is set and no mailer is passed", async () => {
     const smtpOnly = await startApp("pglite", { env: { SMTP_URL: `smtp://127.0.0.1:${port}` }, mailer: undefined });
     try {
