@@ -48,7 +48,15 @@ export interface Config {
   userRoles: string[];
   trustProxy: boolean;
   logLevel: string;
-  passwordless: { flowType: PasswordlessFlowType; codeLifetimeSeconds: number; maxAttempts: number; codeLength: number };
+  passwordless: {
+    flowType: PasswordlessFlowType;
+    codeLifetimeSeconds: number;
+    maxAttempts: number;
+    codeLength: number;
+    /** Codes sent to one email or phone number, and requested from one IP, per window. */
+    limitPerContact: { points: number; windowSeconds: number };
+    limitPerIp: { points: number; windowSeconds: number };
+  };
   /** Credential-checking fields (sign-in, codes, TOTP...) evaluated per request, aliases included. */
   maxCredentialChecksPerRequest: number;
 }
@@ -68,6 +76,13 @@ const durationOrZero = z.string().trim().regex(DURATION, 'a number of seconds, o
     const [, amount, unit = "s"] = DURATION.exec(value)!;
     return Number(amount) * UNIT_SECONDS[unit]!;
   });
+
+/** "5/1h": 5 requests per hour. */
+const rate = z.string().trim().regex(/^\d+\/\d+(ms|s|m|h|d)?$/, 'a count and a window, like "5/1h"').transform((value) => {
+  const [count, window] = value.split("/") as [string, string];
+  const [, amount, unit = "s"] = DURATION.exec(window)!;
+  return { points: Number(count), windowSeconds: Number(amount) * UNIT_SECONDS[unit]! };
+});
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const list = z.string().transform((value) => value.split(",").map((item) => item.trim()).filter(Boolean));
@@ -122,6 +137,8 @@ const envSchema = z.object({
   PASSWORDLESS_CODE_LIFETIME: duration.default(900),
   PASSWORDLESS_MAX_ATTEMPTS: int(1, 100).default(5),
   PASSWORDLESS_CODE_LENGTH: int(4, 12).default(6),
+  PASSWORDLESS_LIMIT_PER_CONTACT: rate.default({ points: 5, windowSeconds: 3600 }),
+  PASSWORDLESS_LIMIT_PER_IP: rate.default({ points: 30, windowSeconds: 3600 }),
 });
 
 export class ConfigError extends Error {
@@ -179,6 +196,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       codeLifetimeSeconds: e.PASSWORDLESS_CODE_LIFETIME,
       maxAttempts: e.PASSWORDLESS_MAX_ATTEMPTS,
       codeLength: e.PASSWORDLESS_CODE_LENGTH,
+      limitPerContact: e.PASSWORDLESS_LIMIT_PER_CONTACT,
+      limitPerIp: e.PASSWORDLESS_LIMIT_PER_IP,
     },
     ...overrides,
   };

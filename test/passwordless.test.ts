@@ -189,3 +189,37 @@ describe.each(DATABASES)("passwordless delivery failures and flow types (%s)", (
     expect(text).toContain("http://app.test/verify?preAuthSessionId=");
   });
 });
+
+describe.each(DATABASES)("passwordless rate limits (%s)", (kind) => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp(kind, { env: { TRUST_PROXY: "true", PASSWORDLESS_LIMIT_PER_IP: "4/1h", PASSWORDLESS_LIMIT_PER_CONTACT: "3/1h" } });
+  });
+  afterAll(() => app?.close());
+  const from = (ip: string) => ({ "x-forwarded-for": ip });
+
+  it("limits codes sent to one address, resends included", async () => {
+    const first = (await app.gql(CREATE, { email: "limited@example.com" }, from("10.0.0.1"))).data.createCode;
+    expect((await app.gql(RESEND, first, from("10.0.0.2"))).data.resendCode.__typename).toBe("ResendCodeOk");
+    expect((await app.gql(CREATE, { email: "LIMITED@example.com" }, from("10.0.0.3"))).data.createCode.__typename).toBe("CreateCodeOk");
+    const { data } = await app.gql(CREATE, { email: "limited@example.com" }, from("10.0.0.4"));
+    expect(data.createCode).toMatchObject({ __typename: "LimitReachedError", status: "LIMIT_REACHED_ERROR" });
+    expect(data.createCode.message).toBeTruthy();
+    const resend = (await app.gql(`mutation($deviceId: String!, $preAuthSessionId: String!) {
+      resendCode(deviceId: $deviceId, preAuthSessionId: $preAuthSessionId) { __typename ... on LimitReachedError { retryAfterMs } } }`, first, from("10.0.0.5"))).data.resendCode;
+    expect(resend.__typename).toBe("LimitReachedError");
+    expect(resend.retryAfterMs).toBeGreaterThan(3_500_000);
+    expect(resend.retryAfterMs).toBeLessThanOrEqual(3_600_000);
+    expect((await app.gql(CREATE, { email: "other-address@example.com" }, from("10.0.0.6"))).data.createCode.__typename).toBe("CreateCodeOk");
+  });
+
+  it("limits codes requested from one IP", async () => {
+    for (let i = 0; i < 4; i++) {
+      expect((await app.gql(CREATE, { email: `ip${i}@example.com` }, from("192.0.2.7"))).data.createCode.__typename).toBe("CreateCodeOk");
+    }
+    const { data } = await app.gql(`mutation { createCode(email: "ip9@example.com") { __typename ... on LimitReachedError { retryAfterMs } } }`, {}, from("192.0.2.7"));
+    expect(data.createCode.__typename).toBe("LimitReachedError");
+    expect(data.createCode.retryAfterMs).toBeGreaterThan(0);
+    expect((await app.gql(CREATE, { email: "ip9@example.com" }, from("192.0.2.8"))).data.createCode.__typename).toBe("CreateCodeOk");
+  });
+});

@@ -2,7 +2,8 @@
  * Deletes what can no longer be used, so tables do not grow without end:
  * expired tickets, sessions that ended (expired or revoked) more than a
  * retention period ago (their spent refresh-token hashes go with them), and
- * attempt counters unlocked and unused for a day. Every server process may
+ * attempt counters unlocked and unused for a day, ended rate-limit windows, and
+ * passwordless sign-ins whose codes have all expired. Every server process may
  * run it: each statement is idempotent.
  */
 import type { Clock } from "../clock.js";
@@ -16,6 +17,7 @@ const ENDED_SESSION_RETENTION_SECONDS = 7 * 86400;
 const IDLE_COUNTER_SECONDS = 86400;
 
 export interface HousekeepingResult {
+  devices: number;
   tickets: number;
   sessions: number;
   counters: number;
@@ -34,5 +36,11 @@ export async function deleteExpired(prisma: PrismaClient, clock: Clock): Promise
       OR: [{ lockedUntil: null }, { lockedUntil: { lte: now } }],
     },
   });
-  return { tickets: tickets.count, sessions: sessions.count, counters: counters.count };
+  const windows = await prisma.rateLimiterFlexible.deleteMany({ where: { expire: { lte: now } } });
+  // A day-old sign-in whose every code has expired can never be finished.
+  const devices = await prisma.$executeRaw`
+    DELETE FROM "PasswordlessDevice" d
+    WHERE NOT EXISTS (SELECT 1 FROM "PasswordlessCode" c WHERE c."preAuthSessionId" = d."preAuthSessionId" AND c."expiresAt" > ${now})
+      AND d."createdAt" <= ${addSeconds(now, -86400)}`;
+  return { tickets: tickets.count, sessions: sessions.count, counters: counters.count + windows.count, devices };
 }

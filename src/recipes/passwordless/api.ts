@@ -8,6 +8,7 @@ import { checkTenant } from "../../tenants/check.js";
 import { parseSignUpOptions, type SignUpOptionsInput } from "../../users/sign-up-options.js";
 import { normaliseEmail, type UserRow } from "../../users/users.js";
 import { checkEmail, invalid } from "../../validation.js";
+import { createRateLimit, type RateLimit } from "../../security/rate-limit.js";
 import { defaultPasswordlessMessages, type PasswordlessMessages } from "./messages.js";
 import type { CreatedCode, PasswordlessFunctions } from "./service.js";
 
@@ -46,6 +47,24 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
   const { config } = deps;
   const { flowType, codeLifetimeSeconds } = config.passwordless;
   const messages = { ...defaultPasswordlessMessages, ...options.messages };
+  // Made on first use: building the schema alone (schema:print) needs no database.
+  let limiters: Array<[RateLimit, "ip" | "contact"]> | undefined;
+  const rateLimiters = () =>
+    (limiters ??= [
+      [createRateLimit(deps.prisma, "passwordless-ip", config.passwordless.limitPerIp), "ip"],
+      [createRateLimit(deps.prisma, "passwordless-contact", config.passwordless.limitPerContact), "contact"],
+    ]);
+
+  /** Each code sent costs an email or SMS: limited per address and per client IP (when known). */
+  async function limit(contact: string, tenantId: string, ip: string): Promise<{ status: "LIMIT_REACHED_ERROR"; retryAfterMs: number } | null> {
+    for (const [limiter, kind] of rateLimiters()) {
+      const key = kind === "ip" ? ip : `${tenantId}:${contact}`;
+      if (!key) continue;
+      const verdict = await limiter.consume(key);
+      if (!verdict.allowed) return { status: "LIMIT_REACHED_ERROR", retryAfterMs: verdict.retryAfterMs };
+    }
+    return null;
+  }
 
   function magicLink(code: CreatedCode, tenantId: string, redirectTo: string | null | undefined): string {
     const url = new URL(redirectTo ?? `${config.clientUrl}/verify`);
@@ -83,12 +102,14 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
   }
 
   return {
-    async createCode({ email, phoneNumber, options: signUpOptions, tenantId }) {
+    async createCode({ email, phoneNumber, options: signUpOptions, tenantId }, ctx) {
       const contact = contactErrors(email, phoneNumber);
       const { profile, redirectTo, errors } = parseSignUpOptions(config, signUpOptions);
       const bad = invalid(await checkTenant(deps, tenantId), ...contact.errors, ...errors);
       if (bad) return bad;
       const to = email != null ? { email: normaliseEmail(email) } : { phoneNumber: contact.phone! };
+      const limited = await limit(to.email ?? to.phoneNumber!, tenantId, ctx.meta.ip);
+      if (limited) return limited;
       const code = await functions.createCode({ ...to, tenantId, options: { profile, redirectTo } });
       if (!(await deliver(code, to, tenantId, redirectTo))) {
         await deps.prisma.passwordlessDevice.deleteMany({ where: { preAuthSessionId: code.preAuthSessionId } });
@@ -97,12 +118,15 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
       return { status: "OK", deviceId: code.deviceId, preAuthSessionId: code.preAuthSessionId, flowType };
     },
 
-    async resendCode({ deviceId, preAuthSessionId, tenantId }) {
+    async resendCode({ deviceId, preAuthSessionId, tenantId }, ctx) {
       if (deviceId.length > MAX_TOKEN_LENGTH || preAuthSessionId.length > MAX_TOKEN_LENGTH) return { status: "RESTART_FLOW_ERROR" };
+      const device = await deps.prisma.passwordlessDevice.findFirst({ where: { preAuthSessionId, tenantId } });
+      if (!device) return { status: "RESTART_FLOW_ERROR" };
+      const limited = await limit((device.email ?? device.phoneNumber)!, tenantId, ctx.meta.ip);
+      if (limited) return limited;
       const created = await functions.createNewCodeForDevice({ deviceId, tenantId });
       if (created.status !== "OK" || created.preAuthSessionId !== preAuthSessionId) return { status: "RESTART_FLOW_ERROR" };
-      const device = await deps.prisma.passwordlessDevice.findUnique({ where: { preAuthSessionId }, select: { options: true } });
-      const redirectTo = (device?.options as { redirectTo?: string | null } | undefined)?.redirectTo;
+      const redirectTo = (device.options as { redirectTo?: string | null }).redirectTo;
       if (!(await deliver(created, created, tenantId, redirectTo))) {
         return { status: "GENERAL_ERROR", message: "The code could not be sent; try again later" };
       }

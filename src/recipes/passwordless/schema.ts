@@ -23,7 +23,7 @@ export function registerPasswordlessSchema(builder: Builder, results: Results, t
       preAuthSessionId: t.exposeString("preAuthSessionId"),
       flowType: t.field({ type: FlowType, resolve: (value) => value.flowType as never }),
     }));
-    const Result = results.union("CreateCodeResult", Ok, ["SIGN_IN_UP_NOT_ALLOWED", "INVALID_INPUT_ERROR"]);
+    const Result = results.union("CreateCodeResult", Ok, ["SIGN_IN_UP_NOT_ALLOWED", "INVALID_INPUT_ERROR", "LIMIT_REACHED_ERROR"]);
     builder.mutationField("createCode", (t) =>
       t.field({
         type: Result,
@@ -42,7 +42,7 @@ export function registerPasswordlessSchema(builder: Builder, results: Results, t
 
   if (apis.resendCode) {
     const api = apis.resendCode;
-    const Result = results.union("ResendCodeResult", results.ok("ResendCodeOk"), ["RESTART_FLOW_ERROR"]);
+    const Result = results.union("ResendCodeResult", results.ok("ResendCodeOk"), ["RESTART_FLOW_ERROR", "LIMIT_REACHED_ERROR"]);
     builder.mutationField("resendCode", (t) =>
       t.field({
         type: Result,
