@@ -12,12 +12,13 @@ import type { Clock } from "../clock.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 
 /**
- * The counter every credential pathway of one account shares (password now;
- * codes, TOTP and recovery codes as they land): the account's normalised email
- * in its tenant, so an unknown address is counted exactly like a known one.
+ * The counter every credential pathway of one account shares (password,
+ * passwordless codes; TOTP and recovery codes as they land): the account's
+ * normalised email (or, without one, its E.164 phone number) in its tenant, so an
+ * unknown address is counted exactly like a known one.
  */
-export function accountAttemptKey(tenantId: string, email: string): string {
-  return `account:${tenantId}:${email.trim().toLowerCase()}`;
+export function accountAttemptKey(tenantId: string, emailOrPhone: string): string {
+  return `account:${tenantId}:${emailOrPhone.trim().toLowerCase()}`;
 }
 
 export interface LockoutPolicy {

@@ -59,7 +59,7 @@ export interface SessionService {
    * "user.signed_in" audit event and clears the account's failed-attempt counter
    * (a success resets it): one round trip on the sign-in hot path.
    */
-  create(user: SessionUser & { email: string | null }, meta: RequestMeta, method: string): Promise<SessionTokens>;
+  create(user: SessionUser & { email: string | null; phoneNumber: string | null }, meta: RequestMeta, method: string): Promise<SessionTokens>;
   refresh(refreshToken: string, meta: RequestMeta): Promise<RefreshResult>;
   /** The live session a refresh token belongs to (current or already rotated), if any. */
   findByRefreshToken(refreshToken: string): Promise<{ id: string; userId: string } | null>;
@@ -140,7 +140,8 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
       const id = randomUUID();
       const ip = clip(meta.ip, 64);
       const userAgent = clip(meta.userAgent, 512);
-      const attemptKey = user.email ? accountAttemptKey(user.tenantId, user.email) : null;
+      const contact = user.email ?? user.phoneNumber;
+      const attemptKey = contact ? accountAttemptKey(user.tenantId, contact) : null;
       await prisma.$executeRaw`
         WITH opened AS (
           INSERT INTO "Session" (id, "userId", "tenantId", "currentTokenHash", "createdAt", "lastUsedAt", "authenticatedAt", "expiresAt", ip, "userAgent")

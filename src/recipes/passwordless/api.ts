@@ -9,6 +9,7 @@ import { parseSignUpOptions, type SignUpOptionsInput } from "../../users/sign-up
 import { normaliseEmail, type UserRow } from "../../users/users.js";
 import { checkEmail, invalid } from "../../validation.js";
 import { createRateLimit, type RateLimit } from "../../security/rate-limit.js";
+import { accountAttemptKey } from "../../security/attempt-limiter.js";
 import { defaultPasswordlessMessages, type PasswordlessMessages } from "./messages.js";
 import type { CreatedCode, PasswordlessFunctions } from "./service.js";
 
@@ -143,11 +144,17 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
       if ([preAuthSessionId, deviceId, userInputCode, linkCode].some((value) => (value?.length ?? 0) > MAX_TOKEN_LENGTH)) {
         return { status: "RESTART_FLOW_ERROR" };
       }
+      // Wrong codes count against the account like wrong passwords do (one counter per account).
+      const device = await deps.prisma.passwordlessDevice.findFirst({ where: { preAuthSessionId, tenantId }, select: { email: true, phoneNumber: true } });
+      if (!device) return { status: "RESTART_FLOW_ERROR" };
+      const attemptKey = accountAttemptKey(tenantId, (device.email ?? device.phoneNumber)!);
+      const verdict = await deps.limiter.begin(attemptKey);
+      if (!verdict.allowed) return { status: "LIMIT_REACHED_ERROR", retryAfterMs: verdict.retryAfterMs };
       const consumed = await functions.consumeCode(
         byCode ? { tenantId, preAuthSessionId, deviceId: deviceId!, userInputCode: userInputCode! } : { tenantId, preAuthSessionId, linkCode: linkCode! },
       );
       if (consumed.status !== "OK") return consumed;
-      const signedIn = await completeSignIn(deps, consumed.user, ctx.meta, "passwordless");
+      const signedIn = await completeSignIn(deps, consumed.user, ctx.meta, "passwordless"); // resets the account's counter
       if (signedIn.status !== "OK") return { status: "SIGN_IN_UP_NOT_ALLOWED", reason: "This account is disabled" };
       return { status: "OK", createdNewRecipeUser: consumed.createdNewRecipeUser, user: signedIn.user, session: signedIn.session };
     },

@@ -67,6 +67,7 @@ export function registerPasswordlessSchema(builder: Builder, results: Results, t
       "RESTART_FLOW_ERROR",
       "SIGN_IN_UP_NOT_ALLOWED",
       "INVALID_INPUT_ERROR",
+      "LIMIT_REACHED_ERROR",
     ]);
     builder.mutationField("consumeCode", (t) =>
       t.field({
