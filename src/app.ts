@@ -84,7 +84,7 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
       warn: (...args) => deps.logger.warn(args.map(String).join(" ")),
       error: (...args) => deps.logger.error({ err: args.find((arg) => arg instanceof Error) }, args.map(String).join(" ")),
     },
-    plugins: [...hardeningPlugins(config), routes(deps)],
+    plugins: [...hardeningPlugins(config), routes(deps, recipes)],
   });
   const housekeeping = () => deleteExpired(deps.prisma, deps.clock);
   const timer =

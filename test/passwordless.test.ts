@@ -243,3 +243,78 @@ describe.each(DATABASES)("passwordless rate limits (%s)", (kind) => {
     expect((await app.gql(CREATE, { email: "ip9@example.com" }, from("192.0.2.8"))).data.createCode.__typename).toBe("CreateCodeOk");
   });
 });
+
+describe.each(DATABASES)("magic links through the server's GET /verify (%s)", (kind) => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp(kind, { env: { PASSWORDLESS_LINK_TARGET: "server", ALLOWED_REDIRECT_URLS: "https://app.example.com/after" } });
+  });
+  afterAll(() => app?.close());
+
+  async function emailedLink(email: string, options?: Record<string, unknown>) {
+    const { data } = await app.gql(CREATE, { email, options });
+    expect(data.createCode.__typename).toBe("CreateCodeOk");
+    const link = new URL(/http:\/\/auth\.test\/verify\S+/.exec(app.outbox.last(email)!.text)![0]);
+    return `${link.pathname}${link.search}`;
+  }
+
+  it("consumes the link and redirects to redirectTo with a refresh token, once", async () => {
+    const path = await emailedLink("server-link@example.com", { redirectTo: "https://app.example.com/after/welcome" });
+    const response = await app.fetch(path, { redirect: "manual" });
+    expect(response.status).toBe(302);
+    const location = new URL(response.headers.get("location")!);
+    expect(`${location.origin}${location.pathname}`).toBe("https://app.example.com/after/welcome");
+    expect(location.searchParams.get("type")).toBe("signinPasswordless");
+    const refreshed = await app.gql(`mutation($t: String!) { refreshSession(refreshToken: $t) { __typename ... on RefreshSessionOk { session { user { email emailVerified } } } } }`, {
+      t: location.searchParams.get("refreshToken"),
+    });
+    expect(refreshed.data.refreshSession).toEqual({ __typename: "RefreshSessionOk", session: { user: { email: "server-link@example.com", emailVerified: true } } });
+
+    const again = await app.fetch(path, { redirect: "manual" });
+    const failed = new URL(again.headers.get("location")!);
+    expect(failed.searchParams.get("error")).toBe("RESTART_FLOW_ERROR");
+    expect(failed.searchParams.get("refreshToken")).toBeNull();
+  });
+
+  it("refuses a redirectTo outside the allow-list without redirecting", async () => {
+    const path = await emailedLink("evil-redirect@example.com");
+    const tampered = path.replace(/redirectTo=[^&]+/, `redirectTo=${encodeURIComponent("https://evil.test/steal")}`);
+    const response = await app.fetch(tampered, { redirect: "manual" });
+    expect(response.status).toBe(400);
+    expect(response.headers.get("location")).toBeNull();
+    // The link still works as sent.
+    const genuine = await app.fetch(path, { redirect: "manual" });
+    expect(new URL(genuine.headers.get("location")!).searchParams.get("refreshToken")).toBeTruthy();
+  });
+
+  it("redirects with an error for an unknown ticket type or a missing ticket", async () => {
+    const unknown = await app.fetch("/verify?type=somethingElse&ticket=x", { redirect: "manual" });
+    expect(new URL(unknown.headers.get("location")!).searchParams.get("error")).toBe("INVALID_REQUEST");
+    const missing = await app.fetch("/verify?type=signinPasswordless", { redirect: "manual" });
+    expect(new URL(missing.headers.get("location")!).searchParams.get("error")).toBe("INVALID_REQUEST");
+  });
+});
+
+describe("passwordless message templates", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp("pglite", {
+      recipes: {
+        passwordless: {
+          messages: {
+            email: ({ userInputCode }) => ({ subject: "Welcome aboard", text: `Use ${userInputCode} to continue`, html: `<b>${userInputCode}</b>` }),
+            sms: ({ userInputCode }) => `ACME code ${userInputCode}`,
+          },
+        },
+      },
+    });
+  });
+  afterAll(() => app?.close());
+
+  it("uses the embedder's email and SMS templates", async () => {
+    await app.gql(CREATE, { email: "template@example.com" });
+    expect(app.outbox.last("template@example.com")).toMatchObject({ subject: "Welcome aboard", text: expect.stringMatching(/^Use \d{6} to continue$/) });
+    await app.gql(CREATE, { phoneNumber: "+447911123457" });
+    expect(app.sms.last("+447911123457")!.body).toMatch(/^ACME code \d{6}$/);
+  });
+});

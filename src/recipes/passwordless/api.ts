@@ -68,6 +68,16 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
   }
 
   function magicLink(code: CreatedCode, tenantId: string, redirectTo: string | null | undefined): string {
+    if (config.passwordless.linkTarget === "server") {
+      // Nhost's shape: this server consumes the link and redirects with a refresh token.
+      const url = new URL(`${config.publicUrl}/verify`);
+      url.searchParams.set("type", "signinPasswordless");
+      url.searchParams.set("ticket", code.linkCode);
+      url.searchParams.set("preAuthSessionId", code.preAuthSessionId);
+      url.searchParams.set("tenantId", tenantId);
+      url.searchParams.set("redirectTo", redirectTo ?? config.clientUrl);
+      return url.toString();
+    }
     const url = new URL(redirectTo ?? `${config.clientUrl}/verify`);
     url.searchParams.set("preAuthSessionId", code.preAuthSessionId);
     url.searchParams.set("tenantId", tenantId);
