@@ -55,6 +55,8 @@ export interface Config {
     codeLength: number;
     /** Where magic links point: the frontend's /verify page, or this server's GET /verify (which redirects with a refresh token). */
     linkTarget: "client" | "server";
+    /** resendCode makes the codes and links sent before it stop working. */
+    resendInvalidatesEarlierCodes: boolean;
     /** Codes sent to one email or phone number, and requested from one IP, per window. */
     limitPerContact: { points: number; windowSeconds: number };
     limitPerIp: { points: number; windowSeconds: number };
@@ -140,6 +142,7 @@ const envSchema = z.object({
   PASSWORDLESS_MAX_ATTEMPTS: int(1, 100).default(5),
   PASSWORDLESS_CODE_LENGTH: int(4, 12).default(6),
   PASSWORDLESS_LINK_TARGET: z.enum(["client", "server"]).default("client"),
+  PASSWORDLESS_RESEND_INVALIDATES: boolean.default(false),
   PASSWORDLESS_LIMIT_PER_CONTACT: rate.default({ points: 5, windowSeconds: 3600 }),
   PASSWORDLESS_LIMIT_PER_IP: rate.default({ points: 30, windowSeconds: 3600 }),
 });
@@ -200,6 +203,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxAttempts: e.PASSWORDLESS_MAX_ATTEMPTS,
       codeLength: e.PASSWORDLESS_CODE_LENGTH,
       linkTarget: e.PASSWORDLESS_LINK_TARGET,
+      resendInvalidatesEarlierCodes: e.PASSWORDLESS_RESEND_INVALIDATES,
       limitPerContact: e.PASSWORDLESS_LIMIT_PER_CONTACT,
       limitPerIp: e.PASSWORDLESS_LIMIT_PER_IP,
     },

@@ -5,6 +5,7 @@ const CREATE = `mutation($email: String, $phoneNumber: String, $options: SignUpO
   createCode(email: $email, phoneNumber: $phoneNumber, options: $options) {
     __typename ... on AuthResult { status }
     ... on CreateCodeOk { deviceId preAuthSessionId flowType }
+    ... on SignInUpNotAllowedError { reason }
     ... on InvalidInputError { fieldErrors { id error } }
     ... on AuthError { message }
   }
@@ -316,5 +317,30 @@ describe("passwordless message templates", () => {
     expect(app.outbox.last("template@example.com")).toMatchObject({ subject: "Welcome aboard", text: expect.stringMatching(/^Use \d{6} to continue$/) });
     await app.gql(CREATE, { phoneNumber: "+447911123457" });
     expect(app.sms.last("+447911123457")!.body).toMatch(/^ACME code \d{6}$/);
+  });
+});
+
+describe("passwordless sign-up disabled, and resend invalidating earlier codes", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp("pglite", { recipes: { passwordless: { signUpDisabled: true } }, env: { PASSWORDLESS_RESEND_INVALIDATES: "true" } });
+  });
+  afterAll(() => app?.close());
+
+  it("answers SignInUpNotAllowedError for an unknown address and lets a known one in", async () => {
+    const { data } = await app.gql(CREATE, { email: "stranger@example.com" });
+    expect(data.createCode).toMatchObject({ __typename: "SignInUpNotAllowedError", status: "SIGN_IN_UP_NOT_ALLOWED", reason: "Sign-up is disabled" });
+    await signUp(app, "member@example.com");
+    await app.gql(`mutation($t: String!) { verifyEmail(token: $t) { __typename } }`, { t: await emailedToken(app, "member@example.com") });
+    const flow = (await app.gql(CREATE, { email: "member@example.com" })).data.createCode;
+    const first = codeIn(app.outbox.last("member@example.com")!.text)!;
+    await app.gql(RESEND, { deviceId: flow.deviceId, preAuthSessionId: flow.preAuthSessionId });
+    const second = codeIn(app.outbox.last("member@example.com")!.text)!;
+    if (first !== second) {
+      const old = await app.gql(CONSUME, { preAuthSessionId: flow.preAuthSessionId, deviceId: flow.deviceId, userInputCode: first });
+      expect(old.data.consumeCode.__typename).toBe("IncorrectUserInputCodeError");
+    }
+    const { data: ok } = await app.gql(CONSUME, { preAuthSessionId: flow.preAuthSessionId, deviceId: flow.deviceId, userInputCode: second });
+    expect(ok.consumeCode).toMatchObject({ __typename: "ConsumeCodeOk", createdNewRecipeUser: false });
   });
 });

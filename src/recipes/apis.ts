@@ -25,7 +25,7 @@ export function createRecipes(deps: Deps, options: RecipeOptions = {}): Recipes 
     options.emailpassword?.override,
   );
   const passwordless = applyOverride(
-    createPasswordlessFunctions(deps),
+    createPasswordlessFunctions(deps, options.passwordless),
     (functions) => createPasswordlessApis(deps, functions, options.passwordless),
     options.passwordless?.override,
   );

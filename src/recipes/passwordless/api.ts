@@ -15,6 +15,8 @@ import type { CreatedCode, PasswordlessFunctions } from "./service.js";
 
 export interface PasswordlessOptions {
   messages?: Partial<PasswordlessMessages>;
+  /** Only existing users may sign in: createCode answers SignInUpNotAllowedError for unknown addresses. */
+  signUpDisabled?: boolean;
 }
 
 type Tenant = { tenantId: string };
@@ -121,6 +123,11 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
       const to = email != null ? { email: normaliseEmail(email) } : { phoneNumber: contact.phone! };
       const limited = await limit(to.email ?? to.phoneNumber!, tenantId, ctx.meta.ip);
       if (limited) return limited;
+      if (options.signUpDisabled) {
+        // Invite-only: telling unknown addresses apart is the point here.
+        const known = to.email ? await deps.users.byEmail(tenantId, to.email) : await functions.getUserByPhoneNumber({ phoneNumber: to.phoneNumber!, tenantId });
+        if (!known) return { status: "SIGN_IN_UP_NOT_ALLOWED", reason: "Sign-up is disabled" };
+      }
       const code = await functions.createCode({ ...to, tenantId, options: { profile, redirectTo } });
       if (!(await deliver(code, to, tenantId, redirectTo))) {
         await deps.prisma.passwordlessDevice.deleteMany({ where: { preAuthSessionId: code.preAuthSessionId } });

@@ -67,9 +67,14 @@ interface DeviceRow {
   options: StoredOptions;
 }
 
-export function createPasswordlessFunctions(deps: Deps): PasswordlessFunctions {
+export interface PasswordlessFunctionOptions {
+  /** Only existing users may sign in (invite-only apps). */
+  signUpDisabled?: boolean;
+}
+
+export function createPasswordlessFunctions(deps: Deps, options: PasswordlessFunctionOptions = {}): PasswordlessFunctions {
   const { prisma, clock, config } = deps;
-  const { codeLifetimeSeconds, maxAttempts, codeLength } = config.passwordless;
+  const { codeLifetimeSeconds, maxAttempts, codeLength, resendInvalidatesEarlierCodes } = config.passwordless;
   const attempts = (failed: number): Attempts => ({ failedCodeInputAttemptCount: failed, maximumCodeInputAttempts: maxAttempts });
   const codeHash = (deviceId: string, code: string) => sha256(`${deviceId}:${code}`);
   const newUserInputCode = () => Array.from({ length: codeLength }, () => randomInt(10)).join("");
@@ -143,6 +148,7 @@ export function createPasswordlessFunctions(deps: Deps): PasswordlessFunctions {
         await markVerified(existing, device);
         return { user: (await deps.users.byId(existing.id))!, created: false };
       }
+      if (options.signUpDisabled) return { reason: "Sign-up is disabled" };
       try {
         return { user: await createUser(device), created: true };
       } catch (error) {
@@ -211,6 +217,7 @@ export function createPasswordlessFunctions(deps: Deps): PasswordlessFunctions {
       const preAuthSessionId = sha256(deviceId);
       const device = await prisma.passwordlessDevice.findFirst({ where: { preAuthSessionId, tenantId, failedAttempts: { lt: maxAttempts } } });
       if (!device) return { status: "RESTART_FLOW_ERROR" };
+      if (resendInvalidatesEarlierCodes) await prisma.passwordlessCode.deleteMany({ where: { preAuthSessionId } });
       try {
         return { ...(await addCode(preAuthSessionId, deviceId, userInputCode)), email: device.email, phoneNumber: device.phoneNumber };
       } catch {
