@@ -5,6 +5,7 @@
  */
 import nodemailer from "nodemailer";
 import type { Logger } from "pino";
+import { createMemoryOutbox } from "./outbox.js";
 
 export interface EmailMessage {
   to: string;
@@ -33,18 +34,14 @@ export function createSmtpMailer(smtpUrl: string, from: string): Mailer & { clos
   };
 }
 
-// Enough to follow a development session; older messages drop off.
-const OUTBOX_LIMIT = 100;
-
 export function createOutbox(logger: Logger): Outbox {
-  const messages: EmailMessage[] = [];
+  const outbox = createMemoryOutbox<EmailMessage>();
   return {
-    messages,
+    messages: outbox.messages,
+    last: outbox.last,
     async send(message) {
-      messages.push(message);
-      if (messages.length > OUTBOX_LIMIT) messages.shift();
+      outbox.keep(message);
       logger.info({ to: message.to, subject: message.subject }, `outbox (no SMTP_URL set):\n${message.text}`);
     },
-    last: (to) => messages.findLast((message) => message.to === to),
   };
 }

@@ -4,6 +4,7 @@
  * they go through the Twilio-compatible HTTP sender below.
  */
 import type { Logger } from "pino";
+import { createMemoryOutbox } from "./outbox.js";
 
 export interface SmsMessage {
   to: string;
@@ -19,18 +20,15 @@ export interface SmsOutbox extends SmsSender {
   last(to: string): SmsMessage | undefined;
 }
 
-const OUTBOX_LIMIT = 100;
-
 export function createSmsOutbox(logger: Logger): SmsOutbox {
-  const messages: SmsMessage[] = [];
+  const outbox = createMemoryOutbox<SmsMessage>();
   return {
-    messages,
+    messages: outbox.messages,
+    last: outbox.last,
     async send(message) {
-      messages.push(message);
-      if (messages.length > OUTBOX_LIMIT) messages.shift();
+      outbox.keep(message);
       logger.info({ to: message.to }, `sms outbox (no SMS provider set): ${message.body}`);
     },
-    last: (to) => messages.findLast((message) => message.to === to),
   };
 }
 

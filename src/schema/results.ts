@@ -100,8 +100,11 @@ export const FAILURE_CLASSES: Record<ErrorStatus, FailureClass> = Object.fromEnt
   ]),
 ) as Record<ErrorStatus, FailureClass>;
 
-/** What services return: OK with data, or an error status with its details. */
-export type StatusValue = { status: "OK" } | ({ status: ErrorStatus; message?: string } & Record<string, unknown>);
+/** What a recipe API answers: its OK shape, or any error status. */
+export type ApiResult<Ok> = Promise<({ status: "OK" } & Ok) | ({ status: ErrorStatus; message?: string } & Record<string, unknown>)>;
+
+/** Inputs of operations scoped to a tenant. */
+export type TenantInput = { tenantId: string };
 
 export function failure(value: { status: ErrorStatus; message?: string } & Record<string, unknown>): AuthFailure {
   if (value instanceof AuthFailure) return value;

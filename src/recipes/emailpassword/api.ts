@@ -6,7 +6,7 @@
 import type { Context } from "../../context.js";
 import { isElevated } from "../../context.js";
 import type { Deps } from "../../deps.js";
-import type { FieldError, StatusValue } from "../../schema/results.js";
+import type { ApiResult, FieldError, TenantInput } from "../../schema/results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
 import { parseSignUpOptions, type SignUpOptionsInput } from "../../users/sign-up-options.js";
 import { normaliseEmail, type UserRow } from "../../users/users.js";
@@ -31,23 +31,19 @@ export interface EmailPasswordOptions {
   signUpDisabled?: boolean;
 }
 
-type Tenant = { tenantId: string };
-type Failure = StatusValue & { status: Exclude<StatusValue["status"], "OK"> };
-type Result<Ok> = Promise<({ status: "OK" } & Ok) | Failure>;
-
 export interface EmailPasswordApis {
   signUpEmailPassword(
-    input: Tenant & { email: string; password: string; options?: SignUpOptionsInput | null; formFields?: Array<{ id: string; value: string }> | null },
+    input: TenantInput & { email: string; password: string; options?: SignUpOptionsInput | null; formFields?: Array<{ id: string; value: string }> | null },
     ctx: Context,
-  ): Result<{ user: UserRow; session: SessionWithUser | null; createdNewUser: boolean }>;
-  signInEmailPassword(input: Tenant & { email: string; password: string }, ctx: Context): Result<{ user: UserRow; session: SessionWithUser }>;
-  emailExists(input: Tenant & { email: string }, ctx: Context): Promise<boolean>;
-  sendPasswordResetEmail(input: Tenant & { email: string; redirectTo?: string | null }, ctx: Context): Result<object>;
-  resetPassword(input: Tenant & { token: string; newPassword: string }, ctx: Context): Result<object>;
-  changePassword(input: { newPassword: string; signOutOtherSessions: boolean }, ctx: Context): Result<object>;
-  changeEmail(input: { newEmail: string; redirectTo?: string | null }, ctx: Context): Result<object>;
-  sendVerificationEmail(input: Tenant & { email: string; redirectTo?: string | null }, ctx: Context): Result<object>;
-  verifyEmail(input: Tenant & { token: string }, ctx: Context): Result<{ user: UserRow }>;
+  ): ApiResult<{ user: UserRow; session: SessionWithUser | null; createdNewUser: boolean }>;
+  signInEmailPassword(input: TenantInput & { email: string; password: string }, ctx: Context): ApiResult<{ user: UserRow; session: SessionWithUser }>;
+  emailExists(input: TenantInput & { email: string }, ctx: Context): Promise<boolean>;
+  sendPasswordResetEmail(input: TenantInput & { email: string; redirectTo?: string | null }, ctx: Context): ApiResult<object>;
+  resetPassword(input: TenantInput & { token: string; newPassword: string }, ctx: Context): ApiResult<object>;
+  changePassword(input: { newPassword: string; signOutOtherSessions: boolean }, ctx: Context): ApiResult<object>;
+  changeEmail(input: { newEmail: string; redirectTo?: string | null }, ctx: Context): ApiResult<object>;
+  sendVerificationEmail(input: TenantInput & { email: string; redirectTo?: string | null }, ctx: Context): ApiResult<object>;
+  verifyEmail(input: TenantInput & { token: string }, ctx: Context): ApiResult<{ user: UserRow }>;
 }
 
 export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunctions, options: EmailPasswordOptions = {}): EmailPasswordApis {

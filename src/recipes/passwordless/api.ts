@@ -2,7 +2,7 @@
 import { parsePhoneNumberFromString } from "libphonenumber-js";
 import type { Context } from "../../context.js";
 import type { Deps } from "../../deps.js";
-import type { FieldError, StatusValue } from "../../schema/results.js";
+import type { ApiResult, FieldError, TenantInput } from "../../schema/results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
 import { checkTenant } from "../../tenants/check.js";
 import { parseSignUpOptions, type SignUpOptionsInput } from "../../users/sign-up-options.js";
@@ -19,21 +19,17 @@ export interface PasswordlessOptions {
   signUpDisabled?: boolean;
 }
 
-type Tenant = { tenantId: string };
-type Failure = StatusValue & { status: Exclude<StatusValue["status"], "OK"> };
-type Result<Ok> = Promise<({ status: "OK" } & Ok) | Failure>;
-
 export interface PasswordlessApis {
   createCode(
-    input: Tenant & { email?: string | null; phoneNumber?: string | null; options?: SignUpOptionsInput | null },
+    input: TenantInput & { email?: string | null; phoneNumber?: string | null; options?: SignUpOptionsInput | null },
     ctx: Context,
-  ): Result<{ deviceId: string; preAuthSessionId: string; flowType: string }>;
-  resendCode(input: Tenant & { deviceId: string; preAuthSessionId: string }, ctx: Context): Result<object>;
+  ): ApiResult<{ deviceId: string; preAuthSessionId: string; flowType: string }>;
+  resendCode(input: TenantInput & { deviceId: string; preAuthSessionId: string }, ctx: Context): ApiResult<object>;
   consumeCode(
-    input: Tenant & { preAuthSessionId: string; deviceId?: string | null; userInputCode?: string | null; linkCode?: string | null },
+    input: TenantInput & { preAuthSessionId: string; deviceId?: string | null; userInputCode?: string | null; linkCode?: string | null },
     ctx: Context,
-  ): Result<{ createdNewRecipeUser: boolean; user: UserRow; session: SessionWithUser }>;
-  phoneNumberExists(input: Tenant & { phoneNumber: string }, ctx: Context): Promise<boolean>;
+  ): ApiResult<{ createdNewRecipeUser: boolean; user: UserRow; session: SessionWithUser }>;
+  phoneNumberExists(input: TenantInput & { phoneNumber: string }, ctx: Context): Promise<boolean>;
 }
 
 /** E.164, or null for anything libphonenumber cannot read as a valid international number. */
