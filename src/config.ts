@@ -48,6 +48,16 @@ export interface Config {
   userRoles: string[];
   trustProxy: boolean;
   logLevel: string;
+  totp: {
+    /** Shown by authenticator apps beside the account name. */
+    issuer: string;
+    period: number;
+    /** Time steps accepted either side of now (RFC 6238 §5.2). */
+    skew: number;
+    digits: number;
+    /** Wrong codes (per user, across devices) before a lock of `lockoutSeconds`, doubling on repeat. */
+    lockout: { threshold: number; baseSeconds: number; maxSeconds: number };
+  };
   passwordless: {
     flowType: PasswordlessFlowType;
     codeLifetimeSeconds: number;
@@ -137,6 +147,12 @@ const envSchema = z.object({
   TRUST_PROXY: boolean.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   MAX_CREDENTIAL_CHECKS_PER_REQUEST: int(1, 100).default(3),
+  TOTP_ISSUER: z.string().min(1).default("Auth"),
+  TOTP_MAX_ATTEMPTS: int(1, 100).default(5),
+  TOTP_LOCKOUT: duration.default(900),
+  TOTP_PERIOD: int(15, 120).default(30),
+  TOTP_SKEW: int(0, 5).default(1),
+  TOTP_DIGITS: int(6, 8).default(6),
   PASSWORDLESS_FLOW_TYPE: z.enum(PASSWORDLESS_FLOW_TYPES).default("USER_INPUT_CODE_AND_MAGIC_LINK"),
   PASSWORDLESS_CODE_LIFETIME: duration.default(900),
   PASSWORDLESS_MAX_ATTEMPTS: int(1, 100).default(5),
@@ -197,6 +213,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
     maxCredentialChecksPerRequest: e.MAX_CREDENTIAL_CHECKS_PER_REQUEST,
+    totp: {
+      issuer: e.TOTP_ISSUER,
+      period: e.TOTP_PERIOD,
+      skew: e.TOTP_SKEW,
+      digits: e.TOTP_DIGITS,
+      lockout: { threshold: e.TOTP_MAX_ATTEMPTS, baseSeconds: e.TOTP_LOCKOUT, maxSeconds: 16 * e.TOTP_LOCKOUT },
+    },
     passwordless: {
       flowType: e.PASSWORDLESS_FLOW_TYPE,
       codeLifetimeSeconds: e.PASSWORDLESS_CODE_LIFETIME,

@@ -28,6 +28,9 @@ export class TestClock implements Clock {
   advance(seconds: number): void {
     this.current += seconds * 1000;
   }
+  set(ms: number): void {
+    this.current = ms;
+  }
 }
 
 /** A PostgreSQL database of its own on the TEST_DATABASE_URL server, dropped by the returned function. */

@@ -6,16 +6,24 @@ import { createEmailPasswordFunctions, type EmailPasswordFunctions } from "./ema
 import { applyOverride, type EnabledApis, type RecipeOverride } from "./override.js";
 import { createPasswordlessApis, type PasswordlessApis, type PasswordlessOptions } from "./passwordless/api.js";
 import { createPasswordlessFunctions, type PasswordlessFunctions } from "./passwordless/service.js";
+import { createTotpApis, type TotpApis } from "./totp/api.js";
+import { createTotpFunctions, type TotpFunctions } from "./totp/service.js";
 
 export interface RecipeOptions {
   emailpassword?: EmailPasswordOptions & { override?: RecipeOverride<EmailPasswordFunctions, EmailPasswordApis> };
   passwordless?: PasswordlessOptions & { override?: RecipeOverride<PasswordlessFunctions, PasswordlessApis> };
+  totp?: { override?: RecipeOverride<TotpFunctions, TotpApis> };
   session?: { override?: RecipeOverride<Record<string, never>, SessionApis> };
 }
 
 export interface Recipes {
-  functions: { emailpassword: EmailPasswordFunctions; passwordless: PasswordlessFunctions };
-  apis: { session: EnabledApis<SessionApis>; emailpassword: EnabledApis<EmailPasswordApis>; passwordless: EnabledApis<PasswordlessApis> };
+  functions: { emailpassword: EmailPasswordFunctions; passwordless: PasswordlessFunctions; totp: TotpFunctions };
+  apis: {
+    session: EnabledApis<SessionApis>;
+    emailpassword: EnabledApis<EmailPasswordApis>;
+    passwordless: EnabledApis<PasswordlessApis>;
+    totp: EnabledApis<TotpApis>;
+  };
 }
 
 export function createRecipes(deps: Deps, options: RecipeOptions = {}): Recipes {
@@ -29,9 +37,10 @@ export function createRecipes(deps: Deps, options: RecipeOptions = {}): Recipes 
     (functions) => createPasswordlessApis(deps, functions, options.passwordless),
     options.passwordless?.override,
   );
+  const totp = applyOverride(createTotpFunctions(deps), (functions) => createTotpApis(deps, functions), options.totp?.override);
   const session = applyOverride({}, () => createSessionApis(deps), options.session?.override);
   return {
-    functions: { emailpassword: emailpassword.functions, passwordless: passwordless.functions },
-    apis: { session: session.apis, emailpassword: emailpassword.apis, passwordless: passwordless.apis },
+    functions: { emailpassword: emailpassword.functions, passwordless: passwordless.functions, totp: totp.functions },
+    apis: { session: session.apis, emailpassword: emailpassword.apis, passwordless: passwordless.apis, totp: totp.apis },
   };
 }

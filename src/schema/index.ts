@@ -4,6 +4,7 @@ import { registerEmailPasswordSchema } from "../recipes/emailpassword/schema.js"
 import type { Recipes } from "../recipes/apis.js";
 import { registerSessionSchema } from "../sessions/schema.js";
 import { registerPasswordlessSchema } from "../recipes/passwordless/schema.js";
+import { registerTotpSchema } from "../recipes/totp/schema.js";
 import { registerUserTypes } from "../users/schema.js";
 import { createBuilder } from "./builder.js";
 import { registerResultTypes } from "./result-types.js";
@@ -21,5 +22,6 @@ export function buildSchema(recipes: Recipes): GraphQLSchema {
   registerSessionSchema(builder, results, types, recipes.apis.session);
   registerEmailPasswordSchema(builder, results, types, recipes.apis.emailpassword);
   registerPasswordlessSchema(builder, results, types, recipes.apis.passwordless);
+  registerTotpSchema(builder, results, recipes.apis.totp);
   return builder.toSchema({ sortSchema: true });
 }

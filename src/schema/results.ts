@@ -34,6 +34,13 @@ export const ERROR_STATUSES = {
     fields: { failedCodeInputAttemptCount: "Int", maximumCodeInputAttempts: "Int" },
   },
   RESTART_FLOW_ERROR: { message: "Start again: ask for a new code", fields: {} },
+  DEVICE_ALREADY_EXISTS_ERROR: { message: "A device with this name already exists", fields: {} },
+  UNKNOWN_DEVICE_ERROR: { message: "No such device", fields: {} },
+  UNKNOWN_USER_ID_ERROR: { message: "This user has no verified TOTP device", fields: {} },
+  INVALID_TOTP_ERROR: {
+    message: "This code is not right",
+    fields: { currentNumberOfFailedAttempts: "Int", maxNumberOfFailedAttempts: "Int" },
+  },
   SIGN_IN_UP_NOT_ALLOWED: { message: "Signing in or up this way is not allowed", fields: { reason: "String" } },
 } as const satisfies Record<string, { message: string; fields: Record<string, "Int" | "String" | "Boolean"> }>;
 

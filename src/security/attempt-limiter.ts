@@ -27,7 +27,8 @@ export interface LockoutPolicy {
   maxSeconds: number;
 }
 
-export type AttemptVerdict = { allowed: true } | { allowed: false; retryAfterMs: number };
+/** `failures`: the attempts counted so far, this one included (until a success clears them). */
+export type AttemptVerdict = { allowed: true; failures: number } | { allowed: false; retryAfterMs: number };
 
 export interface AttemptLimiter {
   /** Counts an attempt unless the key is locked; the caller then checks the credential. */
@@ -52,7 +53,7 @@ export function createAttemptLimiter(prisma: PrismaClient, clock: Clock, policy:
           "updatedAt" = ${now}::timestamp(3)
         WHERE c."lockedUntil" IS NULL OR c."lockedUntil" <= ${now}::timestamp(3)
         RETURNING failures`;
-      if (counted.length > 0) return { allowed: true };
+      if (counted[0]) return { allowed: true, failures: counted[0].failures };
       const row = await prisma.attemptCounter.findUnique({ where: { key }, select: { lockedUntil: true } });
       const retryAfterMs = Math.max(1, (row?.lockedUntil?.getTime() ?? now.getTime()) - now.getTime());
       return { allowed: false, retryAfterMs };

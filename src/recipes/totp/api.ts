@@ -1,0 +1,65 @@
+/** What each TOTP GraphQL field does, as overridable functions returning status values. */
+import type { Context } from "../../context.js";
+import { isElevated } from "../../context.js";
+import type { Deps } from "../../deps.js";
+import type { ApiResult } from "../../schema/results.js";
+import { isText, invalid } from "../../validation.js";
+import type { TotpDeviceInfo, TotpFunctions } from "./service.js";
+
+export interface TotpApis {
+  createTotpDevice(input: { deviceName?: string | null }, ctx: Context): ApiResult<{ deviceName: string; qrCodeString: string; secret: string }>;
+  totpDevices(input: object, ctx: Context): Promise<TotpDeviceInfo[] | null>;
+  removeTotpDevice(input: { deviceName: string }, ctx: Context): ApiResult<{ didDeviceExist: boolean }>;
+  verifyTotpDevice(input: { deviceName: string; totp: string }, ctx: Context): ApiResult<{ wasAlreadyVerified: boolean }>;
+  verifyTotp(input: { totp: string }, ctx: Context): ApiResult<object>;
+}
+
+const MAX_DEVICE_NAME = 100;
+
+export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
+  const checkName = (name: string | null | undefined) =>
+    name != null && (name.length > MAX_DEVICE_NAME || !isText(name))
+      ? { id: "deviceName", error: `must be text of at most ${MAX_DEVICE_NAME} characters` }
+      : null;
+
+  return {
+    async createTotpDevice({ deviceName }, ctx) {
+      const viewer = await ctx.viewer();
+      if (!viewer) return { status: "UNAUTHORISED" };
+      const bad = invalid(checkName(deviceName));
+      if (bad) return bad;
+      const { user } = viewer;
+      return functions.createDevice({ userId: user.id, userIdentifierInfo: user.email ?? user.phoneNumber, deviceName });
+    },
+
+    async totpDevices(_, ctx) {
+      const viewer = await ctx.viewer();
+      if (!viewer) return null;
+      return (await functions.listDevices({ userId: viewer.user.id })).devices;
+    },
+
+    async removeTotpDevice({ deviceName }, ctx) {
+      const viewer = await ctx.viewer();
+      if (!viewer) return { status: "UNAUTHORISED" };
+      if (!isElevated(deps, viewer)) return { status: "ELEVATION_REQUIRED" };
+      deps.viewerCache.forgetUser(viewer.user.id);
+      return functions.removeDevice({ userId: viewer.user.id, deviceName });
+    },
+
+    async verifyTotpDevice({ deviceName, totp }, ctx) {
+      const viewer = await ctx.viewer();
+      if (!viewer) return { status: "UNAUTHORISED" };
+      deps.viewerCache.forgetUser(viewer.user.id);
+      return functions.verifyDevice({ userId: viewer.user.id, deviceName, totp });
+    },
+
+    async verifyTotp({ totp }, ctx) {
+      const viewer = await ctx.viewer();
+      if (!viewer) return { status: "UNAUTHORISED" };
+      const verified = await functions.verifyTOTP({ userId: viewer.user.id, totp });
+      // A fresh second-factor proof elevates the session.
+      if (verified.status === "OK") await deps.sessions.markAuthenticated(viewer.sessionId);
+      return verified;
+    },
+  };
+}

@@ -1,0 +1,91 @@
+/** The TOTP fields of API.md, each present only while its API is enabled. */
+import { unauthenticated } from "../../sessions/api.js";
+import type { Builder } from "../../schema/builder.js";
+import { CREDENTIAL_CHECK } from "../../schema/fields.js";
+import type { Results } from "../../schema/result-types.js";
+import { toResult } from "../../schema/results.js";
+import type { EnabledApis } from "../override.js";
+import type { TotpApis } from "./api.js";
+import type { TotpDeviceInfo } from "./service.js";
+
+export function registerTotpSchema(builder: Builder, results: Results, apis: EnabledApis<TotpApis>): void {
+  if (apis.createTotpDevice) {
+    const api = apis.createTotpDevice;
+    const Ok = results.ok<{ deviceName: string; qrCodeString: string; secret: string }>("CreateTotpDeviceOk", (t) => ({
+      deviceName: t.exposeString("deviceName"),
+      qrCodeString: t.exposeString("qrCodeString", { description: "otpauth:// URI to show as a QR code." }),
+      secret: t.exposeString("secret", { description: "The base32 secret, for typing into an authenticator by hand." }),
+    }));
+    const Result = results.union("CreateTotpDeviceResult", Ok, ["DEVICE_ALREADY_EXISTS_ERROR", "INVALID_INPUT_ERROR", "UNAUTHORISED"]);
+    builder.mutationField("createTotpDevice", (t) =>
+      t.field({
+        type: Result,
+        description: "Adds an (unverified) TOTP device to the signed-in user; verifyTotpDevice activates it.",
+        args: { deviceName: t.arg.string({ required: false, description: 'Default "TOTP Device 0", "TOTP Device 1", ...' }) },
+        resolve: async (_, args, ctx) => toResult(await api(args, ctx)) as never,
+      }),
+    );
+  }
+
+  if (apis.totpDevices) {
+    const api = apis.totpDevices;
+    const TotpDevice = builder.objectRef<TotpDeviceInfo>("TotpDevice").implement({
+      fields: (t) => ({
+        name: t.exposeString("name"),
+        period: t.exposeInt("period"),
+        skew: t.exposeInt("skew"),
+        verified: t.exposeBoolean("verified"),
+      }),
+    });
+    builder.queryField("totpDevices", (t) =>
+      t.field({
+        type: [TotpDevice],
+        description: "The signed-in user's TOTP devices.",
+        resolve: async (_, __, ctx) => (await api({}, ctx)) ?? Promise.reject(unauthenticated()),
+      }),
+    );
+  }
+
+  if (apis.removeTotpDevice) {
+    const api = apis.removeTotpDevice;
+    const Ok = results.ok<{ didDeviceExist: boolean }>("RemoveTotpDeviceOk", (t) => ({ didDeviceExist: t.exposeBoolean("didDeviceExist") }));
+    const Result = results.union("RemoveTotpDeviceResult", Ok, ["ELEVATION_REQUIRED", "UNAUTHORISED"]);
+    builder.mutationField("removeTotpDevice", (t) =>
+      t.field({
+        type: Result,
+        description: "Elevated: removes a TOTP device (removing the last verified one turns MFA off).",
+        args: { deviceName: t.arg.string({ required: true }) },
+        resolve: async (_, args, ctx) => toResult(await api(args, ctx)) as never,
+      }),
+    );
+  }
+
+  if (apis.verifyTotpDevice) {
+    const api = apis.verifyTotpDevice;
+    const Ok = results.ok<{ wasAlreadyVerified: boolean }>("VerifyTotpDeviceOk", (t) => ({ wasAlreadyVerified: t.exposeBoolean("wasAlreadyVerified") }));
+    const Result = results.union("VerifyTotpDeviceResult", Ok, ["UNKNOWN_DEVICE_ERROR", "INVALID_TOTP_ERROR", "LIMIT_REACHED_ERROR", "UNAUTHORISED"]);
+    builder.mutationField("verifyTotpDevice", (t) =>
+      t.field({
+        type: Result,
+        description: "Proves a device with one of its codes; a verified device makes sign-ins ask for a code.",
+        extensions: CREDENTIAL_CHECK,
+        args: { deviceName: t.arg.string({ required: true }), totp: t.arg.string({ required: true }) },
+        resolve: async (_, args, ctx) => toResult(await api(args, ctx)) as never,
+      }),
+    );
+  }
+
+  if (apis.verifyTotp) {
+    const api = apis.verifyTotp;
+    const Result = results.union("VerifyTotpResult", results.ok("VerifyTotpOk"), ["UNKNOWN_USER_ID_ERROR", "INVALID_TOTP_ERROR", "LIMIT_REACHED_ERROR", "UNAUTHORISED"]);
+    builder.mutationField("verifyTotp", (t) =>
+      t.field({
+        type: Result,
+        description: "Checks a code from any of the user's verified devices; success elevates the session.",
+        extensions: CREDENTIAL_CHECK,
+        args: { totp: t.arg.string({ required: true }) },
+        resolve: async (_, args, ctx) => toResult(await api(args, ctx)) as never,
+      }),
+    );
+  }
+}
