@@ -47,7 +47,8 @@ const redirect = (location: URL) => new Response(null, { status: 302, headers: {
 /**
  * GET /verify?type=&ticket=&redirectTo=: spends an emailed ticket and redirects
  * to the allow-listed redirectTo with the outcome in the query, as Nhost does:
- * `refreshToken` and `type` on success, `error` and `errorDescription` otherwise.
+ * `refreshToken` and `type` on success, `mfaTicket` when a second factor is
+ * needed, `error` and `errorDescription` otherwise.
  * Handles `signinPasswordless` (magic links with PASSWORDLESS_LINK_TARGET=server).
  */
 async function verifyTicket(deps: Deps, recipes: Recipes, request: Request): Promise<Response> {
@@ -70,6 +71,12 @@ async function verifyTicket(deps: Deps, recipes: Recipes, request: Request): Pro
   if (!ticket || !preAuthSessionId) return fail("INVALID_REQUEST", "ticket and preAuthSessionId are required");
   const ctx = createContext(deps, { request } as never);
   const result = await consume({ preAuthSessionId, linkCode: ticket, tenantId: query.get("tenantId") ?? DEFAULT_TENANT }, ctx);
+  if (result.status === "MFA_REQUIRED") {
+    // The frontend finishes with verifySignInMfaTotp(ticket: mfaTicket, totp).
+    target.searchParams.set("mfaTicket", result.ticket);
+    target.searchParams.set("type", type);
+    return redirect(target);
+  }
   if (result.status !== "OK") {
     return fail(result.status, result.status === "INVALID_INPUT_ERROR" ? "invalid request" : ERROR_STATUSES[result.status].message);
   }

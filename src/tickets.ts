@@ -10,12 +10,14 @@ import { addSeconds } from "./clock.js";
 import { randomToken, sha256 } from "./crypto/tokens.js";
 import type { PrismaClient, Ticket } from "./generated/prisma/client.js";
 
-export type TicketType = "emailVerify" | "emailConfirmChange" | "passwordReset";
+export type TicketType = "emailVerify" | "emailConfirmChange" | "passwordReset" | "mfaSignIn";
 
 export interface TicketStore {
   issue(input: { type: TicketType; tenantId: string; userId: string; email?: string | null; redirectTo?: string | null; ttlSeconds: number }): Promise<string>;
   /** Spends a live ticket of one of `types`; null when unknown, expired, spent or of another type. */
   consume(token: string, types: TicketType[], tenantId: string): Promise<Ticket | null>;
+  /** A live ticket of one of `types`, left in place (for tickets that survive a wrong second factor). */
+  peek(token: string, types: TicketType[]): Promise<Ticket | null>;
 }
 
 export function createTicketStore(prisma: PrismaClient, clock: Clock): TicketStore {
@@ -37,6 +39,12 @@ export function createTicketStore(prisma: PrismaClient, clock: Clock): TicketSto
         },
       });
       return token;
+    },
+    async peek(token, types) {
+      if (typeof token !== "string" || token.length === 0 || token.length > 256) return null;
+      const ticket = await prisma.ticket.findUnique({ where: { tokenHash: sha256(token) } });
+      if (!ticket || !types.includes(ticket.type as TicketType) || ticket.expiresAt <= clock.now()) return null;
+      return ticket;
     },
     async consume(token, types, tenantId) {
       if (typeof token !== "string" || token.length === 0 || token.length > 256) return null;

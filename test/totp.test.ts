@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Secret, TOTP, URI } from "otpauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DATABASES, bearer, signUp, startApp, TestClock, type TestApp } from "./helpers.js";
+import { DATABASES, PASSWORD, bearer, emailedToken, signUp, startApp, type TestApp } from "./helpers.js";
 
 // RFC 6238 Appendix B, copied from the shared vectors (each algorithm has its own seed).
 const RFC6238 = JSON.parse(readFileSync(new URL("./fixtures/totp-rfc6238.json", import.meta.url), "utf8")).vectors as Array<{
@@ -161,5 +161,78 @@ describe.each(DATABASES)("TOTP (%s)", (kind) => {
     expect((await app.gql(REMOVE, { name: deviceName }, auth)).data.removeTotpDevice).toEqual({ __typename: "RemoveTotpDeviceOk", status: "OK", didDeviceExist: true });
     expect((await app.gql(REMOVE, { name: deviceName }, auth)).data.removeTotpDevice.didDeviceExist).toBe(false);
     expect((await app.gql(DEVICES, {}, auth)).data.totpDevices).toEqual([]);
+  });
+});
+
+const SIGN_IN_MFA = `mutation($email: String!, $password: String!) { signInEmailPassword(email: $email, password: $password) {
+  __typename ... on AuthResult { status } ... on MfaRequired { ticket factors } ... on SignInEmailPasswordOk { session { accessToken } } } }`;
+const MFA_TOTP = `mutation($ticket: String!, $totp: String!) { verifySignInMfaTotp(ticket: $ticket, totp: $totp) {
+  __typename ... on AuthResult { status } ... on VerifySignInMfaTotpOk { user { email activeMfaType } session { accessToken refreshToken } }
+  ... on InvalidTotpError { currentNumberOfFailedAttempts } } }`;
+
+describe.each(DATABASES)("multi-factor sign-in with TOTP (%s)", (kind) => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp(kind);
+  });
+  afterAll(() => app?.close());
+
+  async function enrol(email: string) {
+    const { session } = await signUp(app, email);
+    const auth = bearer(session.accessToken);
+    const created = (await app.gql(CREATE, {}, auth)).data.createTotpDevice;
+    const totp = URI.parse(created.qrCodeString) as TOTP; // as an authenticator app would read the QR code
+    const code = () => totp.generate({ timestamp: app.clock.now().getTime() });
+    await app.gql(VERIFY_DEVICE, { name: created.deviceName, totp: code() }, auth);
+    await app.gql(`mutation { signOut { __typename } }`, {}, auth);
+    app.clock.advance(30);
+    return { code, deviceName: created.deviceName as string };
+  }
+
+  it("asks for a code after the password, then opens the session with the ticket once", async () => {
+    const { code } = await enrol("mfa@example.com");
+    const first = (await app.gql(SIGN_IN_MFA, { email: "mfa@example.com", password: PASSWORD })).data.signInEmailPassword;
+    expect(first).toMatchObject({ __typename: "MfaRequired", status: "MFA_REQUIRED", factors: ["totp"] });
+    expect(first.session).toBeUndefined();
+    const wrong = await app.gql(MFA_TOTP, { ticket: first.ticket, totp: "000000" === code() ? "111111" : "000000" });
+    expect(wrong.data.verifySignInMfaTotp).toMatchObject({ __typename: "InvalidTotpError", currentNumberOfFailedAttempts: 1 });
+    const { data } = await app.gql(MFA_TOTP, { ticket: first.ticket, totp: code() });
+    expect(data.verifySignInMfaTotp).toMatchObject({ __typename: "VerifySignInMfaTotpOk", status: "OK", user: { email: "mfa@example.com", activeMfaType: "totp" } });
+    expect((await app.gql(`{ me { email } }`, {}, bearer(data.verifySignInMfaTotp.session.accessToken))).data.me.email).toBe("mfa@example.com");
+    app.clock.advance(30);
+    expect((await app.gql(MFA_TOTP, { ticket: first.ticket, totp: code() })).data.verifySignInMfaTotp).toEqual({ __typename: "InvalidTicketError", status: "INVALID_TICKET_ERROR" });
+  });
+
+  it("refuses an expired or made-up ticket", async () => {
+    const { code } = await enrol("mfa-late@example.com");
+    const { ticket } = (await app.gql(SIGN_IN_MFA, { email: "mfa-late@example.com", password: PASSWORD })).data.signInEmailPassword;
+    app.clock.advance(301);
+    expect((await app.gql(MFA_TOTP, { ticket, totp: code() })).data.verifySignInMfaTotp.__typename).toBe("InvalidTicketError");
+    expect((await app.gql(MFA_TOTP, { ticket: "made-up", totp: code() })).data.verifySignInMfaTotp.__typename).toBe("InvalidTicketError");
+  });
+
+  it("applies to passwordless sign-ins too", async () => {
+    await enrol("mfa-otp@example.com");
+    await app.gql(`mutation($t: String!) { verifyEmail(token: $t) { __typename } }`, { t: await emailedToken(app, "mfa-otp@example.com") });
+    const flow = (await app.gql(`mutation { createCode(email: "mfa-otp@example.com") { ... on CreateCodeOk { deviceId preAuthSessionId } } }`)).data.createCode;
+    const otp = /code is (\d+)/.exec(app.outbox.last("mfa-otp@example.com")!.text)![1];
+    const { data } = await app.gql(
+      `mutation($p: String!, $d: String!, $c: String!) { consumeCode(preAuthSessionId: $p, deviceId: $d, userInputCode: $c) { __typename ... on MfaRequired { ticket factors } } }`,
+      { p: flow.preAuthSessionId, d: flow.deviceId, c: otp },
+    );
+    expect(data.consumeCode).toMatchObject({ __typename: "MfaRequired", factors: ["totp"] });
+  });
+
+  it("turns off when the last verified device is removed", async () => {
+    const { deviceName } = await enrol("mfa-off@example.com");
+    const { ticket } = (await app.gql(SIGN_IN_MFA, { email: "mfa-off@example.com", password: PASSWORD })).data.signInEmailPassword;
+    const device = await app.auth.deps.prisma.totpDevice.findFirst({ where: { name: deviceName, user: { email: "mfa-off@example.com" } } });
+    const secret = app.auth.deps.encrypter.open(device!.secretEncrypted);
+    const totp = new TOTP({ secret: Secret.fromBase32(secret) });
+    const signedIn = (await app.gql(MFA_TOTP, { ticket, totp: totp.generate({ timestamp: app.clock.now().getTime() }) })).data.verifySignInMfaTotp;
+    const auth = bearer(signedIn.session.accessToken);
+    expect((await app.gql(REMOVE, { name: deviceName }, auth)).data.removeTotpDevice.didDeviceExist).toBe(true);
+    expect((await app.gql(`{ me { activeMfaType } }`, {}, auth)).data.me.activeMfaType).toBeNull();
+    expect((await app.gql(SIGN_IN_MFA, { email: "mfa-off@example.com", password: PASSWORD })).data.signInEmailPassword.__typename).toBe("SignInEmailPasswordOk");
   });
 });

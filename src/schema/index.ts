@@ -22,6 +22,6 @@ export function buildSchema(recipes: Recipes): GraphQLSchema {
   registerSessionSchema(builder, results, types, recipes.apis.session);
   registerEmailPasswordSchema(builder, results, types, recipes.apis.emailpassword);
   registerPasswordlessSchema(builder, results, types, recipes.apis.passwordless);
-  registerTotpSchema(builder, results, recipes.apis.totp);
+  registerTotpSchema(builder, results, types, recipes.apis.totp);
   return builder.toSchema({ sortSchema: true });
 }

@@ -1,19 +1,19 @@
 /** Registers API.md's result conventions on a builder (see results.ts for the model). */
 import type { ObjectRef } from "@pothos/core";
 import type { Builder, Types } from "./builder.js";
-import { AuthFailure, ERROR_STATUSES, FAILURE_CLASSES, InvalidInputError, errorTypeName, type ErrorStatus } from "./results.js";
+import { AuthFailure, ERROR_STATUSES, FAILURE_CLASSES, InvalidInputError, PROGRESS_STATUSES, errorTypeName, type ErrorStatus } from "./results.js";
 
 type OkFields<T> = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, T>) => Record<string, PothosSchemaTypes.FieldRef<Types, unknown>>;
 
 export interface Results {
   /** Declares `<name>` (an OK member) implementing AuthResult. */
   ok<T extends object>(name: string, fields?: OkFields<T & { status: "OK" }>): ObjectRef<never, T & { status: "OK" }>;
-  /** Declares `union <name> = ok | errors... | GeneralError`. */
-  union(name: string, ok: ObjectRef<never, any>, errors: ErrorStatus[]): ReturnType<Builder["errorUnion"]>;
+  /** Declares `union <name> = ok | errors... | GeneralError` (and `MfaRequired` for first-factor sign-ins). */
+  union(name: string, ok: ObjectRef<never, any>, errors: ErrorStatus[], options?: { mfa?: boolean }): ReturnType<Builder["errorUnion"]>;
 }
 
 export function registerResultTypes(builder: Builder): Results {
-  const statuses = ["OK", ...Object.keys(ERROR_STATUSES)] as const;
+  const statuses = [...PROGRESS_STATUSES, ...Object.keys(ERROR_STATUSES)] as const;
   const AuthStatus = builder.enumType("AuthStatus", {
     description: "Every status an operation can end in; each union member reports one.",
     values: statuses,
@@ -49,6 +49,16 @@ export function registerResultTypes(builder: Builder): Results {
     } as never);
   }
 
+  const MfaRequired = builder.objectRef<{ status: "MFA_REQUIRED"; ticket: string; factors: string[] }>("MfaRequired").implement({
+    description: "The first factor passed; finish with verifySignInMfaTotp (or a recovery code) and this ticket within 5 minutes.",
+    interfaces: [AuthResult],
+    isTypeOf: (value: unknown) => (value as { status?: string })?.status === "MFA_REQUIRED",
+    fields: (t) => ({
+      ticket: t.exposeString("ticket"),
+      factors: t.exposeStringList("factors", { description: 'Second factors the user can use, e.g. ["totp"].' }),
+    }),
+  });
+
   return {
     ok(name, fields) {
       return builder.objectRef<any>(name).implement({
@@ -57,9 +67,9 @@ export function registerResultTypes(builder: Builder): Results {
         fields: (fields ?? (() => ({}))) as never,
       }) as never;
     },
-    union(name, ok, errors) {
+    union(name, ok, errors, options) {
       const members = [...new Set<ErrorStatus>([...errors, "GENERAL_ERROR"])].map((status) => FAILURE_CLASSES[status]);
-      return builder.errorUnion(name, { types: [ok, ...members] as never });
+      return builder.errorUnion(name, { types: [ok, ...(options?.mfa ? [MfaRequired] : []), ...members] as never });
     },
   };
 }

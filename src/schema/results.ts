@@ -37,6 +37,7 @@ export const ERROR_STATUSES = {
   DEVICE_ALREADY_EXISTS_ERROR: { message: "A device with this name already exists", fields: {} },
   UNKNOWN_DEVICE_ERROR: { message: "No such device", fields: {} },
   UNKNOWN_USER_ID_ERROR: { message: "This user has no verified TOTP device", fields: {} },
+  INVALID_TICKET_ERROR: { message: "This sign-in ticket is invalid or has expired; sign in again", fields: {} },
   INVALID_TOTP_ERROR: {
     message: "This code is not right",
     fields: { currentNumberOfFailedAttempts: "Int", maxNumberOfFailedAttempts: "Int" },
@@ -45,7 +46,9 @@ export const ERROR_STATUSES = {
 } as const satisfies Record<string, { message: string; fields: Record<string, "Int" | "String" | "Boolean"> }>;
 
 export type ErrorStatus = keyof typeof ERROR_STATUSES;
-export type AuthStatus = "OK" | ErrorStatus;
+/** Statuses that are not errors: done, or one more step (a second factor). */
+export const PROGRESS_STATUSES = ["OK", "MFA_REQUIRED"] as const;
+export type AuthStatus = (typeof PROGRESS_STATUSES)[number] | ErrorStatus;
 
 /** Base of every error member. `details` carries the type's extra fields (retryAfterMs, reason...). */
 export class AuthFailure extends Error {
@@ -110,6 +113,13 @@ export const FAILURE_CLASSES: Record<ErrorStatus, FailureClass> = Object.fromEnt
 /** What a recipe API answers: its OK shape, or any error status. */
 export type ApiResult<Ok> = Promise<({ status: "OK" } & Ok) | ({ status: ErrorStatus; message?: string } & Record<string, unknown>)>;
 
+export type MfaRequiredValue = { status: "MFA_REQUIRED"; ticket: string; factors: string[] };
+
+/** What a first-factor sign-in API answers: a session, a second factor to pass, or an error. */
+export type SignInApiResult<Ok> = Promise<
+  ({ status: "OK" } & Ok) | MfaRequiredValue | ({ status: ErrorStatus; message?: string } & Record<string, unknown>)
+>;
+
 /** Inputs of operations scoped to a tenant. */
 export type TenantInput = { tenantId: string };
 
@@ -122,7 +132,7 @@ export function failure(value: { status: ErrorStatus; message?: string } & Recor
 }
 
 /** Maps a service's status value onto the union member it stands for. */
-export function toResult<T extends { status: string }>(value: T): Extract<T, { status: "OK" }> | AuthFailure {
-  if (value.status === "OK") return value as Extract<T, { status: "OK" }>;
+export function toResult<T extends { status: string }>(value: T): Extract<T, { status: "OK" | "MFA_REQUIRED" }> | AuthFailure {
+  if ((PROGRESS_STATUSES as readonly string[]).includes(value.status)) return value as Extract<T, { status: "OK" | "MFA_REQUIRED" }>;
   return failure(value as unknown as { status: ErrorStatus });
 }

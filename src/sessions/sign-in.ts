@@ -1,18 +1,38 @@
 /**
- * The one path every first-factor sign-in ends on: refuse disabled users,
- * open a session, record the event, reset the account's failed attempts. When the TOTP recipe lands, the
- * multi-factor check belongs here, so every recipe gets it at once.
+ * The one path every first-factor sign-in ends on: refuse disabled users; when
+ * the user has a second factor, answer MFA_REQUIRED with a short-lived ticket
+ * instead of a session; otherwise open a session, record the event and reset the
+ * account's failed attempts. Every recipe gets multi-factor sign-in from here.
  */
 import type { Deps } from "../deps.js";
+import { accountAttemptKey } from "../security/attempt-limiter.js";
 import type { UserRow } from "../users/users.js";
 import type { RequestMeta, SessionTokens } from "./service.js";
 
 export type SessionWithUser = SessionTokens & { user: UserRow };
 
-export type SignInOutcome = { status: "OK"; user: UserRow; session: SessionWithUser } | { status: "USER_DISABLED_ERROR" };
+export type SignInOutcome =
+  | { status: "OK"; user: UserRow; session: SessionWithUser }
+  | { status: "MFA_REQUIRED"; ticket: string; factors: string[] }
+  | { status: "USER_DISABLED_ERROR" };
 
-export async function completeSignIn(deps: Deps, user: UserRow, meta: RequestMeta, method: string): Promise<SignInOutcome> {
+// Nhost's MFA ticket lives 5 minutes.
+export const MFA_TICKET_TTL_SECONDS = 300;
+
+export async function completeSignIn(
+  deps: Deps,
+  user: UserRow,
+  meta: RequestMeta,
+  method: string,
+  { secondFactorPassed = false } = {},
+): Promise<SignInOutcome> {
   if (user.disabled) return { status: "USER_DISABLED_ERROR" };
+  if (user.activeMfaType && !secondFactorPassed) {
+    const contact = user.email ?? user.phoneNumber;
+    if (contact) await deps.limiter.succeed(accountAttemptKey(user.tenantId, contact)); // the first factor was right
+    const ticket = await deps.tickets.issue({ type: "mfaSignIn", tenantId: user.tenantId, userId: user.id, ttlSeconds: MFA_TICKET_TTL_SECONDS });
+    return { status: "MFA_REQUIRED", ticket, factors: [user.activeMfaType] };
+  }
   // Also records the audit event and resets the account's failed attempts.
   const session = await deps.sessions.create(user, meta, method);
   deps.logger.info({ audit: "user.signed_in", userId: user.id, tenantId: user.tenantId, method }, "audit");

@@ -62,10 +62,9 @@ function defineUser(builder: Builder) {
       disabled: t.exposeBoolean("disabled"),
       createdAt: t.field({ type: "DateTime", resolve: (user) => user.createdAt }),
       timeJoined: t.float({ description: "Milliseconds since the epoch.", resolve: (user) => user.createdAt.getTime() }),
-      activeMfaType: t.string({
+      activeMfaType: t.exposeString("activeMfaType", {
         nullable: true,
         description: 'The second factor required at sign-in ("totp"), or null.',
-        resolve: () => null,
       }),
       loginMethods: t.field({
         type: [LoginMethod],

@@ -6,7 +6,7 @@
 import type { Context } from "../../context.js";
 import { isElevated } from "../../context.js";
 import type { Deps } from "../../deps.js";
-import type { ApiResult, FieldError, TenantInput } from "../../schema/results.js";
+import type { ApiResult, FieldError, SignInApiResult, TenantInput } from "../../schema/results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
 import { parseSignUpOptions, type SignUpOptionsInput } from "../../users/sign-up-options.js";
 import { normaliseEmail, type UserRow } from "../../users/users.js";
@@ -36,7 +36,10 @@ export interface EmailPasswordApis {
     input: TenantInput & { email: string; password: string; options?: SignUpOptionsInput | null; formFields?: Array<{ id: string; value: string }> | null },
     ctx: Context,
   ): ApiResult<{ user: UserRow; session: SessionWithUser | null; createdNewUser: boolean }>;
-  signInEmailPassword(input: TenantInput & { email: string; password: string }, ctx: Context): ApiResult<{ user: UserRow; session: SessionWithUser }>;
+  signInEmailPassword(
+    input: TenantInput & { email: string; password: string },
+    ctx: Context,
+  ): SignInApiResult<{ user: UserRow; session: SessionWithUser }>;
   emailExists(input: TenantInput & { email: string }, ctx: Context): Promise<boolean>;
   sendPasswordResetEmail(input: TenantInput & { email: string; redirectTo?: string | null }, ctx: Context): ApiResult<object>;
   resetPassword(input: TenantInput & { token: string; newPassword: string }, ctx: Context): ApiResult<object>;
@@ -112,7 +115,7 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
       if (config.emailVerification !== "off") await sendVerification(user, user.email!, redirectTo);
       if (config.emailVerification === "required") return { status: "OK", user, session: null, createdNewUser: true };
       const signedIn = await completeSignIn(deps, user, ctx.meta, "emailpassword");
-      if (signedIn.status !== "OK") return signedIn;
+      if (signedIn.status !== "OK") return { status: "USER_DISABLED_ERROR" }; // a new user has no second factor yet
       return { status: "OK", user, session: signedIn.session, createdNewUser: true };
     },
 

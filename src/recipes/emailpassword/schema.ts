@@ -57,7 +57,7 @@ export function registerEmailPasswordSchema(builder: Builder, results: Results, 
       "USER_DISABLED_ERROR",
       "LIMIT_REACHED_ERROR",
       "INVALID_INPUT_ERROR",
-    ]);
+    ], { mfa: true });
     builder.mutationField("signInEmailPassword", (t) =>
       t.field({
         type: Result,

@@ -2,7 +2,7 @@
 import { parsePhoneNumberFromString } from "libphonenumber-js";
 import type { Context } from "../../context.js";
 import type { Deps } from "../../deps.js";
-import type { ApiResult, FieldError, TenantInput } from "../../schema/results.js";
+import type { ApiResult, FieldError, SignInApiResult, TenantInput } from "../../schema/results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
 import { checkTenant } from "../../tenants/check.js";
 import { parseSignUpOptions, type SignUpOptionsInput } from "../../users/sign-up-options.js";
@@ -28,7 +28,7 @@ export interface PasswordlessApis {
   consumeCode(
     input: TenantInput & { preAuthSessionId: string; deviceId?: string | null; userInputCode?: string | null; linkCode?: string | null },
     ctx: Context,
-  ): ApiResult<{ createdNewRecipeUser: boolean; user: UserRow; session: SessionWithUser }>;
+  ): SignInApiResult<{ createdNewRecipeUser: boolean; user: UserRow; session: SessionWithUser }>;
   phoneNumberExists(input: TenantInput & { phoneNumber: string }, ctx: Context): Promise<boolean>;
 }
 
@@ -168,6 +168,7 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
       );
       if (consumed.status !== "OK") return consumed;
       const signedIn = await completeSignIn(deps, consumed.user, ctx.meta, "passwordless"); // resets the account's counter
+      if (signedIn.status === "MFA_REQUIRED") return signedIn;
       if (signedIn.status !== "OK") return { status: "SIGN_IN_UP_NOT_ALLOWED", reason: "This account is disabled" };
       return { status: "OK", createdNewRecipeUser: consumed.createdNewRecipeUser, user: signedIn.user, session: signedIn.session };
     },

@@ -68,7 +68,7 @@ export function registerPasswordlessSchema(builder: Builder, results: Results, t
       "SIGN_IN_UP_NOT_ALLOWED",
       "INVALID_INPUT_ERROR",
       "LIMIT_REACHED_ERROR",
-    ]);
+    ], { mfa: true });
     builder.mutationField("consumeCode", (t) =>
       t.field({
         type: Result,

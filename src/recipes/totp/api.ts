@@ -5,6 +5,8 @@ import type { Deps } from "../../deps.js";
 import type { ApiResult } from "../../schema/results.js";
 import { isText, invalid } from "../../validation.js";
 import type { TotpDeviceInfo, TotpFunctions } from "./service.js";
+import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
+import type { UserRow } from "../../users/users.js";
 
 export interface TotpApis {
   createTotpDevice(input: { deviceName?: string | null }, ctx: Context): ApiResult<{ deviceName: string; qrCodeString: string; secret: string }>;
@@ -12,6 +14,7 @@ export interface TotpApis {
   removeTotpDevice(input: { deviceName: string }, ctx: Context): ApiResult<{ didDeviceExist: boolean }>;
   verifyTotpDevice(input: { deviceName: string; totp: string }, ctx: Context): ApiResult<{ wasAlreadyVerified: boolean }>;
   verifyTotp(input: { totp: string }, ctx: Context): ApiResult<object>;
+  verifySignInMfaTotp(input: { ticket: string; totp: string }, ctx: Context): ApiResult<{ user: UserRow; session: SessionWithUser }>;
 }
 
 const MAX_DEVICE_NAME = 100;
@@ -60,6 +63,19 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
       // A fresh second-factor proof elevates the session.
       if (verified.status === "OK") await deps.sessions.markAuthenticated(viewer.sessionId);
       return verified;
+    },
+
+    async verifySignInMfaTotp({ ticket, totp }, ctx) {
+      // The ticket survives wrong codes (the user types again) and is spent by the right one.
+      const pending = await deps.tickets.peek(ticket, ["mfaSignIn"]);
+      if (!pending) return { status: "INVALID_TICKET_ERROR" };
+      const verified = await functions.verifyTOTP({ userId: pending.userId, totp });
+      if (verified.status === "UNKNOWN_USER_ID_ERROR") return { status: "INVALID_TICKET_ERROR" };
+      if (verified.status !== "OK") return verified;
+      const user = (await deps.tickets.consume(ticket, ["mfaSignIn"], pending.tenantId)) && (await deps.users.byId(pending.userId));
+      if (!user) return { status: "INVALID_TICKET_ERROR" };
+      const signedIn = await completeSignIn(deps, user, ctx.meta, "totp", { secondFactorPassed: true });
+      return signedIn.status === "OK" ? signedIn : { status: "INVALID_TICKET_ERROR" };
     },
   };
 }

@@ -7,8 +7,29 @@ import { toResult } from "../../schema/results.js";
 import type { EnabledApis } from "../override.js";
 import type { TotpApis } from "./api.js";
 import type { TotpDeviceInfo } from "./service.js";
+import type { SessionWithUser } from "../../sessions/sign-in.js";
+import type { SharedTypes } from "../../users/schema.js";
+import type { UserRow } from "../../users/users.js";
 
-export function registerTotpSchema(builder: Builder, results: Results, apis: EnabledApis<TotpApis>): void {
+export function registerTotpSchema(builder: Builder, results: Results, types: SharedTypes, apis: EnabledApis<TotpApis>): void {
+  if (apis.verifySignInMfaTotp) {
+    const api = apis.verifySignInMfaTotp;
+    const Ok = results.ok<{ user: UserRow; session: SessionWithUser }>("VerifySignInMfaTotpOk", (t) => ({
+      user: t.field({ type: types.User, resolve: (value) => value.user }),
+      session: t.field({ type: types.Session, resolve: (value) => value.session }),
+    }));
+    const Result = results.union("VerifySignInMfaTotpResult", Ok, ["INVALID_TICKET_ERROR", "INVALID_TOTP_ERROR", "LIMIT_REACHED_ERROR"]);
+    builder.mutationField("verifySignInMfaTotp", (t) =>
+      t.field({
+        type: Result,
+        description: "Finishes a sign-in that answered MfaRequired: the ticket and a code from a verified device.",
+        extensions: CREDENTIAL_CHECK,
+        args: { ticket: t.arg.string({ required: true }), totp: t.arg.string({ required: true }) },
+        resolve: async (_, args, ctx) => toResult(await api(args, ctx)) as never,
+      }),
+    );
+  }
+
   if (apis.createTotpDevice) {
     const api = apis.createTotpDevice;
     const Ok = results.ok<{ deviceName: string; qrCodeString: string; secret: string }>("CreateTotpDeviceOk", (t) => ({

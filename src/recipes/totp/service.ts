@@ -125,6 +125,10 @@ export function createTotpFunctions(deps: Deps): TotpFunctions {
 
     async removeDevice({ userId, deviceName }) {
       const { count } = await prisma.totpDevice.deleteMany({ where: { userId, name: deviceName } });
+      // Removing the last verified device turns multi-factor sign-in off (Nhost's "deactivate MFA").
+      await prisma.$executeRaw`
+        UPDATE "User" SET "activeMfaType" = NULL
+        WHERE id = ${userId}::uuid AND NOT EXISTS (SELECT 1 FROM "TotpDevice" WHERE "userId" = ${userId}::uuid AND verified)`;
       return { status: "OK", didDeviceExist: count > 0 };
     },
 
@@ -132,7 +136,10 @@ export function createTotpFunctions(deps: Deps): TotpFunctions {
       const device = await prisma.totpDevice.findUnique({ where: { userId_name: { userId, name: deviceName } } });
       if (!device) return { status: "UNKNOWN_DEVICE_ERROR" };
       const checked = await check(userId, [device], totp, true);
-      return "status" in checked ? checked : { status: "OK", wasAlreadyVerified: device.verified };
+      if ("status" in checked) return checked;
+      // A verified device turns multi-factor sign-in on (Nhost's "activate MFA").
+      await prisma.user.update({ where: { id: userId }, data: { activeMfaType: "totp" } });
+      return { status: "OK", wasAlreadyVerified: device.verified };
     },
 
     async verifyTOTP({ userId, totp }) {
