@@ -236,3 +236,66 @@ describe.each(DATABASES)("multi-factor sign-in with TOTP (%s)", (kind) => {
     expect((await app.gql(SIGN_IN_MFA, { email: "mfa-off@example.com", password: PASSWORD })).data.signInEmailPassword.__typename).toBe("SignInEmailPasswordOk");
   });
 });
+
+describe.each(DATABASES)("recovery codes (%s)", (kind) => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp(kind);
+  });
+  afterAll(() => app?.close());
+
+  const GENERATE = `mutation { generateRecoveryCodes { __typename ... on AuthResult { status } ... on GenerateRecoveryCodesOk { codes } } }`;
+  const RECOVER = `mutation($ticket: String!, $code: String!) { verifySignInMfaRecoveryCode(ticket: $ticket, code: $code) {
+    __typename ... on AuthResult { status } ... on VerifySignInMfaRecoveryCodeOk { session { accessToken } } ... on LimitReachedError { retryAfterMs } } }`;
+
+  it("signs in with a recovery code once each; a new set replaces the old one", async () => {
+    const { session } = await signUp(app, "recovery@example.com");
+    const auth = bearer(session.accessToken);
+    const created = (await app.gql(CREATE, {}, auth)).data.createTotpDevice;
+    const totp = URI.parse(created.qrCodeString) as TOTP;
+    await app.gql(VERIFY_DEVICE, { name: created.deviceName, totp: totp.generate({ timestamp: app.clock.now().getTime() }) }, auth);
+    const generated = (await app.gql(GENERATE, {}, auth)).data.generateRecoveryCodes;
+    expect(generated).toMatchObject({ __typename: "GenerateRecoveryCodesOk", status: "OK" });
+    expect(generated.codes).toHaveLength(10);
+    expect(new Set(generated.codes).size).toBe(10);
+    expect((await app.gql(`{ me { recoveryCodesRemaining } }`, {}, auth)).data.me.recoveryCodesRemaining).toBe(10);
+    const stored = await app.auth.deps.prisma.recoveryCode.findMany();
+    for (const row of stored) for (const code of generated.codes) expect(row.codeHash).not.toContain(code.replace(/-/g, ""));
+
+    const signIn = async () => (await app.gql(SIGN_IN_MFA, { email: "recovery@example.com", password: PASSWORD })).data.signInEmailPassword;
+    const first = await signIn();
+    expect(first.factors).toEqual(["totp", "recoveryCode"]);
+    const used = generated.codes[0];
+    const { data } = await app.gql(RECOVER, { ticket: first.ticket, code: ` ${used.toUpperCase()} ` });
+    expect(data.verifySignInMfaRecoveryCode).toMatchObject({ __typename: "VerifySignInMfaRecoveryCodeOk", status: "OK" });
+    const newAuth = bearer(data.verifySignInMfaRecoveryCode.session.accessToken);
+    expect((await app.gql(`{ me { recoveryCodesRemaining } }`, {}, newAuth)).data.me.recoveryCodesRemaining).toBe(9);
+
+    const second = await signIn();
+    expect((await app.gql(RECOVER, { ticket: second.ticket, code: used })).data.verifySignInMfaRecoveryCode).toEqual({
+      __typename: "InvalidRecoveryCodeError",
+      status: "INVALID_RECOVERY_CODE_ERROR",
+    });
+    expect((await app.gql(RECOVER, { ticket: "made-up", code: generated.codes[1] })).data.verifySignInMfaRecoveryCode.__typename).toBe("InvalidTicketError");
+
+    const renewed = (await app.gql(GENERATE, {}, newAuth)).data.generateRecoveryCodes.codes;
+    expect((await app.gql(RECOVER, { ticket: second.ticket, code: generated.codes[1] })).data.verifySignInMfaRecoveryCode.__typename).toBe("InvalidRecoveryCodeError");
+    expect((await app.gql(RECOVER, { ticket: second.ticket, code: renewed[0] })).data.verifySignInMfaRecoveryCode.__typename).toBe("VerifySignInMfaRecoveryCodeOk");
+  });
+
+  it("counts wrong recovery codes towards the TOTP lock, and needs elevation to generate", async () => {
+    const { session } = await signUp(app, "recovery-lock@example.com");
+    const auth = bearer(session.accessToken);
+    const created = (await app.gql(CREATE, {}, auth)).data.createTotpDevice;
+    const totp = URI.parse(created.qrCodeString) as TOTP;
+    await app.gql(VERIFY_DEVICE, { name: created.deviceName, totp: totp.generate({ timestamp: app.clock.now().getTime() }) }, auth);
+    const { ticket } = (await app.gql(SIGN_IN_MFA, { email: "recovery-lock@example.com", password: PASSWORD })).data.signInEmailPassword;
+    for (let i = 0; i < 5; i++) {
+      expect((await app.gql(RECOVER, { ticket, code: `wrong-${i}` })).data.verifySignInMfaRecoveryCode.__typename).toBe("InvalidRecoveryCodeError");
+    }
+    expect((await app.gql(RECOVER, { ticket, code: "wrong-again" })).data.verifySignInMfaRecoveryCode).toMatchObject({ __typename: "LimitReachedError", retryAfterMs: 900_000 });
+    app.clock.advance(301);
+    expect((await app.gql(GENERATE, {}, auth)).data.generateRecoveryCodes).toEqual({ __typename: "ElevationRequiredError", status: "ELEVATION_REQUIRED" });
+    expect((await app.gql(GENERATE)).data.generateRecoveryCodes.__typename).toBe("UnauthorisedError");
+  });
+});

@@ -38,6 +38,7 @@ export const ERROR_STATUSES = {
   UNKNOWN_DEVICE_ERROR: { message: "No such device", fields: {} },
   UNKNOWN_USER_ID_ERROR: { message: "This user has no verified TOTP device", fields: {} },
   INVALID_TICKET_ERROR: { message: "This sign-in ticket is invalid or has expired; sign in again", fields: {} },
+  INVALID_RECOVERY_CODE_ERROR: { message: "This recovery code is not right or was used already", fields: {} },
   INVALID_TOTP_ERROR: {
     message: "This code is not right",
     fields: { currentNumberOfFailedAttempts: "Int", maxNumberOfFailedAttempts: "Int" },

@@ -31,7 +31,8 @@ export async function completeSignIn(
     const contact = user.email ?? user.phoneNumber;
     if (contact) await deps.limiter.succeed(accountAttemptKey(user.tenantId, contact)); // the first factor was right
     const ticket = await deps.tickets.issue({ type: "mfaSignIn", tenantId: user.tenantId, userId: user.id, ttlSeconds: MFA_TICKET_TTL_SECONDS });
-    return { status: "MFA_REQUIRED", ticket, factors: [user.activeMfaType] };
+    const recovery = (await deps.prisma.recoveryCode.count({ where: { userId: user.id } })) > 0;
+    return { status: "MFA_REQUIRED", ticket, factors: [user.activeMfaType, ...(recovery ? ["recoveryCode"] : [])] };
   }
   // Also records the audit event and resets the account's failed attempts.
   const session = await deps.sessions.create(user, meta, method);

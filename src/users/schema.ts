@@ -66,6 +66,12 @@ function defineUser(builder: Builder) {
         nullable: true,
         description: 'The second factor required at sign-in ("totp"), or null.',
       }),
+      recoveryCodesRemaining: t.int({
+        nullable: true,
+        description: "Unspent recovery codes; only for the signed-in user's own record (null otherwise).",
+        resolve: async (user, _, ctx) =>
+          (await ctx.viewer({ cached: true }))?.user.id === user.id ? ctx.deps.prisma.recoveryCode.count({ where: { userId: user.id } }) : null,
+      }),
       loginMethods: t.field({
         type: [LoginMethod],
         resolve: (user, _, ctx) => ctx.deps.prisma.loginMethod.findMany({ where: { userId: user.id }, orderBy: { createdAt: "asc" } }),

@@ -4,7 +4,9 @@ import { isElevated } from "../../context.js";
 import type { Deps } from "../../deps.js";
 import type { ApiResult } from "../../schema/results.js";
 import { isText, invalid } from "../../validation.js";
-import type { TotpDeviceInfo, TotpFunctions } from "./service.js";
+import { totpAttemptKey, type TotpDeviceInfo, type TotpFunctions } from "./service.js";
+import { createRecoveryCodes } from "./recovery-codes.js";
+import { createAttemptLimiter } from "../../security/attempt-limiter.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
 import type { UserRow } from "../../users/users.js";
 
@@ -15,11 +17,24 @@ export interface TotpApis {
   verifyTotpDevice(input: { deviceName: string; totp: string }, ctx: Context): ApiResult<{ wasAlreadyVerified: boolean }>;
   verifyTotp(input: { totp: string }, ctx: Context): ApiResult<object>;
   verifySignInMfaTotp(input: { ticket: string; totp: string }, ctx: Context): ApiResult<{ user: UserRow; session: SessionWithUser }>;
+  generateRecoveryCodes(input: object, ctx: Context): ApiResult<{ codes: string[] }>;
+  verifySignInMfaRecoveryCode(input: { ticket: string; code: string }, ctx: Context): ApiResult<{ user: UserRow; session: SessionWithUser }>;
 }
 
 const MAX_DEVICE_NAME = 100;
 
 export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
+  const recoveryCodes = createRecoveryCodes(deps);
+  const limiter = createAttemptLimiter(deps.prisma, deps.clock, deps.config.totp.lockout);
+
+  /** Spends the MFA ticket and opens the session once the second factor passed. */
+  async function finishMfa(ticket: string, pending: { userId: string; tenantId: string }, ctx: Context, method: string) {
+    const user = (await deps.tickets.consume(ticket, ["mfaSignIn"], pending.tenantId)) && (await deps.users.byId(pending.userId));
+    if (!user) return { status: "INVALID_TICKET_ERROR" } as const;
+    const signedIn = await completeSignIn(deps, user, ctx.meta, method, { secondFactorPassed: true });
+    return signedIn.status === "OK" ? signedIn : ({ status: "INVALID_TICKET_ERROR" } as const);
+  }
+
   const checkName = (name: string | null | undefined) =>
     name != null && (name.length > MAX_DEVICE_NAME || !isText(name))
       ? { id: "deviceName", error: `must be text of at most ${MAX_DEVICE_NAME} characters` }
@@ -72,10 +87,24 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
       const verified = await functions.verifyTOTP({ userId: pending.userId, totp });
       if (verified.status === "UNKNOWN_USER_ID_ERROR") return { status: "INVALID_TICKET_ERROR" };
       if (verified.status !== "OK") return verified;
-      const user = (await deps.tickets.consume(ticket, ["mfaSignIn"], pending.tenantId)) && (await deps.users.byId(pending.userId));
-      if (!user) return { status: "INVALID_TICKET_ERROR" };
-      const signedIn = await completeSignIn(deps, user, ctx.meta, "totp", { secondFactorPassed: true });
-      return signedIn.status === "OK" ? signedIn : { status: "INVALID_TICKET_ERROR" };
+      return finishMfa(ticket, pending, ctx, "totp");
+    },
+
+    async generateRecoveryCodes(_, ctx) {
+      const viewer = await ctx.viewer();
+      if (!viewer) return { status: "UNAUTHORISED" };
+      if (!isElevated(deps, viewer)) return { status: "ELEVATION_REQUIRED" };
+      return { status: "OK", codes: await recoveryCodes.generate(viewer.user.id) };
+    },
+
+    async verifySignInMfaRecoveryCode({ ticket, code }, ctx) {
+      const pending = await deps.tickets.peek(ticket, ["mfaSignIn"]);
+      if (!pending) return { status: "INVALID_TICKET_ERROR" };
+      const verdict = await limiter.begin(totpAttemptKey(pending.userId));
+      if (!verdict.allowed) return { status: "LIMIT_REACHED_ERROR", retryAfterMs: verdict.retryAfterMs };
+      if (!(await recoveryCodes.consume(pending.userId, code))) return { status: "INVALID_RECOVERY_CODE_ERROR" };
+      await limiter.succeed(totpAttemptKey(pending.userId));
+      return finishMfa(ticket, pending, ctx, "recoveryCode");
     },
   };
 }

@@ -30,6 +30,35 @@ export function registerTotpSchema(builder: Builder, results: Results, types: Sh
     );
   }
 
+  if (apis.generateRecoveryCodes) {
+    const api = apis.generateRecoveryCodes;
+    const Ok = results.ok<{ codes: string[] }>("GenerateRecoveryCodesOk", (t) => ({
+      codes: t.exposeStringList("codes", { description: "Ten single-use codes: show them once; earlier codes stop working." }),
+    }));
+    const Result = results.union("GenerateRecoveryCodesResult", Ok, ["ELEVATION_REQUIRED", "UNAUTHORISED"]);
+    builder.mutationField("generateRecoveryCodes", (t) =>
+      t.field({ type: Result, description: "Elevated: a new set of recovery codes.", resolve: async (_, __, ctx) => toResult(await api({}, ctx)) as never }),
+    );
+  }
+
+  if (apis.verifySignInMfaRecoveryCode) {
+    const api = apis.verifySignInMfaRecoveryCode;
+    const Ok = results.ok<{ user: UserRow; session: SessionWithUser }>("VerifySignInMfaRecoveryCodeOk", (t) => ({
+      user: t.field({ type: types.User, resolve: (value) => value.user }),
+      session: t.field({ type: types.Session, resolve: (value) => value.session }),
+    }));
+    const Result = results.union("VerifySignInMfaRecoveryCodeResult", Ok, ["INVALID_TICKET_ERROR", "INVALID_RECOVERY_CODE_ERROR", "LIMIT_REACHED_ERROR"]);
+    builder.mutationField("verifySignInMfaRecoveryCode", (t) =>
+      t.field({
+        type: Result,
+        description: "Finishes a sign-in that answered MfaRequired with one of the user's recovery codes (each works once).",
+        extensions: CREDENTIAL_CHECK,
+        args: { ticket: t.arg.string({ required: true }), code: t.arg.string({ required: true }) },
+        resolve: async (_, args, ctx) => toResult(await api(args, ctx)) as never,
+      }),
+    );
+  }
+
   if (apis.createTotpDevice) {
     const api = apis.createTotpDevice;
     const Ok = results.ok<{ deviceName: string; qrCodeString: string; secret: string }>("CreateTotpDeviceOk", (t) => ({

@@ -43,7 +43,7 @@ export interface TotpFunctions {
 export function createTotpFunctions(deps: Deps): TotpFunctions {
   const { prisma, clock, encrypter, config } = deps;
   const limiter = createAttemptLimiter(prisma, clock, config.totp.lockout);
-  const attemptKey = (userId: string) => `totp:${userId}`;
+  const attemptKey = totpAttemptKey;
 
   const totpOf = (device: TotpDevice, label = "") =>
     new TOTP({
@@ -150,6 +150,9 @@ export function createTotpFunctions(deps: Deps): TotpFunctions {
     },
   };
 }
+
+/** Wrong TOTP and recovery codes of a user share this counter. */
+export const totpAttemptKey = (userId: string) => `totp:${userId}`;
 
 /** "TOTP Device 0", "TOTP Device 1", ...: the first name not taken (SuperTokens' defaults). */
 function defaultName(taken: string[]): string {
