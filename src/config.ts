@@ -44,6 +44,8 @@ export interface Config {
   lockout: { threshold: number; baseSeconds: number; maxSeconds: number };
   emailVerificationTicketTtlSeconds: number;
   passwordResetTicketTtlSeconds: number;
+  /** Where verification, reset and email-change links point: frontend pages, or this server's GET /verify. */
+  emailLinkTarget: "client" | "server";
   userDefaultRole: string;
   userRoles: string[];
   trustProxy: boolean;
@@ -142,6 +144,7 @@ const envSchema = z.object({
   SIGNIN_LOCKOUT_MAX: duration.default(3600),
   EMAIL_VERIFICATION_TICKET_TTL: duration.default(86400),
   PASSWORD_RESET_TICKET_TTL: duration.default(3600),
+  EMAIL_LINK_TARGET: z.enum(["client", "server"]).default("client"),
   USER_DEFAULT_ROLE: z.string().min(1).default("user"),
   USER_ROLES: list.default(["user", "me"]),
   TRUST_PROXY: boolean.default(false),
@@ -208,6 +211,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     lockout: { threshold: e.SIGNIN_LOCKOUT_THRESHOLD, baseSeconds: e.SIGNIN_LOCKOUT_BASE, maxSeconds: e.SIGNIN_LOCKOUT_MAX },
     emailVerificationTicketTtlSeconds: e.EMAIL_VERIFICATION_TICKET_TTL,
     passwordResetTicketTtlSeconds: e.PASSWORD_RESET_TICKET_TTL,
+    emailLinkTarget: e.EMAIL_LINK_TARGET,
     userDefaultRole: e.USER_DEFAULT_ROLE,
     userRoles: e.USER_ROLES,
     trustProxy: e.TRUST_PROXY,

@@ -1,6 +1,7 @@
 /** The REST routes beside /graphql: JWKS, health, version, and ticket links (/verify). */
 import type { Plugin } from "graphql-yoga";
-import { createContext } from "./context.js";
+import { createContext, type Context } from "./context.js";
+import { completeSignIn } from "./sessions/sign-in.js";
 import type { Deps } from "./deps.js";
 import type { Recipes } from "./recipes/apis.js";
 import { ERROR_STATUSES, type ErrorStatus } from "./schema/results.js";
@@ -49,7 +50,8 @@ const redirect = (location: URL) => new Response(null, { status: 302, headers: {
  * to the allow-listed redirectTo with the outcome in the query, as Nhost does:
  * `refreshToken` and `type` on success, `mfaTicket` when a second factor is
  * needed, `error` and `errorDescription` otherwise.
- * Handles `signinPasswordless` (magic links with PASSWORDLESS_LINK_TARGET=server).
+ * Handles `signinPasswordless`, `emailVerify` and `passwordReset` (each signs the
+ * user in) and `emailConfirmChange`.
  */
 async function verifyTicket(deps: Deps, recipes: Recipes, request: Request): Promise<Response> {
   const query = new URL(request.url).searchParams;
@@ -64,23 +66,68 @@ async function verifyTicket(deps: Deps, recipes: Recipes, request: Request): Pro
     return redirect(target);
   };
   const type = query.get("type");
-  const consume = recipes.apis.passwordless.consumeCode;
-  if (type !== "signinPasswordless" || !consume) return fail("INVALID_REQUEST", `unsupported ticket type "${String(type).slice(0, 40)}"`);
   const ticket = query.get("ticket");
-  const preAuthSessionId = query.get("preAuthSessionId");
-  if (!ticket || !preAuthSessionId) return fail("INVALID_REQUEST", "ticket and preAuthSessionId are required");
+  const tenantId = query.get("tenantId") ?? DEFAULT_TENANT;
+  if (!ticket) return fail("INVALID_REQUEST", "ticket is required");
   const ctx = createContext(deps, { request } as never);
-  const result = await consume({ preAuthSessionId, linkCode: ticket, tenantId: query.get("tenantId") ?? DEFAULT_TENANT }, ctx);
+  const result = await spendTicket(deps, recipes, ctx, { type, ticket, tenantId, preAuthSessionId: query.get("preAuthSessionId") });
+  if (!result) return fail("INVALID_REQUEST", `unsupported ticket type "${String(type).slice(0, 40)}"`);
+  target.searchParams.set("type", type!);
   if (result.status === "MFA_REQUIRED") {
     // The frontend finishes with verifySignInMfaTotp(ticket: mfaTicket, totp).
     target.searchParams.set("mfaTicket", result.ticket);
-    target.searchParams.set("type", type);
     return redirect(target);
   }
+  if (result.status === "SIGNED_OUT") return redirect(target); // an email change: nothing more to hand over
   if (result.status !== "OK") {
     return fail(result.status, result.status === "INVALID_INPUT_ERROR" ? "invalid request" : ERROR_STATUSES[result.status].message);
   }
   target.searchParams.set("refreshToken", result.session.refreshToken);
-  target.searchParams.set("type", type);
   return redirect(target);
+}
+
+type Spent =
+  | { status: "OK"; session: { refreshToken: string } }
+  | { status: "MFA_REQUIRED"; ticket: string }
+  | { status: "SIGNED_OUT" }
+  | { status: ErrorStatus };
+
+/** Spends the ticket of `type`; null for a type this route does not know (or whose API is disabled). */
+async function spendTicket(
+  deps: Deps,
+  recipes: Recipes,
+  ctx: Context,
+  { type, ticket, tenantId, preAuthSessionId }: { type: string | null; ticket: string; tenantId: string; preAuthSessionId: string | null },
+): Promise<Spent | null> {
+  const { consumeCode } = recipes.apis.passwordless;
+  const { verifyEmail } = recipes.apis.emailpassword;
+  switch (type) {
+    case "signinPasswordless":
+      if (!consumeCode) return null;
+      if (!preAuthSessionId) return { status: "RESTART_FLOW_ERROR" };
+      return (await consumeCode({ preAuthSessionId, linkCode: ticket, tenantId }, ctx)) as Spent;
+    case "emailVerify": {
+      if (!verifyEmail) return null;
+      const verified = await verifyEmail({ token: ticket, tenantId }, ctx);
+      // As Nhost does: following the link also signs the user in.
+      if (verified.status !== "OK") return verified as Spent;
+      return completeSignIn(deps, verified.user, ctx.meta, "emailVerify") as Promise<Spent>;
+    }
+    case "emailConfirmChange": {
+      if (!verifyEmail) return null;
+      const changed = await verifyEmail({ token: ticket, tenantId }, ctx);
+      return changed.status === "OK" ? { status: "SIGNED_OUT" } : (changed as Spent);
+    }
+    case "passwordReset": {
+      const spent = await deps.tickets.consume(ticket, ["passwordReset"], tenantId);
+      const user = spent && (await deps.users.byId(spent.userId, tenantId));
+      if (!spent || !user || user.email !== spent.email) return { status: "RESET_PASSWORD_INVALID_TOKEN_ERROR" };
+      // The link proves the address; the new session is fresh enough for changePassword.
+      await deps.sessions.revokeAll(user.id, "password_reset");
+      if (!user.emailVerified) await deps.prisma.user.update({ where: { id: user.id }, data: { emailVerified: true } });
+      return completeSignIn(deps, { ...user, emailVerified: true }, ctx.meta, "passwordReset") as Promise<Spent>;
+    }
+    default:
+      return null;
+  }
 }
