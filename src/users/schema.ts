@@ -1,5 +1,5 @@
 /** The shared User, LoginMethod and Session types, and `me`. */
-import type { Builder } from "../schema/builder.js";
+import type { Builder, Types } from "../schema/builder.js";
 import type { SessionTokens } from "../sessions/service.js";
 import type { UserRow } from "./users.js";
 import type { LoginMethod as LoginMethodRow } from "../generated/prisma/client.js";
@@ -8,6 +8,10 @@ export interface SharedTypes {
   User: ReturnType<typeof defineUser>;
   Session: ReturnType<typeof defineSession>;
   SignUpOptions: ReturnType<typeof defineSignUpOptions>;
+  /** The `user` and `session` fields of every sign-in's OK type. */
+  signedIn<T extends { user: UserRow; session: SessionTokens & { user?: UserRow } }>(
+    t: PothosSchemaTypes.ObjectFieldBuilder<Types, T>,
+  ): { user: PothosSchemaTypes.FieldRef<Types, UserRow>; session: PothosSchemaTypes.FieldRef<Types, SessionTokens> };
 }
 
 function defineSignUpOptions(builder: Builder) {
@@ -107,5 +111,13 @@ export function registerUserTypes(builder: Builder): SharedTypes {
       resolve: async (_, __, ctx) => (await ctx.viewer({ cached: true }))?.user ?? null,
     }),
   );
-  return { User, Session, SignUpOptions: defineSignUpOptions(builder) };
+  return {
+    User,
+    Session,
+    SignUpOptions: defineSignUpOptions(builder),
+    signedIn: (t) => ({
+      user: t.field({ type: User, resolve: (value) => value.user }),
+      session: t.field({ type: Session, resolve: (value) => value.session }),
+    }),
+  };
 }

@@ -14,10 +14,6 @@ export function registerEmailPasswordSchema(builder: Builder, results: Results, 
   const FormFieldInput = builder.inputType("FormFieldInput", {
     fields: (t) => ({ id: t.string({ required: true }), value: t.string({ required: true }) }),
   });
-  const userAndSession = (t: any) => ({
-    user: t.field({ type: User, resolve: (value: { user: UserRow }) => value.user }),
-    session: t.field({ type: Session, resolve: (value: { session: SessionWithUser }) => value.session }),
-  });
 
   if (apis.signUpEmailPassword) {
     const api = apis.signUpEmailPassword;
@@ -50,7 +46,7 @@ export function registerEmailPasswordSchema(builder: Builder, results: Results, 
 
   if (apis.signInEmailPassword) {
     const api = apis.signInEmailPassword;
-    const Ok = results.ok<{ user: UserRow; session: SessionWithUser }>("SignInEmailPasswordOk", userAndSession);
+    const Ok = results.ok<{ user: UserRow; session: SessionWithUser }>("SignInEmailPasswordOk", (t) => types.signedIn(t));
     const Result = results.union("SignInEmailPasswordResult", Ok, [
       "WRONG_CREDENTIALS_ERROR",
       "EMAIL_NOT_VERIFIED_ERROR",

@@ -58,8 +58,7 @@ export function registerPasswordlessSchema(builder: Builder, results: Results, t
     const api = apis.consumeCode;
     const Ok = results.ok<{ createdNewRecipeUser: boolean; user: UserRow; session: SessionWithUser }>("ConsumeCodeOk", (t) => ({
       createdNewRecipeUser: t.exposeBoolean("createdNewRecipeUser"),
-      user: t.field({ type: types.User, resolve: (value) => value.user }),
-      session: t.field({ type: types.Session, resolve: (value) => value.session }),
+      ...types.signedIn(t),
     }));
     const Result = results.union("ConsumeCodeResult", Ok, [
       "INCORRECT_USER_INPUT_CODE_ERROR",

@@ -14,10 +14,7 @@ import type { UserRow } from "../../users/users.js";
 export function registerTotpSchema(builder: Builder, results: Results, types: SharedTypes, apis: EnabledApis<TotpApis>): void {
   if (apis.verifySignInMfaTotp) {
     const api = apis.verifySignInMfaTotp;
-    const Ok = results.ok<{ user: UserRow; session: SessionWithUser }>("VerifySignInMfaTotpOk", (t) => ({
-      user: t.field({ type: types.User, resolve: (value) => value.user }),
-      session: t.field({ type: types.Session, resolve: (value) => value.session }),
-    }));
+    const Ok = results.ok<{ user: UserRow; session: SessionWithUser }>("VerifySignInMfaTotpOk", (t) => types.signedIn(t));
     const Result = results.union("VerifySignInMfaTotpResult", Ok, ["INVALID_TICKET_ERROR", "INVALID_TOTP_ERROR", "LIMIT_REACHED_ERROR"]);
     builder.mutationField("verifySignInMfaTotp", (t) =>
       t.field({
@@ -43,10 +40,7 @@ export function registerTotpSchema(builder: Builder, results: Results, types: Sh
 
   if (apis.verifySignInMfaRecoveryCode) {
     const api = apis.verifySignInMfaRecoveryCode;
-    const Ok = results.ok<{ user: UserRow; session: SessionWithUser }>("VerifySignInMfaRecoveryCodeOk", (t) => ({
-      user: t.field({ type: types.User, resolve: (value) => value.user }),
-      session: t.field({ type: types.Session, resolve: (value) => value.session }),
-    }));
+    const Ok = results.ok<{ user: UserRow; session: SessionWithUser }>("VerifySignInMfaRecoveryCodeOk", (t) => types.signedIn(t));
     const Result = results.union("VerifySignInMfaRecoveryCodeResult", Ok, ["INVALID_TICKET_ERROR", "INVALID_RECOVERY_CODE_ERROR", "LIMIT_REACHED_ERROR"]);
     builder.mutationField("verifySignInMfaRecoveryCode", (t) =>
       t.field({
