@@ -2,7 +2,8 @@
  * Deletes what can no longer be used, so tables do not grow without end:
  * expired tickets, sessions that ended (expired or revoked) more than a
  * retention period ago (their spent refresh-token hashes go with them), and
- * attempt counters unlocked and unused for a day, ended rate-limit windows, and
+ * attempt counters unlocked and unused for a day, ended rate-limit windows,
+ * expired personal access tokens, and
  * passwordless sign-ins whose codes have all expired. Every server process may
  * run it: each statement is idempotent.
  */
@@ -37,6 +38,7 @@ export async function deleteExpired(prisma: PrismaClient, clock: Clock): Promise
     },
   });
   const windows = await prisma.rateLimiterFlexible.deleteMany({ where: { expire: { lte: now } } });
+  await prisma.personalAccessToken.deleteMany({ where: { expiresAt: { lte: now } } });
   // A day-old sign-in whose every code has expired can never be finished.
   const devices = await prisma.$executeRaw`
     DELETE FROM "PasswordlessDevice" d

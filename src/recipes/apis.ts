@@ -7,22 +7,26 @@ import { applyOverride, type EnabledApis, type RecipeOverride } from "./override
 import { createPasswordlessApis, type PasswordlessApis, type PasswordlessOptions } from "./passwordless/api.js";
 import { createPasswordlessFunctions, type PasswordlessFunctions } from "./passwordless/service.js";
 import { createTotpApis, type TotpApis } from "./totp/api.js";
+import { createPatApis, type PatApis } from "./pat/api.js";
+import { createPatFunctions, type PatFunctions } from "./pat/service.js";
 import { createTotpFunctions, type TotpFunctions } from "./totp/service.js";
 
 export interface RecipeOptions {
   emailpassword?: EmailPasswordOptions & { override?: RecipeOverride<EmailPasswordFunctions, EmailPasswordApis> };
   passwordless?: PasswordlessOptions & { override?: RecipeOverride<PasswordlessFunctions, PasswordlessApis> };
   totp?: { override?: RecipeOverride<TotpFunctions, TotpApis> };
+  pat?: { override?: RecipeOverride<PatFunctions, PatApis> };
   session?: { override?: RecipeOverride<Record<string, never>, SessionApis> };
 }
 
 export interface Recipes {
-  functions: { emailpassword: EmailPasswordFunctions; passwordless: PasswordlessFunctions; totp: TotpFunctions };
+  functions: { emailpassword: EmailPasswordFunctions; passwordless: PasswordlessFunctions; totp: TotpFunctions; pat: PatFunctions };
   apis: {
     session: EnabledApis<SessionApis>;
     emailpassword: EnabledApis<EmailPasswordApis>;
     passwordless: EnabledApis<PasswordlessApis>;
     totp: EnabledApis<TotpApis>;
+    pat: EnabledApis<PatApis>;
   };
 }
 
@@ -38,9 +42,10 @@ export function createRecipes(deps: Deps, options: RecipeOptions = {}): Recipes 
     options.passwordless?.override,
   );
   const totp = applyOverride(createTotpFunctions(deps), (functions) => createTotpApis(deps, functions), options.totp?.override);
+  const pat = applyOverride(createPatFunctions(deps), (functions) => createPatApis(deps, functions), options.pat?.override);
   const session = applyOverride({}, () => createSessionApis(deps), options.session?.override);
   return {
-    functions: { emailpassword: emailpassword.functions, passwordless: passwordless.functions, totp: totp.functions },
-    apis: { session: session.apis, emailpassword: emailpassword.apis, passwordless: passwordless.apis, totp: totp.apis },
+    functions: { emailpassword: emailpassword.functions, passwordless: passwordless.functions, totp: totp.functions, pat: pat.functions },
+    apis: { session: session.apis, emailpassword: emailpassword.apis, passwordless: passwordless.apis, totp: totp.apis, pat: pat.apis },
   };
 }

@@ -5,6 +5,7 @@ import type { Recipes } from "../recipes/apis.js";
 import { registerSessionSchema } from "../sessions/schema.js";
 import { registerPasswordlessSchema } from "../recipes/passwordless/schema.js";
 import { registerTotpSchema } from "../recipes/totp/schema.js";
+import { registerPatSchema } from "../recipes/pat/schema.js";
 import { registerUserTypes } from "../users/schema.js";
 import { createBuilder } from "./builder.js";
 import { registerResultTypes } from "./result-types.js";
@@ -23,5 +24,6 @@ export function buildSchema(recipes: Recipes): GraphQLSchema {
   registerEmailPasswordSchema(builder, results, types, recipes.apis.emailpassword);
   registerPasswordlessSchema(builder, results, types, recipes.apis.passwordless);
   registerTotpSchema(builder, results, types, recipes.apis.totp);
+  registerPatSchema(builder, results, types, recipes.apis.pat);
   return builder.toSchema({ sortSchema: true });
 }

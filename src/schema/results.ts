@@ -39,6 +39,7 @@ export const ERROR_STATUSES = {
   UNKNOWN_USER_ID_ERROR: { message: "This user has no verified TOTP device", fields: {} },
   INVALID_TICKET_ERROR: { message: "This sign-in ticket is invalid or has expired; sign in again", fields: {} },
   INVALID_RECOVERY_CODE_ERROR: { message: "This recovery code is not right or was used already", fields: {} },
+  INVALID_PERSONAL_ACCESS_TOKEN_ERROR: { message: "This personal access token is invalid, expired or revoked", fields: {} },
   INVALID_TOTP_ERROR: {
     message: "This code is not right",
     fields: { currentNumberOfFailedAttempts: "Int", maxNumberOfFailedAttempts: "Int" },
