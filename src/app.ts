@@ -86,7 +86,7 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
     },
     plugins: [...hardeningPlugins(config), routes(deps, recipes)],
   });
-  const housekeeping = () => deleteExpired(deps.prisma, deps.clock);
+  const housekeeping = () => deleteExpired(deps.prisma, deps.clock, config.anonymous.retentionSeconds);
   const timer =
     config.housekeepingIntervalSeconds > 0
       ? setInterval(() => {

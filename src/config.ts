@@ -50,6 +50,8 @@ export interface Config {
   userRoles: string[];
   trustProxy: boolean;
   logLevel: string;
+  /** signInAnonymous on or off (Nhost's AUTH_ANONYMOUS_USERS_ENABLED), and how long an unused anonymous user is kept. */
+  anonymous: { enabled: boolean; retentionSeconds: number };
   totp: {
     /** Shown by authenticator apps beside the account name. */
     issuer: string;
@@ -150,6 +152,8 @@ const envSchema = z.object({
   TRUST_PROXY: boolean.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   MAX_CREDENTIAL_CHECKS_PER_REQUEST: int(1, 100).default(3),
+  ANONYMOUS_USERS: z.enum(["on", "off"]).default("off"),
+  ANONYMOUS_USER_RETENTION: duration.default(30 * 86400),
   TOTP_ISSUER: z.string().min(1).default("Auth"),
   TOTP_MAX_ATTEMPTS: int(1, 100).default(5),
   TOTP_LOCKOUT: duration.default(900),
@@ -217,6 +221,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
     maxCredentialChecksPerRequest: e.MAX_CREDENTIAL_CHECKS_PER_REQUEST,
+    anonymous: { enabled: e.ANONYMOUS_USERS === "on", retentionSeconds: e.ANONYMOUS_USER_RETENTION },
     totp: {
       issuer: e.TOTP_ISSUER,
       period: e.TOTP_PERIOD,

@@ -3,7 +3,7 @@
  * expired tickets, sessions that ended (expired or revoked) more than a
  * retention period ago (their spent refresh-token hashes go with them), and
  * attempt counters unlocked and unused for a day, ended rate-limit windows,
- * expired personal access tokens, and
+ * expired personal access tokens, anonymous users unused for ANONYMOUS_USER_RETENTION, and
  * passwordless sign-ins whose codes have all expired. Every server process may
  * run it: each statement is idempotent.
  */
@@ -18,13 +18,14 @@ const ENDED_SESSION_RETENTION_SECONDS = 7 * 86400;
 const IDLE_COUNTER_SECONDS = 86400;
 
 export interface HousekeepingResult {
+  anonymousUsers: number;
   devices: number;
   tickets: number;
   sessions: number;
   counters: number;
 }
 
-export async function deleteExpired(prisma: PrismaClient, clock: Clock): Promise<HousekeepingResult> {
+export async function deleteExpired(prisma: PrismaClient, clock: Clock, anonymousRetentionSeconds = 30 * 86400): Promise<HousekeepingResult> {
   const now = clock.now();
   const cutoff = addSeconds(now, -ENDED_SESSION_RETENTION_SECONDS);
   const tickets = await prisma.ticket.deleteMany({ where: { expiresAt: { lte: now } } });
@@ -44,5 +45,13 @@ export async function deleteExpired(prisma: PrismaClient, clock: Clock): Promise
     DELETE FROM "PasswordlessDevice" d
     WHERE NOT EXISTS (SELECT 1 FROM "PasswordlessCode" c WHERE c."preAuthSessionId" = d."preAuthSessionId" AND c."expiresAt" > ${now})
       AND d."createdAt" <= ${addSeconds(now, -86400)}`;
-  return { tickets: tickets.count, sessions: sessions.count, counters: counters.count + windows.count, devices };
+  // Anonymous users nobody came back to: created long ago and without a live session.
+  const anonymous = await prisma.user.deleteMany({
+    where: {
+      isAnonymous: true,
+      createdAt: { lte: addSeconds(now, -anonymousRetentionSeconds) },
+      sessions: { none: { revokedAt: null, expiresAt: { gt: now } } },
+    },
+  });
+  return { tickets: tickets.count, sessions: sessions.count, counters: counters.count + windows.count, devices, anonymousUsers: anonymous.count };
 }

@@ -8,6 +8,7 @@ import { createPasswordlessApis, type PasswordlessApis, type PasswordlessOptions
 import { createPasswordlessFunctions, type PasswordlessFunctions } from "./passwordless/service.js";
 import { createTotpApis, type TotpApis } from "./totp/api.js";
 import { createPatApis, type PatApis } from "./pat/api.js";
+import { createAnonymousApis, type AnonymousApis } from "./anonymous/api.js";
 import { createPatFunctions, type PatFunctions } from "./pat/service.js";
 import { createTotpFunctions, type TotpFunctions } from "./totp/service.js";
 
@@ -16,6 +17,7 @@ export interface RecipeOptions {
   passwordless?: PasswordlessOptions & { override?: RecipeOverride<PasswordlessFunctions, PasswordlessApis> };
   totp?: { override?: RecipeOverride<TotpFunctions, TotpApis> };
   pat?: { override?: RecipeOverride<PatFunctions, PatApis> };
+  anonymous?: { override?: RecipeOverride<Record<string, never>, AnonymousApis> };
   session?: { override?: RecipeOverride<Record<string, never>, SessionApis> };
 }
 
@@ -27,6 +29,7 @@ export interface Recipes {
     passwordless: EnabledApis<PasswordlessApis>;
     totp: EnabledApis<TotpApis>;
     pat: EnabledApis<PatApis>;
+    anonymous: EnabledApis<AnonymousApis>;
   };
 }
 
@@ -43,9 +46,10 @@ export function createRecipes(deps: Deps, options: RecipeOptions = {}): Recipes 
   );
   const totp = applyOverride(createTotpFunctions(deps), (functions) => createTotpApis(deps, functions), options.totp?.override);
   const pat = applyOverride(createPatFunctions(deps), (functions) => createPatApis(deps, functions), options.pat?.override);
+  const anonymous = applyOverride({}, () => createAnonymousApis(deps), options.anonymous?.override);
   const session = applyOverride({}, () => createSessionApis(deps), options.session?.override);
   return {
     functions: { emailpassword: emailpassword.functions, passwordless: passwordless.functions, totp: totp.functions, pat: pat.functions },
-    apis: { session: session.apis, emailpassword: emailpassword.apis, passwordless: passwordless.apis, totp: totp.apis, pat: pat.apis },
+    apis: { session: session.apis, emailpassword: emailpassword.apis, passwordless: passwordless.apis, totp: totp.apis, pat: pat.apis, anonymous: anonymous.apis },
   };
 }

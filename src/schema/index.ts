@@ -6,6 +6,7 @@ import { registerSessionSchema } from "../sessions/schema.js";
 import { registerPasswordlessSchema } from "../recipes/passwordless/schema.js";
 import { registerTotpSchema } from "../recipes/totp/schema.js";
 import { registerPatSchema } from "../recipes/pat/schema.js";
+import { registerAnonymousSchema } from "../recipes/anonymous/schema.js";
 import { registerUserTypes } from "../users/schema.js";
 import { createBuilder } from "./builder.js";
 import { registerResultTypes } from "./result-types.js";
@@ -25,5 +26,6 @@ export function buildSchema(recipes: Recipes): GraphQLSchema {
   registerPasswordlessSchema(builder, results, types, recipes.apis.passwordless);
   registerTotpSchema(builder, results, types, recipes.apis.totp);
   registerPatSchema(builder, results, types, recipes.apis.pat);
+  registerAnonymousSchema(builder, results, types, recipes.apis.anonymous);
   return builder.toSchema({ sortSchema: true });
 }

@@ -23,6 +23,8 @@ export const ERROR_STATUSES = {
   USER_DISABLED_ERROR: { message: "This account is disabled", fields: {} },
   LIMIT_REACHED_ERROR: { message: "Too many attempts; try again later", fields: { retryAfterMs: "Int" } },
   SIGN_UP_NOT_ALLOWED: { message: "Sign-up is not allowed", fields: { reason: "String" } },
+  FORBIDDEN_ANONYMOUS: { message: "Anonymous users cannot do this; make the account permanent first (deanonymizeUser)", fields: {} },
+  USER_NOT_ANONYMOUS_ERROR: { message: "This user is not anonymous", fields: {} },
   RESET_PASSWORD_INVALID_TOKEN_ERROR: { message: "This password reset link is invalid or has expired", fields: {} },
   EMAIL_VERIFICATION_INVALID_TOKEN_ERROR: { message: "This verification link is invalid or has expired", fields: {} },
   INCORRECT_USER_INPUT_CODE_ERROR: {

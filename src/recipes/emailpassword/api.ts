@@ -174,6 +174,7 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
     async changePassword({ newPassword, signOutOtherSessions }, ctx) {
       const viewer = await ctx.viewer();
       if (!viewer) return { status: "UNAUTHORISED" };
+      if (viewer.user.isAnonymous) return { status: "FORBIDDEN_ANONYMOUS" };
       const bad = invalid(checkPassword("newPassword", newPassword, viewer.user.email));
       if (bad) return bad;
       if (!isElevated(deps, viewer)) return { status: "ELEVATION_REQUIRED" };
@@ -187,6 +188,7 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
     async changeEmail({ newEmail, redirectTo }, ctx) {
       const viewer = await ctx.viewer();
       if (!viewer) return { status: "UNAUTHORISED" };
+      if (viewer.user.isAnonymous) return { status: "FORBIDDEN_ANONYMOUS" };
       const bad = invalid(checkEmail("newEmail", newEmail), checkRedirect(config, "redirectTo", redirectTo));
       if (bad) return bad;
       if (!isElevated(deps, viewer)) return { status: "ELEVATION_REQUIRED" };

@@ -103,7 +103,7 @@ export function registerEmailPasswordSchema(builder: Builder, results: Results, 
 
   if (apis.changePassword) {
     const api = apis.changePassword;
-    const Result = results.union("ChangePasswordResult", results.ok("ChangePasswordOk"), ["INVALID_INPUT_ERROR", "ELEVATION_REQUIRED", "UNAUTHORISED"]);
+    const Result = results.union("ChangePasswordResult", results.ok("ChangePasswordOk"), ["INVALID_INPUT_ERROR", "ELEVATION_REQUIRED", "UNAUTHORISED", "FORBIDDEN_ANONYMOUS"]);
     builder.mutationField("changePassword", (t) =>
       t.field({
         type: Result,
@@ -126,6 +126,7 @@ export function registerEmailPasswordSchema(builder: Builder, results: Results, 
       "INVALID_INPUT_ERROR",
       "ELEVATION_REQUIRED",
       "UNAUTHORISED",
+      "FORBIDDEN_ANONYMOUS",
     ]);
     builder.mutationField("changeEmail", (t) =>
       t.field({

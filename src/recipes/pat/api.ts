@@ -23,6 +23,7 @@ export function createPatApis(deps: Deps, functions: PatFunctions): PatApis {
     async createPersonalAccessToken({ expiresAt, metadata }, ctx) {
       const viewer = await ctx.viewer();
       if (!viewer) return { status: "UNAUTHORISED" };
+      if (viewer.user.isAnonymous) return { status: "FORBIDDEN_ANONYMOUS" };
       const now = deps.clock.now().getTime();
       const meta = metadata ?? {};
       const bad = invalid(

@@ -17,7 +17,7 @@ export function registerPatSchema(builder: Builder, results: Results, types: Sha
       id: t.exposeID("id"),
       personalAccessToken: t.exposeString("personalAccessToken", { description: "Shown once: keep it like a password." }),
     }));
-    const Result = results.union("CreatePersonalAccessTokenResult", Ok, ["INVALID_INPUT_ERROR", "ELEVATION_REQUIRED", "UNAUTHORISED"]);
+    const Result = results.union("CreatePersonalAccessTokenResult", Ok, ["INVALID_INPUT_ERROR", "ELEVATION_REQUIRED", "UNAUTHORISED", "FORBIDDEN_ANONYMOUS"]);
     builder.mutationField("createPersonalAccessToken", (t) =>
       t.field({
         type: Result,

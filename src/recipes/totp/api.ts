@@ -44,6 +44,7 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
     async createTotpDevice({ deviceName }, ctx) {
       const viewer = await ctx.viewer();
       if (!viewer) return { status: "UNAUTHORISED" };
+      if (viewer.user.isAnonymous) return { status: "FORBIDDEN_ANONYMOUS" };
       const bad = invalid(checkName(deviceName));
       if (bad) return bad;
       const { user } = viewer;
@@ -93,6 +94,7 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
     async generateRecoveryCodes(_, ctx) {
       const viewer = await ctx.viewer();
       if (!viewer) return { status: "UNAUTHORISED" };
+      if (viewer.user.isAnonymous) return { status: "FORBIDDEN_ANONYMOUS" };
       if (!isElevated(deps, viewer)) return { status: "ELEVATION_REQUIRED" };
       return { status: "OK", codes: await recoveryCodes.generate(viewer.user.id) };
     },

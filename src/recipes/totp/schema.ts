@@ -32,7 +32,7 @@ export function registerTotpSchema(builder: Builder, results: Results, types: Sh
     const Ok = results.ok<{ codes: string[] }>("GenerateRecoveryCodesOk", (t) => ({
       codes: t.exposeStringList("codes", { description: "Ten single-use codes: show them once; earlier codes stop working." }),
     }));
-    const Result = results.union("GenerateRecoveryCodesResult", Ok, ["ELEVATION_REQUIRED", "UNAUTHORISED"]);
+    const Result = results.union("GenerateRecoveryCodesResult", Ok, ["ELEVATION_REQUIRED", "UNAUTHORISED", "FORBIDDEN_ANONYMOUS"]);
     builder.mutationField("generateRecoveryCodes", (t) =>
       t.field({ type: Result, description: "Elevated: a new set of recovery codes.", resolve: async (_, __, ctx) => toResult(await api({}, ctx)) as never }),
     );
@@ -60,7 +60,7 @@ export function registerTotpSchema(builder: Builder, results: Results, types: Sh
       qrCodeString: t.exposeString("qrCodeString", { description: "otpauth:// URI to show as a QR code." }),
       secret: t.exposeString("secret", { description: "The base32 secret, for typing into an authenticator by hand." }),
     }));
-    const Result = results.union("CreateTotpDeviceResult", Ok, ["DEVICE_ALREADY_EXISTS_ERROR", "INVALID_INPUT_ERROR", "UNAUTHORISED"]);
+    const Result = results.union("CreateTotpDeviceResult", Ok, ["DEVICE_ALREADY_EXISTS_ERROR", "INVALID_INPUT_ERROR", "UNAUTHORISED", "FORBIDDEN_ANONYMOUS"]);
     builder.mutationField("createTotpDevice", (t) =>
       t.field({
         type: Result,

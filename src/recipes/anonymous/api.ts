@@ -1,0 +1,112 @@
+/**
+ * Anonymous users (Nhost): a session for a visitor with no account yet, whose
+ * data stays with the same user id when they later make the account permanent
+ * with an email and password, or an email for passwordless sign-in.
+ */
+import { randomUUID } from "node:crypto";
+import type { Context } from "../../context.js";
+import type { Deps } from "../../deps.js";
+import { isUniqueViolation } from "../../db/errors.js";
+import type { ApiResult } from "../../schema/results.js";
+import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
+import { parseSignUpOptions, type SignUpOptionsInput } from "../../users/sign-up-options.js";
+import { normaliseEmail, type UserRow } from "../../users/users.js";
+import { checkEmail, invalid } from "../../validation.js";
+import { passwordProblem } from "../emailpassword/password-policy.js";
+import { ticketLink } from "../emailpassword/links.js";
+
+export const ANONYMOUS_ROLE = "anonymous";
+
+export interface AnonymousApis {
+  signInAnonymous(
+    input: { displayName?: string | null; locale?: string | null; metadata?: unknown; tenantId: string },
+    ctx: Context,
+  ): ApiResult<{ user: UserRow; session: SessionWithUser }>;
+  deanonymizeUser(
+    input: { signInMethod: "EMAIL_PASSWORD" | "PASSWORDLESS"; email: string; password?: string | null; options?: SignUpOptionsInput | null },
+    ctx: Context,
+  ): ApiResult<object>;
+}
+
+export function createAnonymousApis(deps: Deps): AnonymousApis {
+  const { config, prisma, clock } = deps;
+  return {
+    async signInAnonymous({ displayName, locale, metadata, tenantId }, ctx) {
+      if (!config.anonymous.enabled) return { status: "SIGN_UP_NOT_ALLOWED", reason: "Anonymous sign-in is disabled" };
+      const { profile, errors } = parseSignUpOptions(config, { displayName, locale, metadata });
+      const bad = invalid(...errors, (await deps.tenants.exists(tenantId)) ? null : { id: "tenantId", error: "unknown tenant" });
+      if (bad) return bad;
+      const user = await prisma.user.create({
+        data: {
+          id: randomUUID(),
+          tenantId,
+          isAnonymous: true,
+          roles: [ANONYMOUS_ROLE],
+          defaultRole: ANONYMOUS_ROLE,
+          displayName: profile.displayName,
+          locale: profile.locale,
+          metadata: profile.metadata as object,
+          createdAt: clock.now(),
+        },
+      });
+      const signedIn = await completeSignIn(deps, user, ctx.meta, "anonymous");
+      if (signedIn.status !== "OK") throw new Error("a new anonymous user cannot be disabled or have a second factor");
+      return { status: "OK", user, session: signedIn.session };
+    },
+
+    async deanonymizeUser({ signInMethod, email, password, options }, ctx) {
+      const viewer = await ctx.viewer();
+      if (!viewer) return { status: "UNAUTHORISED" };
+      const { profile, redirectTo, errors } = parseSignUpOptions(config, options);
+      const withPassword = signInMethod === "EMAIL_PASSWORD";
+      const problem = withPassword ? passwordProblem(password ?? "", { minLength: config.passwordMinLength, maxLength: config.passwordMaxLength }, { email }) : null;
+      const bad = invalid(checkEmail("email", email), problem ? { id: "password", error: problem } : null, ...errors);
+      if (bad) return bad;
+      const { user } = viewer;
+      if (!user.isAnonymous) return { status: "USER_NOT_ANONYMOUS_ERROR" };
+      const normalised = normaliseEmail(email);
+      const passwordHash = withPassword ? await deps.hasher.hash(password!) : null;
+      deps.viewerCache.forgetUser(user.id);
+      try {
+        // The same user (id, data, sessions) becomes a permanent account.
+        await prisma.user.update({
+          where: { id: user.id, isAnonymous: true },
+          data: {
+            email: normalised,
+            passwordHash,
+            isAnonymous: false,
+            roles: profile.roles,
+            defaultRole: profile.defaultRole,
+            ...(options?.displayName != null ? { displayName: profile.displayName } : {}),
+            ...(options?.locale != null ? { locale: profile.locale } : {}),
+            loginMethods: {
+              create: { id: randomUUID(), tenantId: user.tenantId, recipeId: withPassword ? "emailpassword" : "passwordless", email: normalised, createdAt: clock.now() },
+            },
+          },
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
+        // P2025: no anonymous user matched, a parallel request made it permanent first.
+        if ((error as { code?: string }).code === "P2025") return { status: "USER_NOT_ANONYMOUS_ERROR" };
+        throw error;
+      }
+      // Either way the address is proved by a link: a verification email (passwordless sign-in also verifies it).
+      const token = await deps.tickets.issue({
+        type: "emailVerify",
+        tenantId: user.tenantId,
+        userId: user.id,
+        email: normalised,
+        redirectTo,
+        ttlSeconds: config.emailVerificationTicketTtlSeconds,
+      });
+      const content = deps.emailTemplates.emailVerify({
+        link: ticketLink(config, "emailVerify", token, user.tenantId, redirectTo),
+        email: normalised,
+        displayName: user.displayName,
+        expiresInMinutes: Math.round(config.emailVerificationTicketTtlSeconds / 60),
+      });
+      deps.background(deps.mailer.send({ to: normalised, ...content }), "sending the verification email");
+      return { status: "OK" };
+    },
+  };
+}
