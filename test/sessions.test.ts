@@ -171,3 +171,34 @@ describe.each(DATABASES)("sessions (%s)", (kind) => {
     expect(kidOf(fresh.accessToken)).not.toBe(kidOf(session.accessToken));
   });
 });
+
+describe.each(DATABASES)("the viewer's security page in one query (%s)", (kind) => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp(kind);
+  });
+  afterAll(() => app?.close());
+
+  it("answers sessions, TOTP devices, tokens and recovery codes on me, and nothing on other records", async () => {
+    const { session } = await signUp(app, "settings@example.com");
+    const auth = bearer(session.accessToken);
+    await app.gql(`mutation { createTotpDevice { __typename } }`, {}, auth);
+    await app.gql(`mutation { createPersonalAccessToken(expiresAt: "2026-03-01T00:00:00Z", metadata: { name: "ci" }) { __typename } }`, {}, auth);
+    const { data } = await app.gql(
+      `{ me { sessions { id current } totpDevices { name verified } personalAccessTokens { metadata } recoveryCodesRemaining activeMfaType } }`,
+      {},
+      auth,
+    );
+    expect(data.me).toEqual({
+      sessions: [{ id: session.refreshTokenId, current: true }],
+      totpDevices: [{ name: "TOTP Device 0", verified: false }],
+      personalAccessTokens: [{ metadata: { name: "ci" } }],
+      recoveryCodesRemaining: 0,
+      activeMfaType: null,
+    });
+    // Someone else's record, reached through a sign-in result: no private fields.
+    const other = await app.gql(`mutation { signUpEmailPassword(email: "other-settings@example.com", password: "${PASSWORD}") {
+      ... on SignUpEmailPasswordOk { user { sessions { id } totpDevices { name } recoveryCodesRemaining } } } }`, {}, auth);
+    expect(other.data.signUpEmailPassword.user).toEqual({ sessions: null, totpDevices: null, recoveryCodesRemaining: null });
+  });
+});

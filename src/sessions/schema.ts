@@ -3,7 +3,7 @@ import type { Builder } from "../schema/builder.js";
 import { CREDENTIAL_CHECK } from "../schema/fields.js";
 import type { Results } from "../schema/result-types.js";
 import { toResult } from "../schema/results.js";
-import type { SharedTypes } from "../users/schema.js";
+import { viewerField, type SharedTypes } from "../users/schema.js";
 import type { EnabledApis } from "../recipes/override.js";
 import type { SessionApis } from "./api.js";
 import type { SessionInfo, SessionTokens } from "./service.js";
@@ -52,6 +52,11 @@ export function registerSessionSchema(builder: Builder, results: Results, types:
         ip: t.exposeString("ip"),
         current: t.exposeBoolean("current", { description: "Whether this is the session of the calling access token." }),
       }),
+    });
+    viewerField(builder, types.User, "sessions", {
+      type: [SessionInfoType],
+      description: "The user's live sessions.",
+      resolve: (_, ctx) => sessions({}, ctx),
     });
     builder.queryField("sessions", (t) =>
       t.field({

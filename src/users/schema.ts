@@ -4,6 +4,27 @@ import type { SessionTokens } from "../sessions/service.js";
 import type { UserRow } from "./users.js";
 import type { LoginMethod as LoginMethodRow } from "../generated/prisma/client.js";
 
+/**
+ * Adds a field to User that only the signed-in user can read on their own record
+ * (null elsewhere): the settings page's data in the same `me` query.
+ */
+export function viewerField<T>(
+  builder: Builder,
+  User: SharedTypes["User"],
+  name: string,
+  /** `resolve` answers for the signed-in user (the field checks the record is theirs). */
+  options: { type: any; description: string; resolve: (user: UserRow, ctx: import("../context.js").Context) => Promise<T> },
+): void {
+  builder.objectField(User, name, (t) =>
+    t.field({
+      type: options.type,
+      nullable: true,
+      description: `${options.description} Only on the signed-in user's own record (null otherwise).`,
+      resolve: async (user, _, ctx) => ((await ctx.viewer({ cached: true }))?.user.id === user.id ? options.resolve(user, ctx) : null) as never,
+    }),
+  );
+}
+
 export interface SharedTypes {
   User: ReturnType<typeof defineUser>;
   Session: ReturnType<typeof defineSession>;

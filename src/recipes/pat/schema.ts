@@ -5,7 +5,7 @@ import type { Results } from "../../schema/result-types.js";
 import { toResult } from "../../schema/results.js";
 import { unauthenticated } from "../../sessions/api.js";
 import type { SessionWithUser } from "../../sessions/sign-in.js";
-import type { SharedTypes } from "../../users/schema.js";
+import { viewerField, type SharedTypes } from "../../users/schema.js";
 import type { EnabledApis } from "../override.js";
 import type { PatApis } from "./api.js";
 import type { PersonalAccessTokenInfo } from "./service.js";
@@ -54,6 +54,11 @@ export function registerPatSchema(builder: Builder, results: Results, types: Sha
         createdAt: t.field({ type: "DateTime", resolve: (token) => token.createdAt }),
         lastUsedAt: t.field({ type: "DateTime", nullable: true, resolve: (token) => token.lastUsedAt }),
       }),
+    });
+    viewerField(builder, types.User, "personalAccessTokens", {
+      type: [Info],
+      description: "The user's personal access tokens (never the tokens themselves).",
+      resolve: (_, ctx) => api({}, ctx),
     });
     builder.queryField("personalAccessTokens", (t) =>
       t.field({

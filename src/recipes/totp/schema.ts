@@ -8,7 +8,7 @@ import type { EnabledApis } from "../override.js";
 import type { TotpApis } from "./api.js";
 import type { TotpDeviceInfo } from "./service.js";
 import type { SessionWithUser } from "../../sessions/sign-in.js";
-import type { SharedTypes } from "../../users/schema.js";
+import { viewerField, type SharedTypes } from "../../users/schema.js";
 import type { UserRow } from "../../users/users.js";
 
 export function registerTotpSchema(builder: Builder, results: Results, types: SharedTypes, apis: EnabledApis<TotpApis>): void {
@@ -80,6 +80,11 @@ export function registerTotpSchema(builder: Builder, results: Results, types: Sh
         skew: t.exposeInt("skew"),
         verified: t.exposeBoolean("verified"),
       }),
+    });
+    viewerField(builder, types.User, "totpDevices", {
+      type: [TotpDevice],
+      description: "The user's TOTP devices.",
+      resolve: (_, ctx) => api({}, ctx),
     });
     builder.queryField("totpDevices", (t) =>
       t.field({
