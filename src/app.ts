@@ -69,7 +69,7 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
   }
   await deps.tenants.ensureDefault();
   const recipes = createRecipes(deps, options.recipes);
-  const schema = buildSchema(recipes);
+  const schema = buildSchema(recipes, config);
   const contextFactory = (initial: { request: Request }) => createContext(deps, initial as never);
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,

@@ -102,3 +102,34 @@ describe("npm start", () => {
     }
   });
 });
+
+describe("authConfig", () => {
+  it("describes what the server offers, following configuration and disabled APIs", async () => {
+    const query = `{ authConfig { tenantId firstFactors passwordless { flowType codeLength } passwordPolicy { minLength maxLength } emailVerification mfaFactors } }`;
+    const app = await startApp("pglite", { env: { ANONYMOUS_USERS: "on", PASSWORD_MIN_LENGTH: "12", EMAIL_VERIFICATION: "required" } });
+    try {
+      expect((await app.gql(query)).data.authConfig).toEqual({
+        tenantId: "public",
+        firstFactors: ["emailpassword", "passwordless", "anonymous", "personalAccessToken"],
+        passwordless: { flowType: "USER_INPUT_CODE_AND_MAGIC_LINK", codeLength: 6 },
+        passwordPolicy: { minLength: 12, maxLength: 256 },
+        emailVerification: "REQUIRED",
+        mfaFactors: ["totp", "recoveryCode"],
+      });
+    } finally {
+      await app.close();
+    }
+    const trimmed = await startApp("pglite", {
+      recipes: {
+        passwordless: { override: { apis: (original) => ({ ...original, createCode: undefined, consumeCode: undefined }) } },
+        totp: { override: { apis: (original) => ({ ...original, verifySignInMfaRecoveryCode: undefined }) } },
+      },
+    });
+    try {
+      const { data } = await trimmed.gql(query);
+      expect(data.authConfig).toMatchObject({ firstFactors: ["emailpassword", "personalAccessToken"], passwordless: null, emailVerification: "OPTIONAL", mfaFactors: ["totp"] });
+    } finally {
+      await trimmed.close();
+    }
+  });
+});

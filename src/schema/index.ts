@@ -12,8 +12,10 @@ import { createBuilder } from "./builder.js";
 import { registerResultTypes } from "./result-types.js";
 import { registerScalars } from "./scalars.js";
 import { VERSION } from "../version.js";
+import type { Config } from "../config.js";
+import { registerAuthConfig } from "./auth-config.js";
 
-export function buildSchema(recipes: Recipes): GraphQLSchema {
+export function buildSchema(recipes: Recipes, config: Config): GraphQLSchema {
   const builder = createBuilder();
   registerScalars(builder);
   const results = registerResultTypes(builder);
@@ -27,5 +29,6 @@ export function buildSchema(recipes: Recipes): GraphQLSchema {
   registerTotpSchema(builder, results, types, recipes.apis.totp);
   registerPatSchema(builder, results, types, recipes.apis.pat);
   registerAnonymousSchema(builder, results, types, recipes.apis.anonymous);
+  registerAuthConfig(builder, config, recipes);
   return builder.toSchema({ sortSchema: true });
 }

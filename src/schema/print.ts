@@ -8,6 +8,6 @@ import { buildSchema } from "./index.js";
 export async function printSchemaFile(): Promise<string> {
   // Building the schema needs no running services: recipes only close over deps.
   const deps = { config: loadConfig({}) } as unknown as Deps;
-  const schema = buildSchema(createRecipes(deps));
+  const schema = buildSchema(createRecipes(deps), deps.config);
   return `# Printed from the code by \`npm run schema:print\`; do not edit.\n\n${printSchema(lexicographicSortSchema(schema))}\n`;
 }
