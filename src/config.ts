@@ -48,6 +48,8 @@ export interface Config {
   emailLinkTarget: "client" | "server";
   userDefaultRole: string;
   userRoles: string[];
+  /** Add the https://hasura.io/jwt/claims block to access tokens. */
+  hasuraClaims: boolean;
   trustProxy: boolean;
   logLevel: string;
   /** signInAnonymous on or off (Nhost's AUTH_ANONYMOUS_USERS_ENABLED), and how long an unused anonymous user is kept. */
@@ -149,6 +151,7 @@ const envSchema = z.object({
   EMAIL_LINK_TARGET: z.enum(["client", "server"]).default("client"),
   USER_DEFAULT_ROLE: z.string().min(1).default("user"),
   USER_ROLES: list.default(["user", "me"]),
+  JWT_HASURA_CLAIMS: boolean.default(false),
   TRUST_PROXY: boolean.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   MAX_CREDENTIAL_CHECKS_PER_REQUEST: int(1, 100).default(3),
@@ -218,6 +221,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     emailLinkTarget: e.EMAIL_LINK_TARGET,
     userDefaultRole: e.USER_DEFAULT_ROLE,
     userRoles: e.USER_ROLES,
+    hasuraClaims: e.JWT_HASURA_CLAIMS,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
     maxCredentialChecksPerRequest: e.MAX_CREDENTIAL_CHECKS_PER_REQUEST,

@@ -106,6 +106,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
     graceSeconds: config.refreshGraceSeconds,
+    hasuraClaims: config.hasuraClaims,
   });
   const pending = new Set<Promise<unknown>>();
   return {

@@ -202,3 +202,20 @@ describe.each(DATABASES)("the viewer's security page in one query (%s)", (kind) 
     expect(other.data.signUpEmailPassword.user).toEqual({ sessions: null, totpDevices: null, recoveryCodesRemaining: null });
   });
 });
+
+describe("Hasura claims (JWT_HASURA_CLAIMS=true)", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp("pglite", { env: { JWT_HASURA_CLAIMS: "true" } });
+  });
+  afterAll(() => app?.close());
+
+  it("puts Hasura's claims block in access tokens, also after a refresh", async () => {
+    const { session, user } = await signUp(app, "hasura@example.com");
+    const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString())["https://hasura.io/jwt/claims"];
+    const expected = { "x-hasura-allowed-roles": ["user", "me"], "x-hasura-default-role": "user", "x-hasura-user-id": user.id, "x-hasura-user-is-anonymous": "false" };
+    expect(claimsOf(session.accessToken)).toEqual(expected);
+    const refreshed = (await app.gql(REFRESH, { refreshToken: session.refreshToken })).data.refreshSession.session;
+    expect(claimsOf(refreshed.accessToken)).toEqual(expected);
+  });
+});

@@ -33,7 +33,11 @@ export interface SessionUser {
   tenantId: string;
   roles: string[];
   defaultRole: string;
+  isAnonymous: boolean;
 }
+
+/** Hasura's claims namespace (https://hasura.io/docs/latest/auth/authentication/jwt/). */
+export const HASURA_CLAIMS = "https://hasura.io/jwt/claims";
 
 export interface RequestMeta {
   ip: string;
@@ -81,6 +85,8 @@ export interface SessionServiceOptions {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   graceSeconds: number;
+  /** Add Hasura's claims block to access tokens. */
+  hasuraClaims?: boolean;
 }
 
 const clip = (value: string, max: number) => value.slice(0, max);
@@ -96,6 +102,16 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
       tid: user.tenantId,
       roles: user.roles,
       default_role: user.defaultRole,
+      ...(options.hasuraClaims
+        ? {
+            [HASURA_CLAIMS]: {
+              "x-hasura-allowed-roles": user.roles,
+              "x-hasura-default-role": user.defaultRole,
+              "x-hasura-user-id": user.id,
+              "x-hasura-user-is-anonymous": String(user.isAnonymous),
+            },
+          }
+        : {}),
     });
     return {
       accessToken,
@@ -119,7 +135,7 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
       ), spent AS (
         INSERT INTO "UsedRefreshToken" ("tokenHash", "sessionId", "usedAt") SELECT ${tokenHash}, id, ${now} FROM rotated
       )
-      SELECT r.id AS "sessionId", u.id, u."tenantId", u.roles, u."defaultRole"
+      SELECT r.id AS "sessionId", u.id, u."tenantId", u.roles, u."defaultRole", u."isAnonymous"
       FROM rotated r JOIN "User" u ON u.id = r."userId"`;
     return rows[0];
   }
@@ -127,7 +143,7 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
   async function loadSessionUser(sessionId: string): Promise<SessionUser | null> {
     const session = await prisma.session.findUnique({
       where: { id: sessionId },
-      select: { revokedAt: true, expiresAt: true, user: { select: { id: true, tenantId: true, roles: true, defaultRole: true, disabled: true } } },
+      select: { revokedAt: true, expiresAt: true, user: { select: { id: true, tenantId: true, roles: true, defaultRole: true, isAnonymous: true, disabled: true } } },
     });
     if (!session || session.revokedAt || session.expiresAt <= clock.now() || session.user.disabled) return null;
     return session.user;
