@@ -83,7 +83,8 @@ describe("npm start", () => {
     child.stderr.on("data", (chunk) => (output += chunk));
     const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
     try {
-      for (let i = 0; i < 100 && !output.includes("listening"); i++) await new Promise((r) => setTimeout(r, 200));
+      // Generous: a loaded CI machine compiles the TypeScript and migrates PGlite first.
+      for (let i = 0; i < 450 && !output.includes("listening") && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 200));
       expect(output).toContain("listening");
       const signUp = fetch(`http://127.0.0.1:${port}/graphql`, {
         method: "POST",
@@ -100,7 +101,7 @@ describe("npm start", () => {
     } finally {
       child.kill("SIGKILL");
     }
-  });
+  }, 150_000);
 });
 
 describe("authConfig", () => {

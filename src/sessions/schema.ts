@@ -3,7 +3,7 @@ import type { Builder } from "../schema/builder.js";
 import { CREDENTIAL_CHECK } from "../schema/fields.js";
 import type { Results } from "../schema/result-types.js";
 import { toResult } from "../schema/results.js";
-import { viewerField, type SharedTypes } from "../users/schema.js";
+import { viewerList, type SharedTypes } from "../users/schema.js";
 import type { EnabledApis } from "../recipes/override.js";
 import type { SessionApis } from "./api.js";
 import type { SessionInfo, SessionTokens } from "./service.js";
@@ -53,18 +53,7 @@ export function registerSessionSchema(builder: Builder, results: Results, types:
         current: t.exposeBoolean("current", { description: "Whether this is the session of the calling access token." }),
       }),
     });
-    viewerField(builder, types.User, "sessions", {
-      type: [SessionInfoType],
-      description: "The user's live sessions.",
-      resolve: (_, ctx) => sessions({}, ctx),
-    });
-    builder.queryField("sessions", (t) =>
-      t.field({
-        type: [SessionInfoType],
-        description: "The signed-in user's live sessions.",
-        resolve: (_, __, ctx) => sessions({}, ctx),
-      }),
-    );
+    viewerList(builder, types.User, "sessions", { type: SessionInfoType, description: "The user's live sessions.", list: (ctx) => sessions({}, ctx) });
   }
 
   if (revokeSession) {

@@ -1,5 +1,6 @@
 /** The shared User, LoginMethod and Session types, and `me`. */
 import type { Builder, Types } from "../schema/builder.js";
+import { unauthenticated } from "../sessions/api.js";
 import type { SessionTokens } from "../sessions/service.js";
 import type { UserRow } from "./users.js";
 import type { LoginMethod as LoginMethodRow } from "../generated/prisma/client.js";
@@ -21,6 +22,26 @@ export function viewerField<T>(
       nullable: true,
       description: `${options.description} Only on the signed-in user's own record (null otherwise).`,
       resolve: async (user, _, ctx) => ((await ctx.viewer({ cached: true }))?.user.id === user.id ? options.resolve(user, ctx) : null) as never,
+    }),
+  );
+}
+
+/**
+ * A list only its owner reads, at two places: the root query `name` (a GraphQL
+ * UNAUTHENTICATED error without a session) and the same field on `me`.
+ */
+export function viewerList<T>(
+  builder: Builder,
+  User: SharedTypes["User"],
+  name: string,
+  options: { type: any; description: string; list: (ctx: import("../context.js").Context) => Promise<T[] | null> },
+): void {
+  viewerField(builder, User, name, { type: [options.type], description: options.description, resolve: (_, ctx) => options.list(ctx) });
+  builder.queryField(name, (t) =>
+    t.field({
+      type: [options.type],
+      description: `${options.description} (The signed-in user's.)`,
+      resolve: async (_, __, ctx) => ((await options.list(ctx)) ?? Promise.reject(unauthenticated())) as never,
     }),
   );
 }

@@ -3,9 +3,8 @@ import type { Builder } from "../../schema/builder.js";
 import { CREDENTIAL_CHECK } from "../../schema/fields.js";
 import type { Results } from "../../schema/result-types.js";
 import { toResult } from "../../schema/results.js";
-import { unauthenticated } from "../../sessions/api.js";
 import type { SessionWithUser } from "../../sessions/sign-in.js";
-import { viewerField, type SharedTypes } from "../../users/schema.js";
+import { viewerList, type SharedTypes } from "../../users/schema.js";
 import type { EnabledApis } from "../override.js";
 import type { PatApis } from "./api.js";
 import type { PersonalAccessTokenInfo } from "./service.js";
@@ -55,18 +54,11 @@ export function registerPatSchema(builder: Builder, results: Results, types: Sha
         lastUsedAt: t.field({ type: "DateTime", nullable: true, resolve: (token) => token.lastUsedAt }),
       }),
     });
-    viewerField(builder, types.User, "personalAccessTokens", {
-      type: [Info],
+    viewerList(builder, types.User, "personalAccessTokens", {
+      type: Info,
       description: "The user's personal access tokens (never the tokens themselves).",
-      resolve: (_, ctx) => api({}, ctx),
+      list: (ctx) => api({}, ctx),
     });
-    builder.queryField("personalAccessTokens", (t) =>
-      t.field({
-        type: [Info],
-        description: "The signed-in user's personal access tokens (never the tokens themselves).",
-        resolve: async (_, __, ctx) => (await api({}, ctx)) ?? Promise.reject(unauthenticated()),
-      }),
-    );
   }
 
   if (apis.revokePersonalAccessToken) {

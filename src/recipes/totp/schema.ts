@@ -1,5 +1,4 @@
 /** The TOTP fields of API.md, each present only while its API is enabled. */
-import { unauthenticated } from "../../sessions/api.js";
 import type { Builder } from "../../schema/builder.js";
 import { CREDENTIAL_CHECK } from "../../schema/fields.js";
 import type { Results } from "../../schema/result-types.js";
@@ -8,7 +7,7 @@ import type { EnabledApis } from "../override.js";
 import type { TotpApis } from "./api.js";
 import type { TotpDeviceInfo } from "./service.js";
 import type { SessionWithUser } from "../../sessions/sign-in.js";
-import { viewerField, type SharedTypes } from "../../users/schema.js";
+import { viewerList, type SharedTypes } from "../../users/schema.js";
 import type { UserRow } from "../../users/users.js";
 
 export function registerTotpSchema(builder: Builder, results: Results, types: SharedTypes, apis: EnabledApis<TotpApis>): void {
@@ -81,18 +80,7 @@ export function registerTotpSchema(builder: Builder, results: Results, types: Sh
         verified: t.exposeBoolean("verified"),
       }),
     });
-    viewerField(builder, types.User, "totpDevices", {
-      type: [TotpDevice],
-      description: "The user's TOTP devices.",
-      resolve: (_, ctx) => api({}, ctx),
-    });
-    builder.queryField("totpDevices", (t) =>
-      t.field({
-        type: [TotpDevice],
-        description: "The signed-in user's TOTP devices.",
-        resolve: async (_, __, ctx) => (await api({}, ctx)) ?? Promise.reject(unauthenticated()),
-      }),
-    );
+    viewerList(builder, types.User, "totpDevices", { type: TotpDevice, description: "The user's TOTP devices.", list: (ctx) => api({}, ctx) });
   }
 
   if (apis.removeTotpDevice) {
