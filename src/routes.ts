@@ -2,6 +2,7 @@
 import type { Plugin } from "graphql-yoga";
 import { createContext, type Context } from "./context.js";
 import { completeSignIn } from "./sessions/sign-in.js";
+import { spendResetTicket } from "./recipes/emailpassword/service.js";
 import type { Deps } from "./deps.js";
 import type { Recipes } from "./recipes/apis.js";
 import { ERROR_STATUSES, type ErrorStatus } from "./schema/results.js";
@@ -119,12 +120,11 @@ async function spendTicket(
       return changed.status === "OK" ? { status: "SIGNED_OUT" } : (changed as Spent);
     }
     case "passwordReset": {
-      const spent = await deps.tickets.consume(ticket, ["passwordReset"], tenantId);
-      const user = spent && (await deps.users.byId(spent.userId, tenantId));
-      if (!spent || !user || user.email !== spent.email) return { status: "RESET_PASSWORD_INVALID_TOKEN_ERROR" };
+      const user = await spendResetTicket(deps, ticket, tenantId);
+      if (!user) return { status: "RESET_PASSWORD_INVALID_TOKEN_ERROR" };
       // The link proves the address; the new session is fresh enough for changePassword.
       await deps.sessions.revokeAll(user.id, "password_reset");
-      if (!user.emailVerified) await deps.prisma.user.update({ where: { id: user.id }, data: { emailVerified: true } });
+      await recipes.functions.emailpassword.updateEmailOrPassword({ userId: user.id, emailVerified: true });
       return completeSignIn(deps, { ...user, emailVerified: true }, ctx.meta, "passwordReset") as Promise<Spent>;
     }
     default:

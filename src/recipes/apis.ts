@@ -46,7 +46,7 @@ export function createRecipes(deps: Deps, options: RecipeOptions = {}): Recipes 
   );
   const totp = applyOverride(createTotpFunctions(deps), (functions) => createTotpApis(deps, functions), options.totp?.override);
   const pat = applyOverride(createPatFunctions(deps), (functions) => createPatApis(deps, functions), options.pat?.override);
-  const anonymous = applyOverride({}, () => createAnonymousApis(deps), options.anonymous?.override);
+  const anonymous = applyOverride({}, () => createAnonymousApis(deps, emailpassword.functions), options.anonymous?.override);
   const session = applyOverride({}, () => createSessionApis(deps), options.session?.override);
   return {
     functions: { emailpassword: emailpassword.functions, passwordless: passwordless.functions, totp: totp.functions, pat: pat.functions },

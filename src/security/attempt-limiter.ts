@@ -21,6 +21,12 @@ export function accountAttemptKey(tenantId: string, emailOrPhone: string): strin
   return `account:${tenantId}:${emailOrPhone.trim().toLowerCase()}`;
 }
 
+/** The same key for a known user (null for one with neither email nor phone). */
+export function userAttemptKey(user: { tenantId: string; email: string | null; phoneNumber: string | null }): string | null {
+  const contact = user.email ?? user.phoneNumber;
+  return contact ? accountAttemptKey(user.tenantId, contact) : null;
+}
+
 export interface LockoutPolicy {
   threshold: number;
   baseSeconds: number;

@@ -18,7 +18,7 @@ import { hmacSha256, randomToken, sha256 } from "../crypto/tokens.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import type { AccessTokenClaims, AccessTokens } from "./access-token.js";
 import type { ViewerCache } from "./viewer-cache.js";
-import { accountAttemptKey } from "../security/attempt-limiter.js";
+import { userAttemptKey } from "../security/attempt-limiter.js";
 
 export interface SessionTokens {
   accessToken: string;
@@ -156,8 +156,7 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
       const id = randomUUID();
       const ip = clip(meta.ip, 64);
       const userAgent = clip(meta.userAgent, 512);
-      const contact = user.email ?? user.phoneNumber;
-      const attemptKey = contact ? accountAttemptKey(user.tenantId, contact) : null;
+      const attemptKey = userAttemptKey(user);
       await prisma.$executeRaw`
         WITH opened AS (
           INSERT INTO "Session" (id, "userId", "tenantId", "currentTokenHash", "createdAt", "lastUsedAt", "authenticatedAt", "expiresAt", ip, "userAgent")

@@ -5,7 +5,7 @@
  * account's failed attempts. Every recipe gets multi-factor sign-in from here.
  */
 import type { Deps } from "../deps.js";
-import { accountAttemptKey } from "../security/attempt-limiter.js";
+import { userAttemptKey } from "../security/attempt-limiter.js";
 import type { UserRow } from "../users/users.js";
 import type { RequestMeta, SessionTokens } from "./service.js";
 
@@ -28,8 +28,8 @@ export async function completeSignIn(
 ): Promise<SignInOutcome> {
   if (user.disabled) return { status: "USER_DISABLED_ERROR" };
   if (user.activeMfaType && !secondFactorPassed) {
-    const contact = user.email ?? user.phoneNumber;
-    if (contact) await deps.limiter.succeed(accountAttemptKey(user.tenantId, contact)); // the first factor was right
+    const attemptKey = userAttemptKey(user);
+    if (attemptKey) await deps.limiter.succeed(attemptKey); // the first factor was right
     const ticket = await deps.tickets.issue({ type: "mfaSignIn", tenantId: user.tenantId, userId: user.id, ttlSeconds: MFA_TICKET_TTL_SECONDS });
     const recovery = (await deps.prisma.recoveryCode.count({ where: { userId: user.id } })) > 0;
     return { status: "MFA_REQUIRED", ticket, factors: [user.activeMfaType, ...(recovery ? ["recoveryCode"] : [])] };

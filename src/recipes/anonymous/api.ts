@@ -12,8 +12,10 @@ import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js"
 import { parseSignUpOptions, type SignUpOptionsInput } from "../../users/sign-up-options.js";
 import { normaliseEmail, type UserRow } from "../../users/users.js";
 import { checkEmail, invalid } from "../../validation.js";
+import { checkTenant } from "../../tenants/check.js";
 import { passwordProblem } from "../emailpassword/password-policy.js";
-import { ticketLink } from "../emailpassword/links.js";
+import type { EmailPasswordFunctions } from "../emailpassword/service.js";
+import { createTicketMail } from "../emailpassword/ticket-mail.js";
 
 export const ANONYMOUS_ROLE = "anonymous";
 
@@ -28,13 +30,14 @@ export interface AnonymousApis {
   ): ApiResult<object>;
 }
 
-export function createAnonymousApis(deps: Deps): AnonymousApis {
+export function createAnonymousApis(deps: Deps, emailPasswordFunctions: EmailPasswordFunctions): AnonymousApis {
   const { config, prisma, clock } = deps;
+  const ticketMail = createTicketMail(deps, emailPasswordFunctions);
   return {
     async signInAnonymous({ displayName, locale, metadata, tenantId }, ctx) {
       if (!config.anonymous.enabled) return { status: "SIGN_UP_NOT_ALLOWED", reason: "Anonymous sign-in is disabled" };
       const { profile, errors } = parseSignUpOptions(config, { displayName, locale, metadata });
-      const bad = invalid(...errors, (await deps.tenants.exists(tenantId)) ? null : { id: "tenantId", error: "unknown tenant" });
+      const bad = invalid(...errors, await checkTenant(deps, tenantId));
       if (bad) return bad;
       const user = await prisma.user.create({
         data: {
@@ -90,22 +93,8 @@ export function createAnonymousApis(deps: Deps): AnonymousApis {
         if ((error as { code?: string }).code === "P2025") return { status: "USER_NOT_ANONYMOUS_ERROR" };
         throw error;
       }
-      // Either way the address is proved by a link: a verification email (passwordless sign-in also verifies it).
-      const token = await deps.tickets.issue({
-        type: "emailVerify",
-        tenantId: user.tenantId,
-        userId: user.id,
-        email: normalised,
-        redirectTo,
-        ttlSeconds: config.emailVerificationTicketTtlSeconds,
-      });
-      const content = deps.emailTemplates.emailVerify({
-        link: ticketLink(config, "emailVerify", token, user.tenantId, redirectTo),
-        email: normalised,
-        displayName: user.displayName,
-        expiresInMinutes: Math.round(config.emailVerificationTicketTtlSeconds / 60),
-      });
-      deps.background(deps.mailer.send({ to: normalised, ...content }), "sending the verification email");
+      // Either way the address is proved by a link (passwordless sign-in also verifies it).
+      await ticketMail.sendVerification(user, normalised, redirectTo);
       return { status: "OK" };
     },
   };

@@ -14,6 +14,7 @@ import { checkEmail, checkRedirect, invalid } from "../../validation.js";
 import { checkTenant } from "../../tenants/check.js";
 import { accountAttemptKey } from "../../security/attempt-limiter.js";
 import { ticketLink } from "./links.js";
+import { createTicketMail } from "./ticket-mail.js";
 import { passwordProblem } from "./password-policy.js";
 import type { EmailPasswordFunctions } from "./service.js";
 
@@ -75,23 +76,7 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
     return errors;
   }
 
-  function mail(template: keyof Deps["emailTemplates"], to: string, link: string, user: UserRow | null, ttlSeconds: number): void {
-    const content = deps.emailTemplates[template]({
-      link,
-      email: to,
-      displayName: user?.displayName ?? "",
-      expiresInMinutes: Math.round(ttlSeconds / 60),
-    });
-    // Sent in the background: the answer must not take longer when the account exists.
-    deps.background(deps.mailer.send({ to, ...content }), `sending ${template} email`);
-  }
-
-  async function sendVerification(user: UserRow, email: string, redirectTo: string | null | undefined): Promise<{ status: "OK" } | { status: "EMAIL_ALREADY_VERIFIED_ERROR" }> {
-    const created = await functions.createEmailVerificationToken({ userId: user.id, email, tenantId: user.tenantId, redirectTo });
-    if (created.status !== "OK") return created;
-    mail("emailVerify", email, ticketLink(config, "emailVerify", created.token, user.tenantId, redirectTo), user, config.emailVerificationTicketTtlSeconds);
-    return { status: "OK" };
-  }
+  const { mail, sendVerification } = createTicketMail(deps, functions);
 
   const audit = (ctx: Context, type: Parameters<Deps["audit"]["record"]>[0]["type"], user: UserRow, data?: Record<string, unknown>) =>
     deps.audit.record({ type, tenantId: user.tenantId, userId: user.id, ip: ctx.meta.ip, userAgent: ctx.meta.userAgent, data });

@@ -40,6 +40,16 @@ export interface EmailPasswordFunctions {
   >;
 }
 
+/**
+ * Spends a password-reset ticket: its user, or null when the ticket is unknown,
+ * expired or spent, or the account's email is no longer the one it was mailed to.
+ */
+export async function spendResetTicket(deps: Deps, token: string, tenantId: string): Promise<UserRow | null> {
+  const ticket = await deps.tickets.consume(token, ["passwordReset"], tenantId);
+  const user = ticket && (await deps.users.byId(ticket.userId, tenantId));
+  return user && ticket.email && user.email === ticket.email ? user : null;
+}
+
 export function createEmailPasswordFunctions(deps: Deps): EmailPasswordFunctions {
   const { prisma, hasher, tickets, config } = deps;
 
@@ -98,14 +108,11 @@ export function createEmailPasswordFunctions(deps: Deps): EmailPasswordFunctions
     },
 
     async resetPasswordUsingToken({ token, newPassword, tenantId }) {
-      const ticket = await tickets.consume(token, ["passwordReset"], tenantId);
-      if (!ticket) return { status: "RESET_PASSWORD_INVALID_TOKEN_ERROR" };
-      const user = await deps.users.byId(ticket.userId, tenantId);
-      // The ticket was mailed to this address: if the account moved on since, it no longer applies.
-      if (!user || !ticket.email || user.email !== ticket.email) return { status: "RESET_PASSWORD_INVALID_TOKEN_ERROR" };
+      const user = await spendResetTicket(deps, token, tenantId);
+      if (!user?.email) return { status: "RESET_PASSWORD_INVALID_TOKEN_ERROR" };
       // Following the emailed link proves the address, as verification would.
       await functions.updateEmailOrPassword({ userId: user.id, password: newPassword, emailVerified: true });
-      return { status: "OK", userId: user.id, email: ticket.email };
+      return { status: "OK", userId: user.id, email: user.email };
     },
 
     async updateEmailOrPassword({ userId, email, password, emailVerified, tenantId }) {

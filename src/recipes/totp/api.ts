@@ -61,14 +61,12 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
       const viewer = await ctx.viewer();
       if (!viewer) return { status: "UNAUTHORISED" };
       if (!isElevated(deps, viewer)) return { status: "ELEVATION_REQUIRED" };
-      deps.viewerCache.forgetUser(viewer.user.id);
       return functions.removeDevice({ userId: viewer.user.id, deviceName });
     },
 
     async verifyTotpDevice({ deviceName, totp }, ctx) {
       const viewer = await ctx.viewer();
       if (!viewer) return { status: "UNAUTHORISED" };
-      deps.viewerCache.forgetUser(viewer.user.id);
       return functions.verifyDevice({ userId: viewer.user.id, deviceName, totp });
     },
 

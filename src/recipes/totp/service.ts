@@ -124,6 +124,7 @@ export function createTotpFunctions(deps: Deps): TotpFunctions {
     },
 
     async removeDevice({ userId, deviceName }) {
+      deps.viewerCache.forgetUser(userId); // activeMfaType may change
       const { count } = await prisma.totpDevice.deleteMany({ where: { userId, name: deviceName } });
       // Removing the last verified device turns multi-factor sign-in off (Nhost's "deactivate MFA").
       await prisma.$executeRaw`
@@ -138,6 +139,7 @@ export function createTotpFunctions(deps: Deps): TotpFunctions {
       const checked = await check(userId, [device], totp, true);
       if ("status" in checked) return checked;
       // A verified device turns multi-factor sign-in on (Nhost's "activate MFA").
+      deps.viewerCache.forgetUser(userId);
       await prisma.user.update({ where: { id: userId }, data: { activeMfaType: "totp" } });
       return { status: "OK", wasAlreadyVerified: device.verified };
     },

@@ -1,0 +1,35 @@
+/** Emails carrying a ticket link (verification, reset, email change), sent without delaying the answer. */
+import type { Deps } from "../../deps.js";
+import type { UserRow } from "../../users/users.js";
+import { ticketLink } from "./links.js";
+import type { EmailPasswordFunctions } from "./service.js";
+
+export interface TicketMail {
+  mail(template: keyof Deps["emailTemplates"], to: string, link: string, user: UserRow | null, ttlSeconds: number): void;
+  /** Issues an emailVerify ticket for `email` and mails its link. */
+  sendVerification(user: UserRow, email: string, redirectTo: string | null | undefined): Promise<{ status: "OK" } | { status: "EMAIL_ALREADY_VERIFIED_ERROR" }>;
+}
+
+export function createTicketMail(deps: Deps, functions: EmailPasswordFunctions): TicketMail {
+  const { config } = deps;
+  const ticketMail: TicketMail = {
+    mail(template, to, link, user, ttlSeconds) {
+      const content = deps.emailTemplates[template]({
+        link,
+        email: to,
+        displayName: user?.displayName ?? "",
+        expiresInMinutes: Math.round(ttlSeconds / 60),
+      });
+      // Sent in the background: the answer must not take longer when the account exists.
+      deps.background(deps.mailer.send({ to, ...content }), `sending ${template} email`);
+    },
+    async sendVerification(user, email, redirectTo) {
+      const created = await functions.createEmailVerificationToken({ userId: user.id, email, tenantId: user.tenantId, redirectTo });
+      if (created.status !== "OK") return created;
+      const link = ticketLink(config, "emailVerify", created.token, user.tenantId, redirectTo);
+      ticketMail.mail("emailVerify", email, link, user, config.emailVerificationTicketTtlSeconds);
+      return { status: "OK" };
+    },
+  };
+  return ticketMail;
+}
