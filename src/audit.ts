@@ -16,7 +16,10 @@ export type AuditEventType =
   | "password.reset"
   | "email.verified"
   | "email.change_requested"
-  | "email.changed";
+  | "email.changed"
+  | "security_key.added"
+  | "security_key.removed"
+  | "security_key.counter_regressed";
 
 export interface AuditEvent {
   type: AuditEventType;

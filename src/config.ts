@@ -77,6 +77,16 @@ export interface Config {
     limitPerContact: { points: number; windowSeconds: number };
     limitPerIp: { points: number; windowSeconds: number };
   };
+  /** The WebAuthn relying party: passkeys are bound to rpId and answered only from `origins`. */
+  webauthn: {
+    rpId: string;
+    rpName: string;
+    origins: string[];
+    userVerification: "required" | "preferred" | "discouraged";
+    attestation: "none" | "direct";
+    /** How long the browser prompt may take; a challenge lives as long. */
+    timeoutSeconds: number;
+  };
   /** Credential-checking fields (sign-in, codes, TOTP...) evaluated per request, aliases included. */
   maxCredentialChecksPerRequest: number;
 }
@@ -171,6 +181,12 @@ const envSchema = z.object({
   PASSWORDLESS_RESEND_INVALIDATES: boolean.default(false),
   PASSWORDLESS_LIMIT_PER_CONTACT: rate.default({ points: 5, windowSeconds: 3600 }),
   PASSWORDLESS_LIMIT_PER_IP: rate.default({ points: 30, windowSeconds: 3600 }),
+  WEBAUTHN_RP_ID: z.string().regex(/^[a-z0-9.-]+$/i, "must be a host name like example.com").optional(),
+  WEBAUTHN_RP_NAME: z.string().min(1).optional(),
+  WEBAUTHN_ORIGINS: list.pipe(z.array(httpUrl)).optional(),
+  WEBAUTHN_USER_VERIFICATION: z.enum(["required", "preferred", "discouraged"]).default("preferred"),
+  WEBAUTHN_ATTESTATION: z.enum(["none", "direct"]).default("none"),
+  WEBAUTHN_TIMEOUT: duration.default(300),
 });
 
 export class ConfigError extends Error {
@@ -242,6 +258,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       resendInvalidatesEarlierCodes: e.PASSWORDLESS_RESEND_INVALIDATES,
       limitPerContact: e.PASSWORDLESS_LIMIT_PER_CONTACT,
       limitPerIp: e.PASSWORDLESS_LIMIT_PER_IP,
+    },
+    webauthn: {
+      // Passkeys live on the frontend's origin: by default its host is the RP ID and its origin the only one allowed.
+      rpId: e.WEBAUTHN_RP_ID ?? new URL(e.CLIENT_URL).hostname,
+      rpName: e.WEBAUTHN_RP_NAME ?? e.TOTP_ISSUER,
+      origins: (e.WEBAUTHN_ORIGINS ?? [e.CLIENT_URL]).map((url) => new URL(url).origin),
+      userVerification: e.WEBAUTHN_USER_VERIFICATION,
+      attestation: e.WEBAUTHN_ATTESTATION,
+      timeoutSeconds: e.WEBAUTHN_TIMEOUT,
     },
     ...overrides,
   };

@@ -111,7 +111,7 @@ describe("authConfig", () => {
     try {
       expect((await app.gql(query)).data.authConfig).toEqual({
         tenantId: "public",
-        firstFactors: ["emailpassword", "passwordless", "anonymous", "personalAccessToken"],
+        firstFactors: ["emailpassword", "passwordless", "webauthn", "anonymous", "personalAccessToken"],
         passwordless: { flowType: "USER_INPUT_CODE_AND_MAGIC_LINK", codeLength: 6 },
         passwordPolicy: { minLength: 12, maxLength: 256 },
         emailVerification: "REQUIRED",
@@ -124,6 +124,7 @@ describe("authConfig", () => {
       recipes: {
         passwordless: { override: { apis: (original) => ({ ...original, createCode: undefined, consumeCode: undefined }) } },
         totp: { override: { apis: (original) => ({ ...original, verifySignInMfaRecoveryCode: undefined }) } },
+        webauthn: { override: { apis: (original) => ({ ...original, webauthnSignIn: false }) } },
       },
     });
     try {

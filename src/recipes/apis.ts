@@ -11,18 +11,27 @@ import { createPatApis, type PatApis } from "./pat/api.js";
 import { createAnonymousApis, type AnonymousApis } from "./anonymous/api.js";
 import { createPatFunctions, type PatFunctions } from "./pat/service.js";
 import { createTotpFunctions, type TotpFunctions } from "./totp/service.js";
+import { createWebauthnApis, type WebauthnApis, type WebauthnOptions } from "./webauthn/api.js";
+import { createWebauthnFunctions, type WebauthnFunctions } from "./webauthn/service.js";
 
 export interface RecipeOptions {
   emailpassword?: EmailPasswordOptions & { override?: RecipeOverride<EmailPasswordFunctions, EmailPasswordApis> };
   passwordless?: PasswordlessOptions & { override?: RecipeOverride<PasswordlessFunctions, PasswordlessApis> };
   totp?: { override?: RecipeOverride<TotpFunctions, TotpApis> };
   pat?: { override?: RecipeOverride<PatFunctions, PatApis> };
+  webauthn?: WebauthnOptions & { override?: RecipeOverride<WebauthnFunctions, WebauthnApis> };
   anonymous?: { override?: RecipeOverride<Record<string, never>, AnonymousApis> };
   session?: { override?: RecipeOverride<Record<string, never>, SessionApis> };
 }
 
 export interface Recipes {
-  functions: { emailpassword: EmailPasswordFunctions; passwordless: PasswordlessFunctions; totp: TotpFunctions; pat: PatFunctions };
+  functions: {
+    emailpassword: EmailPasswordFunctions;
+    passwordless: PasswordlessFunctions;
+    totp: TotpFunctions;
+    pat: PatFunctions;
+    webauthn: WebauthnFunctions;
+  };
   apis: {
     session: EnabledApis<SessionApis>;
     emailpassword: EnabledApis<EmailPasswordApis>;
@@ -30,6 +39,7 @@ export interface Recipes {
     totp: EnabledApis<TotpApis>;
     pat: EnabledApis<PatApis>;
     anonymous: EnabledApis<AnonymousApis>;
+    webauthn: EnabledApis<WebauthnApis>;
   };
 }
 
@@ -47,9 +57,28 @@ export function createRecipes(deps: Deps, options: RecipeOptions = {}): Recipes 
   const totp = applyOverride(createTotpFunctions(deps), (functions) => createTotpApis(deps, functions), options.totp?.override);
   const pat = applyOverride(createPatFunctions(deps), (functions) => createPatApis(deps, functions), options.pat?.override);
   const anonymous = applyOverride({}, () => createAnonymousApis(deps, emailpassword.functions), options.anonymous?.override);
+  const webauthn = applyOverride(
+    createWebauthnFunctions(deps),
+    (functions) => createWebauthnApis(deps, functions, emailpassword.functions, options.webauthn),
+    options.webauthn?.override,
+  );
   const session = applyOverride({}, () => createSessionApis(deps), options.session?.override);
   return {
-    functions: { emailpassword: emailpassword.functions, passwordless: passwordless.functions, totp: totp.functions, pat: pat.functions },
-    apis: { session: session.apis, emailpassword: emailpassword.apis, passwordless: passwordless.apis, totp: totp.apis, pat: pat.apis, anonymous: anonymous.apis },
+    functions: {
+      emailpassword: emailpassword.functions,
+      passwordless: passwordless.functions,
+      totp: totp.functions,
+      pat: pat.functions,
+      webauthn: webauthn.functions,
+    },
+    apis: {
+      session: session.apis,
+      emailpassword: emailpassword.apis,
+      passwordless: passwordless.apis,
+      totp: totp.apis,
+      pat: pat.apis,
+      anonymous: anonymous.apis,
+      webauthn: webauthn.apis,
+    },
   };
 }

@@ -18,7 +18,7 @@ interface AuthConfig {
 }
 
 export function registerAuthConfig(builder: Builder, config: Config, recipes: Recipes): void {
-  const { emailpassword, passwordless, anonymous, pat, totp } = recipes.apis;
+  const { emailpassword, passwordless, anonymous, pat, totp, webauthn } = recipes.apis;
   const PasswordPolicy = builder.objectRef<AuthConfig["passwordPolicy"]>("PasswordPolicy").implement({
     fields: (t) => ({
       minLength: t.exposeInt("minLength", { description: "In Unicode code points." }),
@@ -36,7 +36,7 @@ export function registerAuthConfig(builder: Builder, config: Config, recipes: Re
     fields: (t) => ({
       tenantId: t.exposeString("tenantId"),
       firstFactors: t.exposeStringList("firstFactors", {
-        description: 'Ways to sign in: "emailpassword", "passwordless", "anonymous", "personalAccessToken".',
+        description: 'Ways to sign in: "emailpassword", "passwordless", "webauthn", "anonymous", "personalAccessToken".',
       }),
       passwordless: t.field({ type: PasswordlessConfig, nullable: true, resolve: (value) => value.passwordless }),
       passwordPolicy: t.field({ type: PasswordPolicy, resolve: (value) => value.passwordPolicy }),
@@ -54,6 +54,7 @@ export function registerAuthConfig(builder: Builder, config: Config, recipes: Re
         firstFactors: [
           ...(emailpassword.signInEmailPassword ? ["emailpassword"] : []),
           ...(passwordless.consumeCode ? ["passwordless"] : []),
+          ...(webauthn.webauthnSignIn ? ["webauthn"] : []),
           ...(anonymous.signInAnonymous && config.anonymous.enabled ? ["anonymous"] : []),
           ...(pat.signInPersonalAccessToken ? ["personalAccessToken"] : []),
         ],

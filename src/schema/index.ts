@@ -7,6 +7,7 @@ import { registerPasswordlessSchema } from "../recipes/passwordless/schema.js";
 import { registerTotpSchema } from "../recipes/totp/schema.js";
 import { registerPatSchema } from "../recipes/pat/schema.js";
 import { registerAnonymousSchema } from "../recipes/anonymous/schema.js";
+import { registerWebauthnSchema } from "../recipes/webauthn/schema.js";
 import { registerUserTypes } from "../users/schema.js";
 import { createBuilder } from "./builder.js";
 import { registerResultTypes } from "./result-types.js";
@@ -29,6 +30,7 @@ export function buildSchema(recipes: Recipes, config: Config): GraphQLSchema {
   registerTotpSchema(builder, results, types, recipes.apis.totp);
   registerPatSchema(builder, results, types, recipes.apis.pat);
   registerAnonymousSchema(builder, results, types, recipes.apis.anonymous);
+  registerWebauthnSchema(builder, results, types, recipes.apis.webauthn);
   registerAuthConfig(builder, config, recipes);
   return builder.toSchema({ sortSchema: true });
 }

@@ -1,7 +1,9 @@
 /** Registers API.md's result conventions on a builder (see results.ts for the model). */
-import type { ObjectRef } from "@pothos/core";
+import type { ArgBuilder, ObjectRef } from "@pothos/core";
+import type { Context } from "../context.js";
 import type { Builder, Types } from "./builder.js";
-import { AuthFailure, ERROR_STATUSES, FAILURE_CLASSES, InvalidInputError, PROGRESS_STATUSES, errorTypeName, type ErrorStatus } from "./results.js";
+import { CREDENTIAL_CHECK } from "./fields.js";
+import { AuthFailure, ERROR_STATUSES, FAILURE_CLASSES, InvalidInputError, PROGRESS_STATUSES, errorTypeName, toResult, type ErrorStatus } from "./results.js";
 
 type OkFields<T> = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, T>) => Record<string, PothosSchemaTypes.FieldRef<Types, unknown>>;
 
@@ -10,6 +12,20 @@ export interface Results {
   ok<T extends object>(name: string, fields?: OkFields<T & { status: "OK" }>): ObjectRef<never, T & { status: "OK" }>;
   /** Declares `union <name> = ok | errors... | GeneralError` (and `MfaRequired` for first-factor sign-ins). */
   union(name: string, ok: ObjectRef<never, any>, errors: ErrorStatus[], options?: { mfa?: boolean }): ReturnType<Builder["errorUnion"]>;
+  /** Registers mutation `name` answering `<Name>Result` (the union of `ok` and `errors`) from an API's status value. */
+  mutation(name: string, spec: MutationSpec): void;
+}
+
+export interface MutationSpec {
+  ok: ObjectRef<never, any>;
+  errors: ErrorStatus[];
+  description: string;
+  /** First-factor sign-ins may answer MfaRequired. */
+  mfa?: boolean;
+  /** Counts against the per-request limit of credential checks (security/credential-limit.ts). */
+  credentialCheck?: boolean;
+  args?: (arg: ArgBuilder<Types>) => Record<string, any>;
+  resolve: (args: any, ctx: Context) => Promise<{ status: string }>;
 }
 
 export function registerResultTypes(builder: Builder): Results {
@@ -70,6 +86,18 @@ export function registerResultTypes(builder: Builder): Results {
     union(name, ok, errors, options) {
       const members = [...new Set<ErrorStatus>([...errors, "GENERAL_ERROR"])].map((status) => FAILURE_CLASSES[status]);
       return builder.errorUnion(name, { types: [ok, ...(options?.mfa ? [MfaRequired] : []), ...members] as never });
+    },
+    mutation(name, spec) {
+      const Result = this.union(`${name[0]!.toUpperCase()}${name.slice(1)}Result`, spec.ok, spec.errors, { mfa: spec.mfa });
+      builder.mutationField(name, (t) =>
+        t.field({
+          type: Result,
+          description: spec.description,
+          ...(spec.credentialCheck ? { extensions: CREDENTIAL_CHECK } : {}),
+          args: spec.args?.(t.arg) ?? {},
+          resolve: async (_, args, ctx) => toResult(await spec.resolve(args, ctx)) as never,
+        }),
+      );
     },
   };
 }

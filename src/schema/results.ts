@@ -46,6 +46,9 @@ export const ERROR_STATUSES = {
     message: "This code is not right",
     fields: { currentNumberOfFailedAttempts: "Int", maxNumberOfFailedAttempts: "Int" },
   },
+  INVALID_CREDENTIAL_ERROR: { message: "This passkey response could not be verified", fields: {} },
+  INVALID_CHALLENGE_ERROR: { message: "This passkey challenge is unknown, used or expired; start again", fields: {} },
+  UNKNOWN_CREDENTIAL_ERROR: { message: "This passkey is not registered here", fields: {} },
   SIGN_IN_UP_NOT_ALLOWED: { message: "Signing in or up this way is not allowed", fields: { reason: "String" } },
 } as const satisfies Record<string, { message: string; fields: Record<string, "Int" | "String" | "Boolean"> }>;
 

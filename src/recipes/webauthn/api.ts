@@ -1,0 +1,270 @@
+/**
+ * What each WebAuthn GraphQL field does (Nhost's signUpWebauthn, signInWebauthn,
+ * addSecurityKey and elevateWebauthn, each as an options step and a verify step),
+ * as overridable functions of (input, context) returning status values.
+ */
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
+import { randomUUID } from "node:crypto";
+import type { Context, Viewer } from "../../context.js";
+import { isElevated } from "../../context.js";
+import type { Deps } from "../../deps.js";
+import { isUniqueViolation } from "../../db/errors.js";
+import type { ApiResult, FieldError, SignInApiResult, TenantInput } from "../../schema/results.js";
+import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
+import { checkTenant } from "../../tenants/check.js";
+import { parseSignUpOptions, type NewUserProfile, type SignUpOptionsInput } from "../../users/sign-up-options.js";
+import { normaliseEmail, type UserRow } from "../../users/users.js";
+import { checkEmail, invalid, isText } from "../../validation.js";
+import { createTicketMail } from "../emailpassword/ticket-mail.js";
+import type { EmailPasswordFunctions } from "../emailpassword/service.js";
+import { ALREADY_REGISTERED, RECIPE_ID, decoyCredentials, type StoredCredential, type WebauthnFunctions } from "./service.js";
+
+export interface WebauthnOptions {
+  /** Turns passkey sign-up off (existing users may still add keys). */
+  signUpDisabled?: boolean;
+}
+
+type Options = { options: object };
+
+export interface WebauthnApis {
+  webauthnSignUpOptions(input: TenantInput & { email: string; options?: SignUpOptionsInput | null }, ctx: Context): ApiResult<Options>;
+  webauthnSignUp(input: TenantInput & { credential: unknown; nickname?: string | null }, ctx: Context): ApiResult<{ user: UserRow; session: SessionWithUser | null }>;
+  webauthnSignInOptions(input: TenantInput & { email?: string | null }, ctx: Context): ApiResult<Options>;
+  webauthnSignIn(input: TenantInput & { credential: unknown }, ctx: Context): SignInApiResult<{ user: UserRow; session: SessionWithUser }>;
+  addSecurityKeyOptions(input: object, ctx: Context): ApiResult<Options>;
+  addSecurityKey(input: { credential: unknown; nickname?: string | null }, ctx: Context): ApiResult<{ id: string; nickname: string }>;
+  securityKeys(input: object, ctx: Context): Promise<StoredCredential[] | null>;
+  removeSecurityKey(input: { id: string }, ctx: Context): ApiResult<{ didExist: boolean }>;
+  elevateWebauthnOptions(input: object, ctx: Context): ApiResult<Options>;
+  elevateWebauthn(input: { credential: unknown }, ctx: Context): ApiResult<{ session: SessionWithUser }>;
+}
+
+const MAX_NICKNAME = 100;
+const MAX_CREDENTIAL_BYTES = 64 * 1024;
+const DEFAULT_NICKNAME = "Passkey";
+
+/** The shape a browser's PublicKeyCredential JSON must have before any cryptography is tried. */
+function checkCredential<T>(value: unknown, fields: string[]): { credential: T } | { error: FieldError } {
+  const error = (message: string) => ({ error: { id: "credential", error: message } });
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return error("must be the JSON of a PublicKeyCredential");
+  if (JSON.stringify(value).length > MAX_CREDENTIAL_BYTES) return error(`must be at most ${MAX_CREDENTIAL_BYTES} bytes`);
+  const credential = value as { id?: unknown; rawId?: unknown; type?: unknown; response?: Record<string, unknown> };
+  if (typeof credential.id !== "string" || !/^[A-Za-z0-9_-]{1,1366}$/.test(credential.id)) return error("id must be a base64url string");
+  if (credential.type !== "public-key") return error('type must be "public-key"');
+  if (typeof credential.response !== "object" || credential.response === null) return error("response is missing");
+  for (const field of ["clientDataJSON", ...fields]) {
+    if (typeof credential.response[field] !== "string") return error(`response.${field} must be a base64url string`);
+  }
+  return { credential: { rawId: credential.id, clientExtensionResults: {}, ...credential } as T };
+}
+
+const checkNickname = (nickname: string | null | undefined): FieldError | null =>
+  nickname != null && (nickname.length > MAX_NICKNAME || !isText(nickname)) ? { id: "nickname", error: `must be text of at most ${MAX_NICKNAME} characters` } : null;
+
+export function createWebauthnApis(deps: Deps, functions: WebauthnFunctions, emailpassword: EmailPasswordFunctions, options: WebauthnOptions = {}): WebauthnApis {
+  const { config, prisma } = deps;
+  const { sendVerification } = createTicketMail(deps, emailpassword);
+
+  const audit = (ctx: Context, type: Parameters<Deps["audit"]["record"]>[0]["type"], user: UserRow, data?: Record<string, unknown>) =>
+    deps.audit.record({ type, tenantId: user.tenantId, userId: user.id, ip: ctx.meta.ip, userAgent: ctx.meta.userAgent, data });
+
+  /** The signed-in user, when they may manage keys (elevated, and a real account when adding). */
+  async function keyOwner(ctx: Context, { adding }: { adding: boolean }): Promise<Viewer | { status: "UNAUTHORISED" | "FORBIDDEN_ANONYMOUS" | "ELEVATION_REQUIRED" }> {
+    const viewer = await ctx.viewer();
+    if (!viewer) return { status: "UNAUTHORISED" };
+    if (adding && viewer.user.isAnonymous) return { status: "FORBIDDEN_ANONYMOUS" };
+    if (!isElevated(deps, viewer)) return { status: "ELEVATION_REQUIRED" };
+    return viewer;
+  }
+
+  /** Records the webauthn login method once the user has a key. */
+  async function ensureLoginMethod(user: UserRow): Promise<void> {
+    await prisma.$executeRaw`
+      INSERT INTO "LoginMethod" (id, "userId", "tenantId", "recipeId", email, verified, "createdAt")
+      SELECT ${randomUUID()}::uuid, ${user.id}::uuid, ${user.tenantId}, ${RECIPE_ID}, ${user.email}, true, ${deps.clock.now()}
+      WHERE NOT EXISTS (SELECT 1 FROM "LoginMethod" WHERE "userId" = ${user.id}::uuid AND "recipeId" = ${RECIPE_ID})`;
+  }
+
+  async function createUser(tenantId: string, id: string, email: string, profile: NewUserProfile): Promise<UserRow | null> {
+    try {
+      return await prisma.user.create({
+        data: {
+          id,
+          tenantId,
+          email,
+          roles: profile.roles,
+          defaultRole: profile.defaultRole,
+          displayName: profile.displayName,
+          locale: profile.locale,
+          metadata: profile.metadata as object,
+          createdAt: deps.clock.now(),
+        },
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) return null; // the email was taken since the options were handed out
+      throw error;
+    }
+  }
+
+  return {
+    async webauthnSignUpOptions({ email, options: signUpOptions, tenantId }) {
+      const { profile, redirectTo, errors } = parseSignUpOptions(config, signUpOptions);
+      const bad = invalid(await checkTenant(deps, tenantId), checkEmail("email", email), ...errors);
+      if (bad) return bad;
+      if (options.signUpDisabled) return { status: "SIGN_UP_NOT_ALLOWED", reason: "Sign-up is disabled" };
+      const normalised = normaliseEmail(email);
+      if (await deps.users.byEmail(tenantId, normalised)) return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
+      // The new user's id is fixed now: it is the user handle the passkey will carry.
+      const user = { id: randomUUID(), name: normalised, displayName: profile.displayName || normalised };
+      const created = await functions.registrationOptions({ tenantId, flow: "signUp", user, email: normalised, data: { profile, redirectTo } });
+      return { status: "OK", options: created };
+    },
+
+    async webauthnSignUp({ credential: input, nickname, tenantId }, ctx) {
+      const parsed = checkCredential<RegistrationResponseJSON>(input, ["attestationObject"]);
+      const bad = invalid(await checkTenant(deps, tenantId), "error" in parsed ? parsed.error : null, checkNickname(nickname));
+      if (bad || "error" in parsed) return bad!;
+      const challenge = await functions.consumeChallenge({ response: parsed.credential, flows: ["signUp"], tenantId });
+      if (!challenge?.userId || !challenge.email) return { status: "INVALID_CHALLENGE_ERROR" };
+      const verified = await functions.verifyRegistration({ response: parsed.credential, challenge });
+      if (verified.status !== "OK") return verified;
+      if (await prisma.webauthnCredential.count({ where: { credentialId: verified.credential.credentialId } })) {
+        return { status: "INVALID_CREDENTIAL_ERROR", message: ALREADY_REGISTERED };
+      }
+      const { profile, redirectTo } = challenge.data as unknown as { profile: NewUserProfile; redirectTo: string | null };
+      const user = await createUser(tenantId, challenge.userId, challenge.email, profile);
+      if (!user) return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
+      const added = await functions.addCredential({ userId: user.id, tenantId, credential: verified.credential, nickname: nickname ?? DEFAULT_NICKNAME });
+      if (added.status !== "OK") {
+        await prisma.user.delete({ where: { id: user.id } }); // a parallel sign-up registered the same key first
+        return added;
+      }
+      await ensureLoginMethod(user);
+      await audit(ctx, "user.signed_up", user, { method: RECIPE_ID });
+      if (config.emailVerification !== "off") await sendVerification(user, user.email!, redirectTo);
+      if (config.emailVerification === "required") return { status: "OK", user, session: null };
+      const signedIn = await completeSignIn(deps, user, ctx.meta, RECIPE_ID);
+      return signedIn.status === "OK" ? { status: "OK", user, session: signedIn.session } : { status: "USER_DISABLED_ERROR" };
+    },
+
+    async webauthnSignInOptions({ email, tenantId }) {
+      const bad = invalid(await checkTenant(deps, tenantId), email == null ? null : checkEmail("email", email));
+      if (bad) return bad;
+      if (email == null) {
+        // Discoverable passkeys: the authenticator offers the accounts it holds for this site.
+        return { status: "OK", options: await functions.authenticationOptions({ tenantId, flow: "signIn", credentials: [] }) };
+      }
+      const normalised = normaliseEmail(email);
+      const user = await deps.users.byEmail(tenantId, normalised);
+      const credentials = user ? await functions.listCredentials({ userId: user.id }) : [];
+      const offered = credentials.length > 0 ? credentials : decoyCredentials(deps, tenantId, normalised);
+      const created = await functions.authenticationOptions({
+        tenantId,
+        flow: "signIn",
+        userId: credentials.length > 0 ? user!.id : null,
+        email: normalised,
+        credentials: offered,
+      });
+      return { status: "OK", options: created };
+    },
+
+    async webauthnSignIn({ credential: input, tenantId }, ctx) {
+      const parsed = checkCredential<AuthenticationResponseJSON>(input, ["authenticatorData", "signature"]);
+      const bad = invalid(await checkTenant(deps, tenantId), "error" in parsed ? parsed.error : null);
+      if (bad || "error" in parsed) return bad!;
+      const challenge = await functions.consumeChallenge({ response: parsed.credential, flows: ["signIn"], tenantId });
+      if (!challenge) return { status: "INVALID_CHALLENGE_ERROR" };
+      const verified = await functions.verifyAuthentication({ response: parsed.credential, challenge });
+      if (verified.status !== "OK") return verified;
+      const user = await deps.users.byId(verified.credential.userId, tenantId);
+      if (!user) return { status: "UNKNOWN_CREDENTIAL_ERROR" };
+      if (user.disabled) return { status: "USER_DISABLED_ERROR" };
+      if (config.emailVerification === "required" && user.email && !user.emailVerified) return { status: "EMAIL_NOT_VERIFIED_ERROR" };
+      // A passkey that verified its user (PIN, biometrics) is two factors in one.
+      return completeSignIn(deps, user, ctx.meta, RECIPE_ID, { secondFactorPassed: verified.userVerified });
+    },
+
+    async addSecurityKeyOptions(_, ctx) {
+      const owner = await keyOwner(ctx, { adding: true });
+      if ("status" in owner) return owner;
+      const { user } = owner;
+      const name = user.email ?? user.phoneNumber ?? user.id;
+      const created = await functions.registrationOptions({
+        tenantId: user.tenantId,
+        flow: "addKey",
+        user: { id: user.id, name, displayName: user.displayName || name },
+      });
+      return { status: "OK", options: created };
+    },
+
+    async addSecurityKey({ credential: input, nickname }, ctx) {
+      const parsed = checkCredential<RegistrationResponseJSON>(input, ["attestationObject"]);
+      const bad = invalid("error" in parsed ? parsed.error : null, checkNickname(nickname));
+      if (bad || "error" in parsed) return bad!;
+      const owner = await keyOwner(ctx, { adding: true });
+      if ("status" in owner) return owner;
+      const { user } = owner;
+      const challenge = await functions.consumeChallenge({ response: parsed.credential, flows: ["addKey"], tenantId: user.tenantId });
+      if (!challenge || challenge.userId !== user.id) return { status: "INVALID_CHALLENGE_ERROR" };
+      const verified = await functions.verifyRegistration({ response: parsed.credential, challenge });
+      if (verified.status !== "OK") return verified;
+      const added = await functions.addCredential({ userId: user.id, tenantId: user.tenantId, credential: verified.credential, nickname: nickname ?? DEFAULT_NICKNAME });
+      if (added.status !== "OK") return added;
+      await ensureLoginMethod(user);
+      await audit(ctx, "security_key.added", user, { securityKeyId: added.credential.id });
+      return { status: "OK", id: added.credential.id, nickname: added.credential.nickname };
+    },
+
+    async securityKeys(_, ctx) {
+      const viewer = await ctx.viewer();
+      return viewer ? functions.listCredentials({ userId: viewer.user.id }) : null;
+    },
+
+    async removeSecurityKey({ id }, ctx) {
+      const owner = await keyOwner(ctx, { adding: false });
+      if ("status" in owner) return owner;
+      const { user } = owner;
+      const removed = await functions.removeCredential({ userId: user.id, id });
+      if (removed.didExist) {
+        await prisma.$executeRaw`
+          DELETE FROM "LoginMethod" WHERE "userId" = ${user.id}::uuid AND "recipeId" = ${RECIPE_ID}
+            AND NOT EXISTS (SELECT 1 FROM "WebauthnCredential" WHERE "userId" = ${user.id}::uuid)`;
+        await audit(ctx, "security_key.removed", user, { securityKeyId: id });
+      }
+      return removed;
+    },
+
+    async elevateWebauthnOptions(_, ctx) {
+      const viewer = await ctx.viewer();
+      if (!viewer) return { status: "UNAUTHORISED" };
+      const credentials = await functions.listCredentials({ userId: viewer.user.id });
+      if (credentials.length === 0) return { status: "UNKNOWN_CREDENTIAL_ERROR", message: "This user has no passkeys or security keys" };
+      const created = await functions.authenticationOptions({
+        tenantId: viewer.user.tenantId,
+        flow: "elevate",
+        userId: viewer.user.id,
+        credentials,
+        data: { sessionId: viewer.sessionId },
+      });
+      return { status: "OK", options: created };
+    },
+
+    async elevateWebauthn({ credential: input }, ctx) {
+      const parsed = checkCredential<AuthenticationResponseJSON>(input, ["authenticatorData", "signature"]);
+      if ("error" in parsed) return invalid(parsed.error)!;
+      const viewer = await ctx.viewer();
+      if (!viewer) return { status: "UNAUTHORISED" };
+      const { user } = viewer;
+      const challenge = await functions.consumeChallenge({ response: parsed.credential, flows: ["elevate"], tenantId: user.tenantId });
+      if (!challenge || challenge.userId !== user.id || (challenge.data as { sessionId?: string }).sessionId !== viewer.sessionId) {
+        return { status: "INVALID_CHALLENGE_ERROR" };
+      }
+      const verified = await functions.verifyAuthentication({ response: parsed.credential, challenge });
+      if (verified.status !== "OK") return verified;
+      // The proof opens a fresh session (authenticated now) that replaces the one that asked, as Nhost's elevate does.
+      const session = await deps.sessions.create(user, ctx.meta, "webauthnElevate");
+      await deps.sessions.revoke(viewer.sessionId, "elevated", user.id);
+      return { status: "OK", session: { ...session, user } };
+    },
+  };
+}
