@@ -5,6 +5,7 @@
  * the object winning.
  */
 import { z } from "zod";
+import { providerSettingsSchema, resolveProvider, type ProviderSettings } from "./recipes/thirdparty/providers.js";
 
 export type EmailVerificationMode = "required" | "optional" | "off";
 export const PASSWORDLESS_FLOW_TYPES = ["USER_INPUT_CODE", "MAGIC_LINK", "USER_INPUT_CODE_AND_MAGIC_LINK"] as const;
@@ -86,6 +87,12 @@ export interface Config {
     attestation: "none" | "direct";
     /** How long the browser prompt may take; a challenge lives as long. */
     timeoutSeconds: number;
+  };
+  thirdParty: {
+    /** Providers by tenant; THIRD_PARTY_PROVIDERS configures the default tenant's. */
+    providers: Record<string, ProviderSettings[]>;
+    /** Lifetime of a state (and its PKCE verifier and nonce) between the authorization URL and the callback. */
+    stateTtlSeconds: number;
   };
   /** Credential-checking fields (sign-in, codes, TOTP...) evaluated per request, aliases included. */
   maxCredentialChecksPerRequest: number;
@@ -181,6 +188,29 @@ const envSchema = z.object({
   PASSWORDLESS_RESEND_INVALIDATES: boolean.default(false),
   PASSWORDLESS_LIMIT_PER_CONTACT: rate.default({ points: 5, windowSeconds: 3600 }),
   PASSWORDLESS_LIMIT_PER_IP: rate.default({ points: 30, windowSeconds: 3600 }),
+  THIRD_PARTY_PROVIDERS: z
+    .string()
+    .transform((value, ctx) => {
+      try {
+        return JSON.parse(value) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be a JSON array of providers" });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(providerSettingsSchema))
+    .superRefine((providers, ctx) => {
+      for (const [index, provider] of providers.entries()) {
+        try {
+          resolveProvider(provider);
+        } catch (error) {
+          ctx.addIssue({ code: "custom", path: [index, "issuer"], message: (error as Error).message });
+        }
+      }
+      const ids = providers.map((provider) => provider.id);
+      if (new Set(ids).size !== ids.length) ctx.addIssue({ code: "custom", message: "provider ids must be unique" });
+    })
+    .default([]),
   WEBAUTHN_RP_ID: z.string().regex(/^[a-z0-9.-]+$/i, "must be a host name like example.com").optional(),
   WEBAUTHN_RP_NAME: z.string().min(1).optional(),
   WEBAUTHN_ORIGINS: list.pipe(z.array(httpUrl)).optional(),
@@ -259,6 +289,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       limitPerContact: e.PASSWORDLESS_LIMIT_PER_CONTACT,
       limitPerIp: e.PASSWORDLESS_LIMIT_PER_IP,
     },
+    thirdParty: { providers: { public: e.THIRD_PARTY_PROVIDERS }, stateTtlSeconds: 600 },
     webauthn: {
       // Passkeys live on the frontend's origin: by default its host is the RP ID and its origin the only one allowed.
       rpId: e.WEBAUTHN_RP_ID ?? new URL(e.CLIENT_URL).hostname,

@@ -8,6 +8,7 @@ import type { Recipes } from "./recipes/apis.js";
 import { ERROR_STATUSES, type ErrorStatus } from "./schema/results.js";
 import { DEFAULT_TENANT } from "./tenants/tenants.js";
 import { isAllowedRedirect } from "./validation.js";
+import { parseSignUpOptions } from "./users/sign-up-options.js";
 import { VERSION } from "./version.js";
 
 const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
@@ -24,7 +25,11 @@ export function routes(deps: Deps, recipes: Recipes): Plugin {
   return {
     async onRequest({ request, url, endResponse }) {
       const handler = handlers[`${request.method} ${url.pathname}`];
-      if (handler) endResponse(await handler(request));
+      if (handler) return endResponse(await handler(request));
+      const provider = PROVIDER_ROUTE.exec(url.pathname);
+      if (provider && (request.method === "GET" || (provider[2] && request.method === "POST"))) {
+        endResponse(await (provider[2] ? providerCallback : providerSignIn)(deps, recipes, request, decodeURIComponent(provider[1]!)));
+      }
     },
   };
 }
@@ -42,6 +47,56 @@ async function health(deps: Deps, head: boolean): Promise<Response> {
   }
   const status = ok ? 200 : 503;
   return head ? new Response(null, { status }) : json({ status: ok ? "ok" : "unavailable", database: ok }, status);
+}
+
+// GET /signin/provider/:id and GET|POST /signin/provider/:id/callback (POST for form_post providers like Apple).
+const PROVIDER_ROUTE = /^\/signin\/provider\/([^/]+)(\/callback)?$/;
+
+const badRequest = (error: string) => json({ error }, 400);
+
+/** Where a redirect flow lands: the allow-listed redirectTo, with the outcome in the query. */
+function landing(redirectTo: string, outcome: Record<string, string>): Response {
+  const target = new URL(redirectTo);
+  for (const [name, value] of Object.entries(outcome)) target.searchParams.set(name, value);
+  return redirect(target);
+}
+
+/**
+ * GET /signin/provider/:id?redirectTo=&tenantId=&displayName=&locale=: starts the
+ * redirect flow (Nhost's provider sign-in): state, PKCE and nonce kept server-side,
+ * then off to the provider, which returns to /signin/provider/:id/callback.
+ */
+async function providerSignIn(deps: Deps, recipes: Recipes, request: Request, providerId: string): Promise<Response> {
+  const query = new URL(request.url).searchParams;
+  const redirectTo = query.get("redirectTo") ?? deps.config.clientUrl;
+  if (!isAllowedRedirect(deps.config, redirectTo)) return badRequest("redirectTo is not an allowed redirect URL");
+  if (!recipes.apis.thirdparty.thirdPartyCallback) return badRequest("provider sign-in is disabled");
+  const tenantId = query.get("tenantId") ?? DEFAULT_TENANT;
+  const { profile, errors } = parseSignUpOptions(deps.config, { displayName: query.get("displayName"), locale: query.get("locale") });
+  if (errors.length > 0 || !(await deps.tenants.exists(tenantId))) return landing(redirectTo, { error: "INVALID_INPUT_ERROR", errorDescription: "invalid request" });
+  const started = await recipes.functions.thirdparty.getAuthorisationUrl({
+    tenantId,
+    providerId,
+    redirectURI: `${deps.config.publicUrl}/signin/provider/${encodeURIComponent(providerId)}/callback`,
+    data: { redirectTo, profile },
+  });
+  if (started.status !== "OK") return landing(redirectTo, { error: "INVALID_INPUT_ERROR", errorDescription: `unknown provider "${providerId.slice(0, 64)}"` });
+  return redirect(new URL(started.url));
+}
+
+/** The provider's answer: signs in and lands on redirectTo with `refreshToken` (or `mfaTicket`, or `error`). */
+async function providerCallback(deps: Deps, recipes: Recipes, request: Request, providerId: string): Promise<Response> {
+  const callback =
+    request.method === "POST" ? new URLSearchParams((await request.text().catch(() => "")).slice(0, 64 * 1024)) : new URL(request.url).searchParams;
+  const api = recipes.apis.thirdparty.thirdPartyCallback;
+  if (!api) return badRequest("provider sign-in is disabled");
+  const ctx = createContext(deps, { request } as never);
+  const result = await api({ providerId, callback }, ctx);
+  const redirectTo = "redirectTo" in result && typeof result.redirectTo === "string" ? result.redirectTo : deps.config.clientUrl;
+  if (result.status === "OK") return landing(redirectTo, { refreshToken: (result as { session: { refreshToken: string } }).session.refreshToken });
+  if (result.status === "MFA_REQUIRED") return landing(redirectTo, { mfaTicket: (result as { ticket: string }).ticket });
+  const description = typeof result.message === "string" ? result.message : "reason" in result ? String(result.reason) : ERROR_STATUSES[result.status].message;
+  return landing(redirectTo, { error: result.status, errorDescription: description });
 }
 
 const redirect = (location: URL) => new Response(null, { status: 302, headers: { location: location.toString(), "cache-control": "no-store" } });

@@ -3,7 +3,7 @@
  * expired tickets, sessions that ended (expired or revoked) more than a
  * retention period ago (their spent refresh-token hashes go with them), and
  * attempt counters unlocked and unused for a day, ended rate-limit windows,
- * expired personal access tokens and WebAuthn challenges, anonymous users unused for ANONYMOUS_USER_RETENTION, and
+ * expired personal access tokens, WebAuthn challenges and OAuth states, anonymous users unused for ANONYMOUS_USER_RETENTION, and
  * passwordless sign-ins whose codes have all expired. Every server process may
  * run it: each statement is idempotent.
  */
@@ -41,6 +41,7 @@ export async function deleteExpired(prisma: PrismaClient, clock: Clock, anonymou
   const windows = await prisma.rateLimiterFlexible.deleteMany({ where: { expire: { lte: now } } });
   await prisma.personalAccessToken.deleteMany({ where: { expiresAt: { lte: now } } });
   await prisma.webauthnChallenge.deleteMany({ where: { expiresAt: { lte: now } } });
+  await prisma.oAuthState.deleteMany({ where: { expiresAt: { lte: now } } });
   // A day-old sign-in whose every code has expired can never be finished.
   const devices = await prisma.$executeRaw`
     DELETE FROM "PasswordlessDevice" d

@@ -11,6 +11,8 @@ import { createPatApis, type PatApis } from "./pat/api.js";
 import { createAnonymousApis, type AnonymousApis } from "./anonymous/api.js";
 import { createPatFunctions, type PatFunctions } from "./pat/service.js";
 import { createTotpFunctions, type TotpFunctions } from "./totp/service.js";
+import { createThirdPartyApis, type ThirdPartyApis, type ThirdPartyOptions } from "./thirdparty/api.js";
+import { createThirdPartyFunctions, type ThirdPartyFunctions } from "./thirdparty/service.js";
 import { createWebauthnApis, type WebauthnApis, type WebauthnOptions } from "./webauthn/api.js";
 import { createWebauthnFunctions, type WebauthnFunctions } from "./webauthn/service.js";
 
@@ -19,6 +21,7 @@ export interface RecipeOptions {
   passwordless?: PasswordlessOptions & { override?: RecipeOverride<PasswordlessFunctions, PasswordlessApis> };
   totp?: { override?: RecipeOverride<TotpFunctions, TotpApis> };
   pat?: { override?: RecipeOverride<PatFunctions, PatApis> };
+  thirdparty?: ThirdPartyOptions & { override?: RecipeOverride<ThirdPartyFunctions, ThirdPartyApis> };
   webauthn?: WebauthnOptions & { override?: RecipeOverride<WebauthnFunctions, WebauthnApis> };
   anonymous?: { override?: RecipeOverride<Record<string, never>, AnonymousApis> };
   session?: { override?: RecipeOverride<Record<string, never>, SessionApis> };
@@ -31,6 +34,7 @@ export interface Recipes {
     totp: TotpFunctions;
     pat: PatFunctions;
     webauthn: WebauthnFunctions;
+    thirdparty: ThirdPartyFunctions;
   };
   apis: {
     session: EnabledApis<SessionApis>;
@@ -40,6 +44,7 @@ export interface Recipes {
     pat: EnabledApis<PatApis>;
     anonymous: EnabledApis<AnonymousApis>;
     webauthn: EnabledApis<WebauthnApis>;
+    thirdparty: EnabledApis<ThirdPartyApis>;
   };
 }
 
@@ -62,6 +67,11 @@ export function createRecipes(deps: Deps, options: RecipeOptions = {}): Recipes 
     (functions) => createWebauthnApis(deps, functions, emailpassword.functions, options.webauthn),
     options.webauthn?.override,
   );
+  const thirdparty = applyOverride(
+    createThirdPartyFunctions(deps),
+    (functions) => createThirdPartyApis(deps, functions, emailpassword.functions, options.thirdparty),
+    options.thirdparty?.override,
+  );
   const session = applyOverride({}, () => createSessionApis(deps), options.session?.override);
   return {
     functions: {
@@ -70,6 +80,7 @@ export function createRecipes(deps: Deps, options: RecipeOptions = {}): Recipes 
       totp: totp.functions,
       pat: pat.functions,
       webauthn: webauthn.functions,
+      thirdparty: thirdparty.functions,
     },
     apis: {
       session: session.apis,
@@ -79,6 +90,7 @@ export function createRecipes(deps: Deps, options: RecipeOptions = {}): Recipes 
       pat: pat.apis,
       anonymous: anonymous.apis,
       webauthn: webauthn.apis,
+      thirdparty: thirdparty.apis,
     },
   };
 }

@@ -6,7 +6,8 @@
 import type { Config } from "../config.js";
 import type { Recipes } from "../recipes/apis.js";
 import { tenantArg, tenantOf } from "./fields.js";
-import type { Builder } from "./builder.js";
+import type { ObjectRef } from "@pothos/core";
+import type { Builder, Types } from "./builder.js";
 
 interface AuthConfig {
   tenantId: string;
@@ -15,10 +16,11 @@ interface AuthConfig {
   passwordPolicy: { minLength: number; maxLength: number };
   emailVerification: string;
   mfaFactors: string[];
+  thirdPartyProviders: Array<{ id: string; name: string }>;
 }
 
-export function registerAuthConfig(builder: Builder, config: Config, recipes: Recipes): void {
-  const { emailpassword, passwordless, anonymous, pat, totp, webauthn } = recipes.apis;
+export function registerAuthConfig(builder: Builder, config: Config, recipes: Recipes, ThirdPartyProvider: ObjectRef<Types, { id: string; name: string }>): void {
+  const { emailpassword, passwordless, anonymous, pat, totp, webauthn, thirdparty } = recipes.apis;
   const PasswordPolicy = builder.objectRef<AuthConfig["passwordPolicy"]>("PasswordPolicy").implement({
     fields: (t) => ({
       minLength: t.exposeInt("minLength", { description: "In Unicode code points." }),
@@ -36,12 +38,13 @@ export function registerAuthConfig(builder: Builder, config: Config, recipes: Re
     fields: (t) => ({
       tenantId: t.exposeString("tenantId"),
       firstFactors: t.exposeStringList("firstFactors", {
-        description: 'Ways to sign in: "emailpassword", "passwordless", "webauthn", "anonymous", "personalAccessToken".',
+        description: 'Ways to sign in: "emailpassword", "passwordless", "webauthn", "thirdparty", "anonymous", "personalAccessToken".',
       }),
       passwordless: t.field({ type: PasswordlessConfig, nullable: true, resolve: (value) => value.passwordless }),
       passwordPolicy: t.field({ type: PasswordPolicy, resolve: (value) => value.passwordPolicy }),
       emailVerification: t.field({ type: EmailVerification, resolve: (value) => value.emailVerification as never }),
       mfaFactors: t.exposeStringList("mfaFactors", { description: 'Second factors a user can enable: "totp", "recoveryCode".' }),
+      thirdPartyProviders: t.field({ type: [ThirdPartyProvider], resolve: (value) => value.thirdPartyProviders }),
     }),
   });
   builder.queryField("authConfig", (t) =>
@@ -49,20 +52,26 @@ export function registerAuthConfig(builder: Builder, config: Config, recipes: Re
       type: AuthConfigType,
       description: "What this server offers, for rendering a login screen.",
       args: { tenantId: tenantArg(t) },
-      resolve: (_, args) => ({
-        tenantId: tenantOf(args),
-        firstFactors: [
-          ...(emailpassword.signInEmailPassword ? ["emailpassword"] : []),
-          ...(passwordless.consumeCode ? ["passwordless"] : []),
-          ...(webauthn.webauthnSignIn ? ["webauthn"] : []),
-          ...(anonymous.signInAnonymous && config.anonymous.enabled ? ["anonymous"] : []),
-          ...(pat.signInPersonalAccessToken ? ["personalAccessToken"] : []),
-        ],
-        passwordless: passwordless.createCode ? { flowType: config.passwordless.flowType, codeLength: config.passwordless.codeLength } : null,
-        passwordPolicy: { minLength: config.passwordMinLength, maxLength: config.passwordMaxLength },
-        emailVerification: config.emailVerification.toUpperCase(),
-        mfaFactors: totp.verifySignInMfaTotp ? ["totp", ...(totp.verifySignInMfaRecoveryCode ? ["recoveryCode"] : [])] : [],
-      }),
+      resolve: (_, args) => {
+        const tenantId = tenantOf(args);
+        const providers = thirdparty.thirdPartySignInUp || thirdparty.signInIdToken ? recipes.functions.thirdparty.providers({ tenantId }) : [];
+        return {
+          tenantId,
+          firstFactors: [
+            ...(emailpassword.signInEmailPassword ? ["emailpassword"] : []),
+            ...(passwordless.consumeCode ? ["passwordless"] : []),
+            ...(webauthn.webauthnSignIn ? ["webauthn"] : []),
+            ...(providers.length > 0 ? ["thirdparty"] : []),
+            ...(anonymous.signInAnonymous && config.anonymous.enabled ? ["anonymous"] : []),
+            ...(pat.signInPersonalAccessToken ? ["personalAccessToken"] : []),
+          ],
+          passwordless: passwordless.createCode ? { flowType: config.passwordless.flowType, codeLength: config.passwordless.codeLength } : null,
+          passwordPolicy: { minLength: config.passwordMinLength, maxLength: config.passwordMaxLength },
+          emailVerification: config.emailVerification.toUpperCase(),
+          mfaFactors: totp.verifySignInMfaTotp ? ["totp", ...(totp.verifySignInMfaRecoveryCode ? ["recoveryCode"] : [])] : [],
+          thirdPartyProviders: providers.map(({ id, name }) => ({ id, name })),
+        };
+      },
     }),
   );
 }

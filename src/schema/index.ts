@@ -8,6 +8,7 @@ import { registerTotpSchema } from "../recipes/totp/schema.js";
 import { registerPatSchema } from "../recipes/pat/schema.js";
 import { registerAnonymousSchema } from "../recipes/anonymous/schema.js";
 import { registerWebauthnSchema } from "../recipes/webauthn/schema.js";
+import { registerThirdPartySchema } from "../recipes/thirdparty/schema.js";
 import { registerUserTypes } from "../users/schema.js";
 import { createBuilder } from "./builder.js";
 import { registerResultTypes } from "./result-types.js";
@@ -31,6 +32,7 @@ export function buildSchema(recipes: Recipes, config: Config): GraphQLSchema {
   registerPatSchema(builder, results, types, recipes.apis.pat);
   registerAnonymousSchema(builder, results, types, recipes.apis.anonymous);
   registerWebauthnSchema(builder, results, types, recipes.apis.webauthn);
-  registerAuthConfig(builder, config, recipes);
+  const ThirdPartyProvider = registerThirdPartySchema(builder, results, types, recipes.apis.thirdparty);
+  registerAuthConfig(builder, config, recipes, ThirdPartyProvider);
   return builder.toSchema({ sortSchema: true });
 }

@@ -49,6 +49,10 @@ export const ERROR_STATUSES = {
   INVALID_CREDENTIAL_ERROR: { message: "This passkey response could not be verified", fields: {} },
   INVALID_CHALLENGE_ERROR: { message: "This passkey challenge is unknown, used or expired; start again", fields: {} },
   UNKNOWN_CREDENTIAL_ERROR: { message: "This passkey is not registered here", fields: {} },
+  INVALID_STATE_ERROR: { message: "This sign-in is invalid, used or expired (state); start again", fields: {} },
+  NO_EMAIL_GIVEN_BY_PROVIDER: { message: "The provider did not share an email address for this account", fields: {} },
+  FIELD_ERROR: { message: "Signing in with the provider failed", fields: { error: "String" } },
+  PROVIDER_ACCOUNT_ALREADY_LINKED_ERROR: { message: "This provider account is linked to another user", fields: {} },
   SIGN_IN_UP_NOT_ALLOWED: { message: "Signing in or up this way is not allowed", fields: { reason: "String" } },
 } as const satisfies Record<string, { message: string; fields: Record<string, "Int" | "String" | "Boolean"> }>;
 

@@ -8,6 +8,7 @@ import type { Deps } from "../../deps.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import { normaliseEmail, type UserRow } from "../../users/users.js";
 import type { NewUserProfile } from "../../users/sign-up-options.js";
+import { addLoginMethod } from "../../users/login-methods.js";
 
 export const RECIPE_ID = "emailpassword";
 
@@ -144,10 +145,8 @@ export function createEmailPasswordFunctions(deps: Deps): EmailPasswordFunctions
         if (isUniqueViolation(error)) return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
         throw error;
       }
-      if (passwordHash && !(await prisma.loginMethod.count({ where: { userId, recipeId: RECIPE_ID } }))) {
-        await prisma.loginMethod.create({
-          data: { id: randomUUID(), userId, tenantId: user.tenantId, recipeId: RECIPE_ID, email: normalised ?? user.email, createdAt: deps.clock.now() },
-        });
+      if (passwordHash) {
+        await addLoginMethod(prisma, { userId, tenantId: user.tenantId, recipeId: RECIPE_ID, email: normalised ?? user.email, verified: false, at: deps.clock.now() });
       }
       return { status: "OK" };
     },

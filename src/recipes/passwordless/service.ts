@@ -11,6 +11,7 @@
  */
 import { randomInt, randomUUID } from "node:crypto";
 import type { Deps } from "../../deps.js";
+import { addLoginMethod } from "../../users/login-methods.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import { randomToken, sha256 } from "../../crypto/tokens.js";
 import { addSeconds } from "../../clock.js";
@@ -164,12 +165,7 @@ export function createPasswordlessFunctions(deps: Deps, options: PasswordlessFun
       where: { id: user.id },
       data: device.email ? { emailVerified: true } : { phoneNumberVerified: true },
     });
-    const hasMethod = await prisma.loginMethod.count({ where: { userId: user.id, recipeId: RECIPE_ID } });
-    if (!hasMethod) {
-      await prisma.loginMethod.create({
-        data: { id: randomUUID(), userId: user.id, tenantId: user.tenantId, recipeId: RECIPE_ID, email: device.email, phoneNumber: device.phoneNumber, verified: true, createdAt: clock.now() },
-      });
-    }
+    await addLoginMethod(prisma, { userId: user.id, tenantId: user.tenantId, recipeId: RECIPE_ID, email: device.email, phoneNumber: device.phoneNumber, verified: true, at: clock.now() });
   }
 
   function createUser(device: DeviceRow): Promise<UserRow> {

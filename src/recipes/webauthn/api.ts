@@ -14,6 +14,7 @@ import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js"
 import { checkTenant } from "../../tenants/check.js";
 import { parseSignUpOptions, type NewUserProfile, type SignUpOptionsInput } from "../../users/sign-up-options.js";
 import { normaliseEmail, type UserRow } from "../../users/users.js";
+import { addLoginMethod } from "../../users/login-methods.js";
 import { checkEmail, invalid, isText } from "../../validation.js";
 import { createTicketMail } from "../emailpassword/ticket-mail.js";
 import type { EmailPasswordFunctions } from "../emailpassword/service.js";
@@ -77,13 +78,8 @@ export function createWebauthnApis(deps: Deps, functions: WebauthnFunctions, ema
     return viewer;
   }
 
-  /** Records the webauthn login method once the user has a key. */
-  async function ensureLoginMethod(user: UserRow): Promise<void> {
-    await prisma.$executeRaw`
-      INSERT INTO "LoginMethod" (id, "userId", "tenantId", "recipeId", email, verified, "createdAt")
-      SELECT ${randomUUID()}::uuid, ${user.id}::uuid, ${user.tenantId}, ${RECIPE_ID}, ${user.email}, true, ${deps.clock.now()}
-      WHERE NOT EXISTS (SELECT 1 FROM "LoginMethod" WHERE "userId" = ${user.id}::uuid AND "recipeId" = ${RECIPE_ID})`;
-  }
+  const ensureLoginMethod = (user: UserRow) =>
+    addLoginMethod(prisma, { userId: user.id, tenantId: user.tenantId, recipeId: RECIPE_ID, email: user.email, verified: true, at: deps.clock.now() });
 
   async function createUser(tenantId: string, id: string, email: string, profile: NewUserProfile): Promise<UserRow | null> {
     try {

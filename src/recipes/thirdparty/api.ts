@@ -1,0 +1,161 @@
+/**
+ * What each third-party GraphQL field (and the redirect routes) does, as
+ * overridable functions of (input, context) returning status values.
+ */
+import type { Context } from "../../context.js";
+import { isElevated } from "../../context.js";
+import type { Deps } from "../../deps.js";
+import type { ApiResult, SignInApiResult, TenantInput } from "../../schema/results.js";
+import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
+import { checkTenant } from "../../tenants/check.js";
+import { parseSignUpOptions, type NewUserProfile, type SignUpOptionsInput } from "../../users/sign-up-options.js";
+import type { UserRow } from "../../users/users.js";
+import { checkRedirect, invalid } from "../../validation.js";
+import { createTicketMail } from "../emailpassword/ticket-mail.js";
+import type { EmailPasswordFunctions } from "../emailpassword/service.js";
+import type { ProviderProfile } from "./providers.js";
+import { RECIPE_ID, type ProviderSession, type ThirdPartyFunctions } from "./service.js";
+
+export interface ThirdPartyOptions {
+  /** Turns sign-up through providers off: only identities already known (or linkable) sign in. */
+  signUpDisabled?: boolean;
+}
+
+type SignedIn = { createdNewUser: boolean; user: UserRow; session: SessionWithUser; providerSession: ProviderSession | null };
+
+export interface ThirdPartyApis {
+  thirdPartyProviders(input: TenantInput, ctx: Context): Promise<Array<{ id: string; name: string }>>;
+  thirdPartyAuthorisationUrl(input: TenantInput & { providerId: string; redirectURI: string }, ctx: Context): ApiResult<{ url: string; state: string }>;
+  thirdPartySignInUp(
+    input: TenantInput & { providerId: string; redirectURI: string; code: string; state: string; iss?: string | null; options?: SignUpOptionsInput | null },
+    ctx: Context,
+  ): SignInApiResult<SignedIn>;
+  /** The redirect flow's callback (GET or POST /signin/provider/:id/callback): the same checks, with the redirect URI the route gave. */
+  thirdPartyCallback(input: { providerId: string; callback: URLSearchParams }, ctx: Context): Promise<
+    Awaited<SignInApiResult<SignedIn>> & { redirectTo?: string }
+  >;
+  signInIdToken(
+    input: TenantInput & { providerId: string; idToken: string; nonce?: string | null; options?: SignUpOptionsInput | null },
+    ctx: Context,
+  ): SignInApiResult<{ createdNewUser: boolean; user: UserRow; session: SessionWithUser }>;
+  linkIdToken(input: { providerId: string; idToken: string; nonce?: string | null }, ctx: Context): ApiResult<{ wasAlreadyLinked: boolean }>;
+  refreshProviderToken(input: { providerId: string; refreshToken?: string | null }, ctx: Context): ApiResult<{ providerSession: ProviderSession }>;
+}
+
+const MAX_TOKEN = 16 * 1024;
+const unknownProvider = { status: "INVALID_INPUT_ERROR", fieldErrors: [{ id: "providerId", error: "is not a provider of this tenant" }] } as const;
+
+export function createThirdPartyApis(deps: Deps, functions: ThirdPartyFunctions, emailpassword: EmailPasswordFunctions, options: ThirdPartyOptions = {}): ThirdPartyApis {
+  const { config } = deps;
+  const { sendVerification } = createTicketMail(deps, emailpassword);
+  const known = (tenantId: string, providerId: string) => functions.providers({ tenantId }).find((provider) => provider.id === providerId);
+
+  /** From a profile the provider vouched for to a session (or the next step). */
+  async function finish(tenantId: string, providerId: string, profile: ProviderProfile, newUser: NewUserProfile | undefined, ctx: Context, redirectTo: string | null) {
+    if (options.signUpDisabled && !(await identityOrEmailKnown(tenantId, providerId, profile))) {
+      return { status: "SIGN_IN_UP_NOT_ALLOWED", reason: "Sign-up is disabled" } as const;
+    }
+    const result = await functions.signInUp({ tenantId, providerId, profile, newUser });
+    if (result.status !== "OK") return result;
+    const { user, createdNewUser } = result;
+    if (createdNewUser) {
+      await deps.audit.record({ type: "user.signed_up", tenantId, userId: user.id, ip: ctx.meta.ip, userAgent: ctx.meta.userAgent, data: { method: RECIPE_ID, providerId } });
+    }
+    if (config.emailVerification === "required" && !user.emailVerified) {
+      if (createdNewUser) await sendVerification(user, user.email!, redirectTo);
+      return { status: "EMAIL_NOT_VERIFIED_ERROR" } as const;
+    }
+    const signedIn = await completeSignIn(deps, user, ctx.meta, RECIPE_ID);
+    return signedIn.status === "OK" ? { ...signedIn, createdNewUser } : signedIn;
+  }
+
+  async function identityOrEmailKnown(tenantId: string, providerId: string, profile: ProviderProfile): Promise<boolean> {
+    const identity = await deps.prisma.loginMethod.count({ where: { tenantId, thirdPartyId: providerId, thirdPartyUserId: profile.id } });
+    return identity > 0 || Boolean(profile.email && (await deps.users.byEmail(tenantId, profile.email)));
+  }
+
+  /** Signs in from a code exchange, keeping and returning the provider's tokens when the provider is set to. */
+  async function fromExchange(
+    exchanged: Extract<Awaited<ReturnType<ThirdPartyFunctions["exchangeAuthCode"]>>, { status: "OK" }>,
+    input: TenantInput & { providerId: string },
+    newUser: NewUserProfile | undefined,
+    ctx: Context,
+  ) {
+    const redirectTo = typeof exchanged.data.redirectTo === "string" ? exchanged.data.redirectTo : null;
+    const profile = (exchanged.data.profile as NewUserProfile | undefined) ?? newUser;
+    const done = await finish(input.tenantId, input.providerId, exchanged.profile, profile, ctx, redirectTo);
+    if (done.status !== "OK") return { ...done, ...(redirectTo ? { redirectTo } : {}) };
+    let providerSession: ProviderSession | null = null;
+    if (exchanged.provider.storeTokens) {
+      await functions.storeTokens({ userId: done.user.id, providerId: input.providerId, tokens: exchanged.tokens });
+      providerSession = exchanged.tokens;
+    }
+    return { ...done, providerSession, ...(redirectTo ? { redirectTo } : {}) };
+  }
+
+  return {
+    async thirdPartyProviders({ tenantId }) {
+      return functions.providers({ tenantId }).map(({ id, name }) => ({ id, name }));
+    },
+
+    async thirdPartyAuthorisationUrl({ providerId, redirectURI, tenantId }) {
+      const bad = invalid(await checkTenant(deps, tenantId), checkRedirect(config, "redirectURI", redirectURI));
+      if (bad) return bad;
+      const created = await functions.getAuthorisationUrl({ tenantId, providerId, redirectURI });
+      return created.status === "OK" ? created : unknownProvider;
+    },
+
+    async thirdPartySignInUp({ providerId, redirectURI, code, state, iss, options: signUpOptions, tenantId }, ctx) {
+      const { profile, errors } = parseSignUpOptions(config, signUpOptions);
+      const bad = invalid(await checkTenant(deps, tenantId), ...errors, code.length > 4096 ? { id: "code", error: "is too long" } : null);
+      if (bad) return bad;
+      if (!known(tenantId, providerId)) return unknownProvider;
+      const callback = new URLSearchParams({ code, state, ...(iss ? { iss } : {}) });
+      const exchanged = await functions.exchangeAuthCode({ tenantId, providerId, redirectURI, callback });
+      if (exchanged.status !== "OK") return exchanged;
+      return fromExchange(exchanged, { tenantId, providerId }, profile, ctx);
+    },
+
+    async thirdPartyCallback({ providerId, callback }, ctx) {
+      // A refusal (error=access_denied...) also spends the state, so it cannot be replayed.
+      const exchanged = await functions.exchangeAuthCode({ tenantId: null, providerId, redirectURI: null, callback });
+      if (exchanged.status !== "OK") {
+        const redirectTo = "data" in exchanged && typeof exchanged.data?.redirectTo === "string" ? exchanged.data.redirectTo : undefined;
+        return { ...exchanged, ...(redirectTo ? { redirectTo } : {}) };
+      }
+      return fromExchange(exchanged, { tenantId: exchanged.tenantId, providerId }, undefined, ctx);
+    },
+
+    async signInIdToken({ providerId, idToken, nonce, options: signUpOptions, tenantId }, ctx) {
+      const { profile, redirectTo, errors } = parseSignUpOptions(config, signUpOptions);
+      const bad = invalid(await checkTenant(deps, tenantId), ...errors, idToken.length > MAX_TOKEN ? { id: "idToken", error: "is too long" } : null);
+      if (bad) return bad;
+      const verified = await functions.verifyIdToken({ tenantId, providerId, idToken, nonce });
+      if (verified.status === "UNKNOWN_PROVIDER") return unknownProvider;
+      if (verified.status !== "OK") return verified;
+      return finish(tenantId, providerId, verified.profile, profile, ctx, redirectTo);
+    },
+
+    async linkIdToken({ providerId, idToken, nonce }, ctx) {
+      const viewer = await ctx.viewer();
+      if (!viewer) return { status: "UNAUTHORISED" };
+      if (viewer.user.isAnonymous) return { status: "FORBIDDEN_ANONYMOUS" };
+      if (idToken.length > MAX_TOKEN) return invalid({ id: "idToken", error: "is too long" })!;
+      if (!isElevated(deps, viewer)) return { status: "ELEVATION_REQUIRED" };
+      const verified = await functions.verifyIdToken({ tenantId: viewer.user.tenantId, providerId, idToken, nonce });
+      if (verified.status === "UNKNOWN_PROVIDER") return unknownProvider;
+      if (verified.status !== "OK") return verified;
+      return functions.linkIdentity({ user: viewer.user, providerId, profile: verified.profile });
+    },
+
+    async refreshProviderToken({ providerId, refreshToken }, ctx) {
+      const viewer = await ctx.viewer();
+      if (!viewer) return { status: "UNAUTHORISED" };
+      if (refreshToken && refreshToken.length > MAX_TOKEN) return invalid({ id: "refreshToken", error: "is too long" })!;
+      const refreshed = await functions.refreshProviderToken({ tenantId: viewer.user.tenantId, userId: viewer.user.id, providerId, refreshToken });
+      if (refreshed.status === "UNKNOWN_PROVIDER") return unknownProvider;
+      if (refreshed.status === "FIELD_ERROR") return { status: "GENERAL_ERROR", message: refreshed.error };
+      return refreshed;
+    },
+  };
+}

@@ -1,0 +1,132 @@
+/** The third-party fields of API.md, each present only while its API is enabled. */
+import type { Builder, Types } from "../../schema/builder.js";
+import { tenantArg, tenantOf } from "../../schema/fields.js";
+import type { Results } from "../../schema/result-types.js";
+import type { SessionWithUser } from "../../sessions/sign-in.js";
+import type { SharedTypes } from "../../users/schema.js";
+import type { UserRow } from "../../users/users.js";
+import type { EnabledApis } from "../override.js";
+import type { ThirdPartyApis } from "./api.js";
+import type { ProviderSession } from "./service.js";
+
+/** Registers the fields; answers the ThirdPartyProvider type (authConfig lists providers too). */
+export function registerThirdPartySchema(builder: Builder, results: Results, types: SharedTypes, apis: EnabledApis<ThirdPartyApis>) {
+  const Provider = builder.objectRef<{ id: string; name: string }>("ThirdPartyProvider").implement({
+    description: "A sign-in provider: render a button, then thirdPartyAuthorisationUrl or GET /signin/provider/{id}.",
+    fields: (t) => ({ id: t.exposeString("id"), name: t.exposeString("name") }),
+  });
+  const ProviderSessionType = builder.objectRef<ProviderSession>("ProviderSession").implement({
+    description: "The provider's own tokens, for calling its APIs (only for providers configured with storeTokens).",
+    fields: (t) => ({
+      accessToken: t.exposeString("accessToken"),
+      refreshToken: t.exposeString("refreshToken", { nullable: true }),
+      idToken: t.exposeString("idToken", { nullable: true }),
+      expiresIn: t.exposeInt("expiresIn", { nullable: true, description: "Seconds until accessToken expires." }),
+      scope: t.exposeString("scope", { nullable: true }),
+    }),
+  });
+  const signedInFields = <T extends { user: UserRow; session: SessionWithUser; createdNewUser: boolean }>(t: PothosSchemaTypes.ObjectFieldBuilder<Types, T>) => ({
+    ...types.signedIn(t),
+    createdNewUser: t.boolean({ resolve: (value) => value.createdNewUser }),
+  });
+
+  if (apis.thirdPartyProviders) {
+    const api = apis.thirdPartyProviders;
+    builder.queryField("thirdPartyProviders", (t) =>
+      t.field({
+        type: [Provider],
+        description: "The providers enabled for the tenant, for rendering sign-in buttons.",
+        args: { tenantId: tenantArg(t) },
+        resolve: (_, args, ctx) => api({ tenantId: tenantOf(args) }, ctx),
+      }),
+    );
+  }
+
+  if (apis.thirdPartyAuthorisationUrl) {
+    const api = apis.thirdPartyAuthorisationUrl;
+    const Ok = results.ok<{ url: string; state: string }>("ThirdPartyAuthorisationUrlOk", (t) => ({
+      url: t.exposeString("url", { description: "Send the browser here." }),
+      state: t.exposeString("state", { description: "Also in the URL; the provider sends it back with the code." }),
+    }));
+    results.mutation("thirdPartyAuthorisationUrl", {
+      ok: Ok,
+      errors: ["INVALID_INPUT_ERROR"],
+      description: "Step 1 of provider sign-in: the provider's authorization URL, with state, PKCE (S256) and nonce kept by the server for 10 minutes.",
+      args: (arg) => ({ providerId: arg.string({ required: true }), redirectURI: arg.string({ required: true, description: "Allow-listed page the provider returns to." }), tenantId: tenantArg({ arg }) }),
+      resolve: (args, ctx) => api({ ...args, tenantId: tenantOf(args) }, ctx),
+    });
+  }
+
+  if (apis.thirdPartySignInUp) {
+    const api = apis.thirdPartySignInUp;
+    const Ok = results.ok<{ user: UserRow; session: SessionWithUser; createdNewUser: boolean; providerSession: ProviderSession | null }>("ThirdPartySignInUpOk", (t) => ({
+      ...signedInFields(t),
+      providerSession: t.field({ type: ProviderSessionType, nullable: true, resolve: (value) => value.providerSession }),
+    }));
+    results.mutation("thirdPartySignInUp", {
+      ok: Ok,
+      mfa: true,
+      credentialCheck: true,
+      errors: ["NO_EMAIL_GIVEN_BY_PROVIDER", "INVALID_STATE_ERROR", "FIELD_ERROR", "SIGN_IN_UP_NOT_ALLOWED", "EMAIL_NOT_VERIFIED_ERROR", "USER_DISABLED_ERROR", "INVALID_INPUT_ERROR"],
+      description: "Step 2: the code and state the provider sent to redirectURI (and its iss parameter when present).",
+      args: (arg) => ({
+        providerId: arg.string({ required: true }),
+        redirectURI: arg.string({ required: true }),
+        code: arg.string({ required: true }),
+        state: arg.string({ required: true }),
+        iss: arg.string({ required: false, description: "The iss query parameter of the callback (RFC 9207), when the provider sent one." }),
+        options: arg({ type: types.SignUpOptions, required: false, description: "For a new user." }),
+        tenantId: tenantArg({ arg }),
+      }),
+      resolve: (args, ctx) => api({ ...args, tenantId: tenantOf(args) }, ctx),
+    });
+  }
+
+  if (apis.signInIdToken) {
+    const api = apis.signInIdToken;
+    const Ok = results.ok<{ user: UserRow; session: SessionWithUser; createdNewUser: boolean }>("SignInIdTokenOk", (t) => signedInFields(t));
+    results.mutation("signInIdToken", {
+      ok: Ok,
+      mfa: true,
+      credentialCheck: true,
+      errors: ["FIELD_ERROR", "NO_EMAIL_GIVEN_BY_PROVIDER", "SIGN_IN_UP_NOT_ALLOWED", "EMAIL_NOT_VERIFIED_ERROR", "USER_DISABLED_ERROR", "INVALID_INPUT_ERROR"],
+      description: "Signs in with an ID token a native app got from the provider (Sign in with Apple, Google on Android/iOS, any configured OpenID Connect issuer).",
+      args: (arg) => ({
+        providerId: arg.string({ required: true }),
+        idToken: arg.string({ required: true }),
+        nonce: arg.string({ required: false, description: "The nonce the app gave the provider (raw; its SHA-256 in the token is accepted too)." }),
+        options: arg({ type: types.SignUpOptions, required: false }),
+        tenantId: tenantArg({ arg }),
+      }),
+      resolve: (args, ctx) => api({ ...args, tenantId: tenantOf(args) }, ctx),
+    });
+  }
+
+  if (apis.linkIdToken) {
+    const api = apis.linkIdToken;
+    const Ok = results.ok<{ wasAlreadyLinked: boolean }>("LinkIdTokenOk", (t) => ({ wasAlreadyLinked: t.exposeBoolean("wasAlreadyLinked") }));
+    results.mutation("linkIdToken", {
+      ok: Ok,
+      credentialCheck: true,
+      errors: ["PROVIDER_ACCOUNT_ALREADY_LINKED_ERROR", "FIELD_ERROR", "ELEVATION_REQUIRED", "UNAUTHORISED", "FORBIDDEN_ANONYMOUS", "INVALID_INPUT_ERROR"],
+      description: "Elevated: adds the provider identity of an ID token to the signed-in user.",
+      args: (arg) => ({ providerId: arg.string({ required: true }), idToken: arg.string({ required: true }), nonce: arg.string({ required: false }) }),
+      resolve: (args, ctx) => api(args, ctx),
+    });
+  }
+
+  if (apis.refreshProviderToken) {
+    const api = apis.refreshProviderToken;
+    const Ok = results.ok<{ providerSession: ProviderSession }>("RefreshProviderTokenOk", (t) => ({
+      providerSession: t.field({ type: ProviderSessionType, resolve: (value) => value.providerSession }),
+    }));
+    results.mutation("refreshProviderToken", {
+      ok: Ok,
+      errors: ["UNAUTHORISED", "INVALID_INPUT_ERROR"],
+      description: "New provider tokens from a provider refresh token (the one given, or the one kept for the user).",
+      args: (arg) => ({ providerId: arg.string({ required: true }), refreshToken: arg.string({ required: false }) }),
+      resolve: (args, ctx) => api(args, ctx),
+    });
+  }
+  return Provider;
+}
