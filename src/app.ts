@@ -16,6 +16,7 @@ import { createRecipes, type RecipeOptions, type Recipes } from "./recipes/apis.
 import { credentialLimitRule } from "./security/credential-limit.js";
 import { buildSchema } from "./schema/index.js";
 import { routes } from "./routes.js";
+import { createAdminApis, mayBeAdmin } from "./admin/service.js";
 import { deleteExpired, type HousekeepingResult } from "./db/housekeeping.js";
 
 export interface AuthOptions extends DepsOptions {
@@ -33,6 +34,8 @@ export interface Auth {
   deps: Deps;
   recipes: Recipes;
   schema: GraphQLSchema;
+  /** The schema administrators see: `schema` plus the admin fields. */
+  adminSchema: GraphQLSchema;
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
   /** Builds the GraphQL context for an embedding server. */
   contextFactory(initial: { request: Request }): Context;
@@ -70,9 +73,11 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
   await deps.tenants.ensureDefault();
   const recipes = createRecipes(deps, options.recipes);
   const schema = buildSchema(recipes, config);
+  const adminSchema = buildSchema(recipes, config, createAdminApis(deps, recipes.functions.emailpassword));
   const contextFactory = (initial: { request: Request }) => createContext(deps, initial as never);
   const yoga = createYoga<Record<string, unknown>, Context>({
-    schema,
+    // Administrators see (and introspect) the admin fields; everyone else does not.
+    schema: async ({ request }) => ((await mayBeAdmin(deps, request)) ? adminSchema : schema),
     context: (initial) => createContext(deps, initial as never),
     graphiql: !config.production,
     landingPage: false,
@@ -101,6 +106,7 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
     deps,
     recipes,
     schema,
+    adminSchema,
     yoga,
     contextFactory,
     housekeeping,

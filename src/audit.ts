@@ -19,7 +19,13 @@ export type AuditEventType =
   | "email.changed"
   | "security_key.added"
   | "security_key.removed"
-  | "security_key.counter_regressed";
+  | "security_key.counter_regressed"
+  | "totp.device_added"
+  | "totp.device_removed"
+  | "admin.user_created"
+  | "admin.user_updated"
+  | "admin.user_deleted"
+  | "admin.sessions_revoked";
 
 export interface AuditEvent {
   type: AuditEventType;
@@ -32,10 +38,13 @@ export interface AuditEvent {
 
 export interface AuditLog {
   record(event: AuditEvent): Promise<void>;
+  /** Records an event about `user` caused by a request from `meta`. */
+  recordFor(meta: { ip: string; userAgent: string }, type: AuditEventType, user: { id: string; tenantId: string }, data?: Record<string, unknown>): Promise<void>;
 }
 
 export function createAuditLog(prisma: PrismaClient, clock: Clock, logger: Logger): AuditLog {
-  return {
+  const log: AuditLog = {
+    recordFor: (meta, type, user, data) => log.record({ type, tenantId: user.tenantId, userId: user.id, ip: meta.ip, userAgent: meta.userAgent, data }),
     async record(event) {
       logger.info({ audit: event.type, userId: event.userId, tenantId: event.tenantId }, "audit");
       // Written on every sign-in: one raw INSERT.
@@ -45,4 +54,5 @@ export function createAuditLog(prisma: PrismaClient, clock: Clock, logger: Logge
                 ${(event.userAgent ?? "").slice(0, 512)}, ${JSON.stringify(event.data ?? {})}::jsonb, ${clock.now()})`;
     },
   };
+  return log;
 }

@@ -24,6 +24,10 @@ export interface Config {
   /** 32-byte key for AES-256-GCM; generated into DATA_DIR when absent outside production. */
   encryptionKey?: Buffer;
   adminSecret?: string;
+  /** How often securityEvents subscriptions read the audit log for new events. */
+  securityEventsPollMs: number;
+  /** Users with this role may use the admin API (as the admin secret does). */
+  adminRole: string;
   smtpUrl?: string;
   emailFrom: string;
   /** Twilio-compatible SMS provider; without it SMS go to the development outbox. */
@@ -143,6 +147,8 @@ const envSchema = z.object({
   CLIENT_URL: httpUrl.default("http://localhost:3000"),
   ALLOWED_REDIRECT_URLS: list.pipe(z.array(httpUrl)).default([]),
   ENCRYPTION_KEY: key.optional(),
+  ADMIN_ROLE: z.string().min(1).default("admin"),
+  SECURITY_EVENTS_POLL_INTERVAL: duration.default(1),
   ADMIN_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL").optional(),
   EMAIL_FROM: z.string().min(3).default("Auth <no-reply@localhost>"),
@@ -245,6 +251,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     allowedRedirectUrls: e.ALLOWED_REDIRECT_URLS,
     encryptionKey: e.ENCRYPTION_KEY,
     adminSecret: e.ADMIN_SECRET,
+    adminRole: e.ADMIN_ROLE,
+    securityEventsPollMs: Math.max(10, Math.round(e.SECURITY_EVENTS_POLL_INTERVAL * 1000)),
     smtpUrl: e.SMTP_URL,
     emailFrom: e.EMAIL_FROM,
     sms:

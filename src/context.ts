@@ -84,11 +84,14 @@ export function createContext(deps: Deps, initial: YogaInitialContext & { req?: 
       options?.cached
         ? (viewer ?? (cachedViewer ??= loadViewer(deps, bearerToken(request), { cached: true })))
         : (viewer ??= loadViewer(deps, bearerToken(request))),
-    isAdmin() {
-      const secret = request.headers.get("x-admin-secret");
-      return Boolean(deps.config.adminSecret && secret && safeEqual(secret, deps.config.adminSecret));
-    },
+    isAdmin: () => hasAdminSecret(deps, request),
   };
+}
+
+/** Whether the request carries the configured admin secret (`x-admin-secret`). */
+export function hasAdminSecret(deps: Deps, request: Request): boolean {
+  const secret = request.headers.get("x-admin-secret");
+  return Boolean(deps.config.adminSecret && secret && safeEqual(secret, deps.config.adminSecret));
 }
 
 /** Elevated operations need a recent real authentication of the session. */

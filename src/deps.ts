@@ -18,7 +18,7 @@ import { defaultEmailTemplates, type EmailTemplates } from "./delivery/email-tem
 import { createHttpSmsSender, createSmsOutbox, type SmsSender } from "./delivery/sms.js";
 import { createAttemptLimiter, type AttemptLimiter } from "./security/attempt-limiter.js";
 import { createAccessTokens } from "./sessions/access-token.js";
-import { createSessionService, type SessionService } from "./sessions/service.js";
+import { createSessionService, type CustomClaims, type SessionService } from "./sessions/service.js";
 import { createSigningKeys, type SigningKeys } from "./sessions/signing-keys.js";
 import { createViewerCache, type ViewerCache } from "./sessions/viewer-cache.js";
 import { createTenantStore, type TenantStore } from "./tenants/tenants.js";
@@ -59,6 +59,8 @@ export interface DepsOptions {
   sms?: SmsSender;
   passwordHasher?: PasswordHasher;
   emailTemplates?: Partial<EmailTemplates>;
+  /** Extra claims for access tokens (called at sign-in and at every refresh). */
+  customClaims?: CustomClaims;
 }
 
 /** Outside production the key may be generated once and kept beside the embedded database. */
@@ -107,6 +109,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
     graceSeconds: config.refreshGraceSeconds,
     hasuraClaims: config.hasuraClaims,
+    customClaims: options.customClaims,
   });
   const pending = new Set<Promise<unknown>>();
   return {

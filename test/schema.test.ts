@@ -9,6 +9,8 @@ describe("schema.graphql", () => {
   it("is the schema the code prints (run `npm run schema:print` after changing the API)", async () => {
     const committed = await readFile(new URL("../schema.graphql", import.meta.url), "utf8");
     expect(committed).toBe(await printSchemaFile());
+    const admin = await readFile(new URL("../schema.admin.graphql", import.meta.url), "utf8");
+    expect(admin).toBe(await printSchemaFile("admin"));
   });
 
   it("is a valid schema where every result union member implements AuthResult", async () => {

@@ -16,8 +16,12 @@ import { registerScalars } from "./scalars.js";
 import { VERSION } from "../version.js";
 import type { Config } from "../config.js";
 import { registerAuthConfig } from "./auth-config.js";
+import { registerAdminSchema } from "../admin/schema.js";
+import { defineAuditEvent, registerSecurityEvents } from "../security/events.js";
+import type { AdminApis } from "../admin/service.js";
 
-export function buildSchema(recipes: Recipes, config: Config): GraphQLSchema {
+/** The public schema; with `admin`, the admin schema (the same plus the admin fields). */
+export function buildSchema(recipes: Recipes, config: Config, admin?: AdminApis): GraphQLSchema {
   const builder = createBuilder();
   registerScalars(builder);
   const results = registerResultTypes(builder);
@@ -34,5 +38,8 @@ export function buildSchema(recipes: Recipes, config: Config): GraphQLSchema {
   registerWebauthnSchema(builder, results, types, recipes.apis.webauthn);
   const ThirdPartyProvider = registerThirdPartySchema(builder, results, types, recipes.apis.thirdparty);
   registerAuthConfig(builder, config, recipes, ThirdPartyProvider);
+  const AuditEvent = defineAuditEvent(builder);
+  registerSecurityEvents(builder, AuditEvent);
+  if (admin) registerAdminSchema(builder, results, types, AuditEvent, admin);
   return builder.toSchema({ sortSchema: true });
 }

@@ -74,7 +74,11 @@ export interface SessionService {
   verifyAccessToken(token: string): Promise<AccessTokenClaims | null>;
 }
 
+/** Extra access-token claims for a user (e.g. an organisation id); `sub`, `sid`, `tid`, `roles`, `iss`, `exp`... cannot be replaced. */
+export type CustomClaims = (user: SessionUser) => Record<string, unknown> | Promise<Record<string, unknown>>;
+
 export interface SessionServiceOptions {
+  customClaims?: CustomClaims;
   prisma: PrismaClient;
   /** Evicted on every revocation made here. */
   viewerCache: ViewerCache;
@@ -96,7 +100,10 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
   const childOf = (token: string) => hmacSha256(rotationKey, token);
 
   async function tokensFor(sessionId: string, user: SessionUser, refreshToken: string): Promise<SessionTokens> {
+    // The embedder's claims go first: the standard ones below cannot be overwritten.
+    const custom = options.customClaims ? await options.customClaims(user) : {};
     const accessToken = await accessTokens.sign({
+      ...custom,
       sub: user.id,
       sid: sessionId,
       tid: user.tenantId,

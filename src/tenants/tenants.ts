@@ -8,6 +8,8 @@ const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 export interface TenantStore {
   exists(tenantId: string): Promise<boolean>;
   ensureDefault(): Promise<void>;
+  /** Drops a deleted tenant from this process's cache (other processes notice within 30 s). */
+  forget(tenantId: string): void;
 }
 
 // Existence changes rarely; a short cache spares a query on every operation.
@@ -23,6 +25,9 @@ export function createTenantStore(prisma: PrismaClient): TenantStore {
       const found = (await prisma.tenant.count({ where: { id: tenantId } })) > 0;
       if (found) known.set(tenantId, Date.now());
       return found;
+    },
+    forget(tenantId) {
+      known.delete(tenantId);
     },
     async ensureDefault() {
       await prisma.tenant.upsert({ where: { id: DEFAULT_TENANT }, create: { id: DEFAULT_TENANT }, update: {} });

@@ -78,8 +78,6 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
 
   const { mail, sendVerification } = createTicketMail(deps, functions);
 
-  const audit = (ctx: Context, type: Parameters<Deps["audit"]["record"]>[0]["type"], user: UserRow, data?: Record<string, unknown>) =>
-    deps.audit.record({ type, tenantId: user.tenantId, userId: user.id, ip: ctx.meta.ip, userAgent: ctx.meta.userAgent, data });
 
   return {
     async signUpEmailPassword({ email, password, options: signUpOptions, formFields, tenantId }, ctx) {
@@ -96,7 +94,7 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
       const created = await functions.signUp({ email, password, tenantId, profile });
       if (created.status !== "OK") return created;
       const { user } = created;
-      await audit(ctx, "user.signed_up", user, { method: "emailpassword" });
+      await deps.audit.recordFor(ctx.meta, "user.signed_up", user, { method: "emailpassword" });
       if (config.emailVerification !== "off") await sendVerification(user, user.email!, redirectTo);
       if (config.emailVerification === "required") return { status: "OK", user, session: null, createdNewUser: true };
       const signedIn = await completeSignIn(deps, user, ctx.meta, "emailpassword");
@@ -152,7 +150,7 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
       const user = await functions.getUserById({ userId: reset.userId });
       // Whoever held the old password is signed out everywhere.
       await deps.sessions.revokeAll(reset.userId, "password_reset");
-      if (user) await audit(ctx, "password.reset", user);
+      if (user) await deps.audit.recordFor(ctx.meta, "password.reset", user);
       return { status: "OK" };
     },
 
@@ -166,7 +164,7 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
       const updated = await functions.updateEmailOrPassword({ userId: viewer.user.id, password: newPassword });
       if (updated.status !== "OK") return { status: "UNAUTHORISED" };
       if (signOutOtherSessions) await deps.sessions.revokeAll(viewer.user.id, "password_changed", viewer.sessionId);
-      await audit(ctx, "password.changed", viewer.user);
+      await deps.audit.recordFor(ctx.meta, "password.changed", viewer.user);
       return { status: "OK" };
     },
 
@@ -190,7 +188,7 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
         ttlSeconds: config.emailVerificationTicketTtlSeconds,
       });
       mail("emailConfirmChange", email, ticketLink(config, "emailConfirmChange", token, user.tenantId, redirectTo), user, config.emailVerificationTicketTtlSeconds);
-      await audit(ctx, "email.change_requested", user);
+      await deps.audit.recordFor(ctx.meta, "email.change_requested", user);
       return { status: "OK" };
     },
 
@@ -206,7 +204,7 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
       const bad = invalid(await checkTenant(deps, tenantId));
       if (bad) return bad;
       const verified = await functions.verifyEmailUsingToken({ token, tenantId });
-      if (verified.status === "OK") await audit(ctx, "email.verified", verified.user);
+      if (verified.status === "OK") await deps.audit.recordFor(ctx.meta, "email.verified", verified.user);
       return verified;
     },
   };

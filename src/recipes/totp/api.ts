@@ -61,13 +61,17 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
       const viewer = await ctx.viewer();
       if (!viewer) return { status: "UNAUTHORISED" };
       if (!isElevated(deps, viewer)) return { status: "ELEVATION_REQUIRED" };
-      return functions.removeDevice({ userId: viewer.user.id, deviceName });
+      const removed = await functions.removeDevice({ userId: viewer.user.id, deviceName });
+      if (removed.status === "OK" && removed.didDeviceExist) await deps.audit.recordFor(ctx.meta, "totp.device_removed", viewer.user, { deviceName });
+      return removed;
     },
 
     async verifyTotpDevice({ deviceName, totp }, ctx) {
       const viewer = await ctx.viewer();
       if (!viewer) return { status: "UNAUTHORISED" };
-      return functions.verifyDevice({ userId: viewer.user.id, deviceName, totp });
+      const verified = await functions.verifyDevice({ userId: viewer.user.id, deviceName, totp });
+      if (verified.status === "OK" && !verified.wasAlreadyVerified) await deps.audit.recordFor(ctx.meta, "totp.device_added", viewer.user, { deviceName });
+      return verified;
     },
 
     async verifyTotp({ totp }, ctx) {

@@ -66,8 +66,6 @@ export function createWebauthnApis(deps: Deps, functions: WebauthnFunctions, ema
   const { config, prisma } = deps;
   const { sendVerification } = createTicketMail(deps, emailpassword);
 
-  const audit = (ctx: Context, type: Parameters<Deps["audit"]["record"]>[0]["type"], user: UserRow, data?: Record<string, unknown>) =>
-    deps.audit.record({ type, tenantId: user.tenantId, userId: user.id, ip: ctx.meta.ip, userAgent: ctx.meta.userAgent, data });
 
   /** The signed-in user, when they may manage keys (elevated, and a real account when adding). */
   async function keyOwner(ctx: Context, { adding }: { adding: boolean }): Promise<Viewer | { status: "UNAUTHORISED" | "FORBIDDEN_ANONYMOUS" | "ELEVATION_REQUIRED" }> {
@@ -136,7 +134,7 @@ export function createWebauthnApis(deps: Deps, functions: WebauthnFunctions, ema
         return added;
       }
       await ensureLoginMethod(user);
-      await audit(ctx, "user.signed_up", user, { method: RECIPE_ID });
+      await deps.audit.recordFor(ctx.meta, "user.signed_up", user, { method: RECIPE_ID });
       if (config.emailVerification !== "off") await sendVerification(user, user.email!, redirectTo);
       if (config.emailVerification === "required") return { status: "OK", user, session: null };
       const signedIn = await completeSignIn(deps, user, ctx.meta, RECIPE_ID);
@@ -207,7 +205,7 @@ export function createWebauthnApis(deps: Deps, functions: WebauthnFunctions, ema
       const added = await functions.addCredential({ userId: user.id, tenantId: user.tenantId, credential: verified.credential, nickname: nickname ?? DEFAULT_NICKNAME });
       if (added.status !== "OK") return added;
       await ensureLoginMethod(user);
-      await audit(ctx, "security_key.added", user, { securityKeyId: added.credential.id });
+      await deps.audit.recordFor(ctx.meta, "security_key.added", user, { securityKeyId: added.credential.id });
       return { status: "OK", id: added.credential.id, nickname: added.credential.nickname };
     },
 
@@ -225,7 +223,7 @@ export function createWebauthnApis(deps: Deps, functions: WebauthnFunctions, ema
         await prisma.$executeRaw`
           DELETE FROM "LoginMethod" WHERE "userId" = ${user.id}::uuid AND "recipeId" = ${RECIPE_ID}
             AND NOT EXISTS (SELECT 1 FROM "WebauthnCredential" WHERE "userId" = ${user.id}::uuid)`;
-        await audit(ctx, "security_key.removed", user, { securityKeyId: id });
+        await deps.audit.recordFor(ctx.meta, "security_key.removed", user, { securityKeyId: id });
       }
       return removed;
     },

@@ -1,0 +1,148 @@
+/**
+ * The admin fields (API.md "Administration"). They exist only in the admin
+ * schema, which a request sees when it carries the admin secret or an access
+ * token with the admin role; every resolver checks again (the role against the
+ * database), so a stale token cannot administer.
+ */
+import { GraphQLError } from "graphql";
+import type { Context } from "../context.js";
+import type { AuditEvent } from "../generated/prisma/client.js";
+import type { ObjectRef } from "@pothos/core";
+import type { Builder, Types } from "../schema/builder.js";
+import type { Results } from "../schema/result-types.js";
+import type { SharedTypes } from "../users/schema.js";
+import type { UserRow } from "../users/users.js";
+import { isAdmin, type AdminApis, type Page } from "./service.js";
+
+const forbidden = () => new GraphQLError("Only administrators can do this", { extensions: { code: "FORBIDDEN", http: { status: 200 } } });
+
+/** Runs `work` for administrators only. */
+async function asAdmin<T>(ctx: Context, work: () => Promise<T>): Promise<T> {
+  if (!(await isAdmin(ctx))) throw forbidden();
+  return work();
+}
+
+export function registerAdminSchema(builder: Builder, results: Results, types: SharedTypes, AuditEventType: ObjectRef<Types, AuditEvent>, api: AdminApis): void {
+  const PageInfo = builder.objectRef<{ endCursor: string | null; hasNextPage: boolean }>("PageInfo").implement({
+    fields: (t) => ({ endCursor: t.exposeString("endCursor", { nullable: true }), hasNextPage: t.exposeBoolean("hasNextPage") }),
+  });
+  const connection = <T>(name: string, node: any) =>
+    builder.objectRef<Page<T>>(name).implement({
+      fields: (t) => ({
+        nodes: t.field({ type: [node], resolve: (page) => page.nodes as never }),
+        totalCount: t.exposeInt("totalCount"),
+        pageInfo: t.field({ type: PageInfo, resolve: (page) => page }),
+      }),
+    });
+  const UserConnection = connection<UserRow>("UserConnection", types.User);
+  const AuditEventConnection = connection<AuditEvent>("AuditEventConnection", AuditEventType);
+  const Tenant = builder.objectRef<{ id: string; createdAt: Date }>("Tenant").implement({
+    fields: (t) => ({ id: t.exposeString("id"), createdAt: t.field({ type: "DateTime", resolve: (tenant) => tenant.createdAt }) }),
+  });
+
+  const UserFilter = builder.inputType("UserFilter", {
+    fields: (t) => ({
+      tenantId: t.string({ required: false }),
+      email: t.string({ required: false, description: "Part of the email, any case." }),
+      role: t.string({ required: false }),
+      disabled: t.boolean({ required: false }),
+      isAnonymous: t.boolean({ required: false }),
+    }),
+  });
+  const profileFields = (t: any) => ({
+    password: t.string({ required: false }),
+    emailVerified: t.boolean({ required: false }),
+    roles: t.stringList({ required: false, description: "Configured roles (USER_ROLES and ADMIN_ROLE)." }),
+    defaultRole: t.string({ required: false }),
+    displayName: t.string({ required: false }),
+    avatarUrl: t.string({ required: false }),
+    locale: t.string({ required: false }),
+    metadata: t.field({ type: "JSON", required: false }),
+    disabled: t.boolean({ required: false, description: "Disabling signs the user out everywhere and stops their tokens." }),
+  });
+  const CreateUserInput = builder.inputType("CreateUserInput", {
+    fields: (t) => ({ email: t.string({ required: true }), tenantId: t.string({ required: false }), ...profileFields(t) }),
+  });
+  const UpdateUserInput = builder.inputType("UpdateUserInput", {
+    fields: (t) => ({ email: t.string({ required: false }), ...profileFields(t) }),
+  });
+
+  builder.queryField("users", (t) =>
+    t.field({
+      type: UserConnection,
+      description: "Admin: users, filtered, oldest first, `first` (at most 100) at a time after the cursor.",
+      args: { filter: t.arg({ type: UserFilter, required: false }), first: t.arg.int({ required: false }), after: t.arg.string({ required: false }) },
+      resolve: (_, args, ctx) => asAdmin(ctx, () => api.users(args)),
+    }),
+  );
+  builder.queryField("user", (t) =>
+    t.field({
+      type: types.User,
+      nullable: true,
+      description: "Admin: one user by id.",
+      args: { id: t.arg.id({ required: true }) },
+      resolve: (_, args, ctx) => asAdmin(ctx, () => api.user({ id: String(args.id) })),
+    }),
+  );
+  builder.queryField("auditEvents", (t) =>
+    t.field({
+      type: AuditEventConnection,
+      description: "Admin: the audit log, newest first.",
+      args: {
+        userId: t.arg.id({ required: false }),
+        tenantId: t.arg.string({ required: false }),
+        type: t.arg.string({ required: false, description: 'e.g. "user.signed_in", "session.token_theft_detected".' }),
+        first: t.arg.int({ required: false }),
+        after: t.arg.string({ required: false }),
+      },
+      resolve: (_, args, ctx) => asAdmin(ctx, () => api.auditEvents({ ...args, userId: args.userId == null ? null : String(args.userId) })),
+    }),
+  );
+  builder.queryField("tenants", (t) =>
+    t.field({ type: [Tenant], description: "Admin: every tenant.", resolve: (_, __, ctx) => asAdmin(ctx, () => api.tenants()) }),
+  );
+
+  const UserOk = (name: string) => results.ok<{ user: UserRow }>(name, (t) => ({ user: t.field({ type: types.User, resolve: (value) => value.user }) }));
+  results.mutation("createUser", {
+    ok: UserOk("CreateUserOk"),
+    errors: ["EMAIL_ALREADY_EXISTS_ERROR", "INVALID_INPUT_ERROR"],
+    description: "Admin: creates a user (with a password, or for passwordless and provider sign-in).",
+    args: (arg) => ({ input: arg({ type: CreateUserInput, required: true }) }),
+    resolve: (args, ctx) => asAdmin(ctx, () => api.createUser({ ...args.input, tenantId: args.input.tenantId ?? "public" }, ctx)),
+  });
+  results.mutation("updateUser", {
+    ok: UserOk("UpdateUserOk"),
+    errors: ["UNKNOWN_USER_ID_ERROR", "EMAIL_ALREADY_EXISTS_ERROR", "INVALID_INPUT_ERROR"],
+    description: "Admin: changes a user's email, password, roles, profile, metadata or disabled flag.",
+    args: (arg) => ({ id: arg.id({ required: true }), input: arg({ type: UpdateUserInput, required: true }) }),
+    resolve: (args, ctx) => asAdmin(ctx, () => api.updateUser({ id: String(args.id), input: args.input }, ctx)),
+  });
+  results.mutation("deleteUser", {
+    ok: results.ok<{ didExist: boolean }>("DeleteUserOk", (t) => ({ didExist: t.exposeBoolean("didExist") })),
+    errors: [],
+    description: "Admin: deletes a user and everything that is theirs.",
+    args: (arg) => ({ id: arg.id({ required: true }) }),
+    resolve: (args, ctx) => asAdmin(ctx, () => api.deleteUser({ id: String(args.id) }, ctx)),
+  });
+  results.mutation("revokeAllSessions", {
+    ok: results.ok<{ count: number }>("RevokeAllSessionsOk", (t) => ({ count: t.exposeInt("count") })),
+    errors: ["UNKNOWN_USER_ID_ERROR"],
+    description: "Admin: signs a user out everywhere.",
+    args: (arg) => ({ userId: arg.id({ required: true }) }),
+    resolve: (args, ctx) => asAdmin(ctx, () => api.revokeAllSessions({ userId: String(args.userId) }, ctx)),
+  });
+  results.mutation("createTenant", {
+    ok: results.ok<{ id: string }>("CreateTenantOk", (t) => ({ id: t.exposeString("id") })),
+    errors: ["INVALID_INPUT_ERROR"],
+    description: "Admin: creates a tenant (idempotent). Its users, codes and sessions are separate from every other tenant's.",
+    args: (arg) => ({ id: arg.string({ required: true }) }),
+    resolve: (args, ctx) => asAdmin(ctx, () => api.createTenant(args)),
+  });
+  results.mutation("deleteTenant", {
+    ok: results.ok<{ didExist: boolean }>("DeleteTenantOk", (t) => ({ didExist: t.exposeBoolean("didExist") })),
+    errors: ["INVALID_INPUT_ERROR"],
+    description: "Admin: deletes a tenant without users (not the default one).",
+    args: (arg) => ({ id: arg.string({ required: true }) }),
+    resolve: (args, ctx) => asAdmin(ctx, () => api.deleteTenant(args)),
+  });
+}

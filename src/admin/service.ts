@@ -1,0 +1,275 @@
+/**
+ * Administration (API.md): users listed, read, created, updated, deleted and
+ * signed out; the audit log; tenants. Only a caller with the admin secret or the
+ * admin role reaches these (see isAdmin), and only through the admin schema.
+ */
+import { randomUUID } from "node:crypto";
+import { bearerToken, hasAdminSecret, type Context } from "../context.js";
+import type { Deps } from "../deps.js";
+import type { AuditEvent, Prisma } from "../generated/prisma/client.js";
+import type { EmailPasswordFunctions } from "../recipes/emailpassword/service.js";
+import { passwordProblem } from "../recipes/emailpassword/password-policy.js";
+import type { ApiResult, FieldError } from "../schema/results.js";
+import { DEFAULT_TENANT } from "../tenants/tenants.js";
+import { addLoginMethod } from "../users/login-methods.js";
+import { normaliseEmail, type UserRow } from "../users/users.js";
+import { checkEmail, invalid, isText, isTextJson } from "../validation.js";
+
+/** Whether the caller may administer: the admin secret header, or a live session whose user has the admin role. */
+export async function isAdmin(ctx: Context): Promise<boolean> {
+  if (ctx.isAdmin()) return true;
+  const viewer = await ctx.viewer();
+  return Boolean(viewer && viewer.user.roles.includes(ctx.deps.config.adminRole));
+}
+
+/** A cheap first look (the admin secret, or the access token's roles claim: no database) to pick the schema a request sees. */
+export async function mayBeAdmin(deps: Deps, request: Request): Promise<boolean> {
+  if (hasAdminSecret(deps, request)) return true;
+  const token = bearerToken(request);
+  const claims = token ? await deps.sessions.verifyAccessToken(token) : null;
+  return Boolean(claims?.roles?.includes(deps.config.adminRole));
+}
+
+export interface Page<T> {
+  nodes: T[];
+  totalCount: number;
+  endCursor: string | null;
+  hasNextPage: boolean;
+}
+
+export interface UserFilter {
+  tenantId?: string | null;
+  /** Part of the email, any case. */
+  email?: string | null;
+  role?: string | null;
+  disabled?: boolean | null;
+  isAnonymous?: boolean | null;
+}
+
+export interface UserInput {
+  email?: string | null;
+  password?: string | null;
+  emailVerified?: boolean | null;
+  roles?: string[] | null;
+  defaultRole?: string | null;
+  displayName?: string | null;
+  avatarUrl?: string | null;
+  locale?: string | null;
+  metadata?: unknown;
+  disabled?: boolean | null;
+}
+
+export interface AdminApis {
+  users(input: { filter?: UserFilter | null; first?: number | null; after?: string | null }): Promise<Page<UserRow>>;
+  user(input: { id: string }): Promise<UserRow | null>;
+  createUser(input: UserInput & { email: string; tenantId: string }, ctx: Context): ApiResult<{ user: UserRow }>;
+  updateUser(input: { id: string; input: UserInput }, ctx: Context): ApiResult<{ user: UserRow }>;
+  deleteUser(input: { id: string }, ctx: Context): ApiResult<{ didExist: boolean }>;
+  revokeAllSessions(input: { userId: string }, ctx: Context): ApiResult<{ count: number }>;
+  auditEvents(input: { userId?: string | null; tenantId?: string | null; type?: string | null; first?: number | null; after?: string | null }): Promise<Page<AuditEvent>>;
+  tenants(): Promise<Array<{ id: string; createdAt: Date }>>;
+  createTenant(input: { id: string }): ApiResult<{ id: string }>;
+  deleteTenant(input: { id: string }): ApiResult<{ didExist: boolean }>;
+}
+
+const MAX_PAGE = 100;
+const pageSize = (first: number | null | undefined) => Math.min(Math.max(first ?? 20, 1), MAX_PAGE);
+const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+/** Keyset cursors: opaque to clients, stable while rows are added. */
+const encodeCursor = (parts: string[]) => Buffer.from(JSON.stringify(parts)).toString("base64url");
+function decodeCursor(cursor: string | null | undefined): string[] | null {
+  if (!cursor) return null;
+  try {
+    const parts = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    return Array.isArray(parts) && parts.every((part) => typeof part === "string") ? parts : null;
+  } catch {
+    return null;
+  }
+}
+
+export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunctions): AdminApis {
+  const { prisma, config } = deps;
+  const assignable = [...new Set([...config.userRoles, config.adminRole])];
+
+  /** The profile fields of UserInput, checked: errors, and the data to write. */
+  function checkProfile(input: UserInput, current?: UserRow): { errors: FieldError[]; data: Prisma.UserUpdateInput } {
+    const errors: FieldError[] = [];
+    const data: Prisma.UserUpdateInput = {};
+    const roles = input.roles ?? current?.roles ?? config.userRoles;
+    if (input.roles) {
+      const unknown = input.roles.filter((role) => !assignable.includes(role));
+      if (unknown.length > 0) errors.push({ id: "roles", error: `not configured roles: ${unknown.join(", ")}` });
+      data.roles = [...new Set(input.roles)];
+    }
+    const defaultRole = input.defaultRole ?? (current ? undefined : roles.includes(config.userDefaultRole) ? config.userDefaultRole : roles[0]);
+    if (defaultRole !== undefined) {
+      if (!defaultRole || !roles.includes(defaultRole)) errors.push({ id: "defaultRole", error: "must be one of the user's roles" });
+      data.defaultRole = defaultRole;
+    } else if (current && !roles.includes(current.defaultRole)) {
+      errors.push({ id: "defaultRole", error: "must be one of the user's roles" });
+    }
+    for (const [field, max] of [["displayName", 200], ["avatarUrl", 2048], ["locale", 35]] as const) {
+      const value = input[field];
+      if (value == null) continue;
+      if (!isText(value) || value.length > max) errors.push({ id: field, error: `must be text of at most ${max} characters` });
+      data[field] = value;
+    }
+    if (input.metadata != null) {
+      const metadata = input.metadata;
+      if (typeof metadata !== "object" || Array.isArray(metadata) || !isTextJson(metadata) || JSON.stringify(metadata).length > 8192) {
+        errors.push({ id: "metadata", error: "must be a JSON object of at most 8 KiB" });
+      } else data.metadata = metadata as object;
+    }
+    if (input.disabled != null) data.disabled = input.disabled;
+    return { errors, data };
+  }
+
+
+  return {
+    async users({ filter, first, after }) {
+      const where: Prisma.UserWhereInput = {
+        ...(filter?.tenantId ? { tenantId: filter.tenantId } : {}),
+        ...(filter?.email ? { email: { contains: filter.email.trim().toLowerCase() } } : {}),
+        ...(filter?.role ? { roles: { has: filter.role } } : {}),
+        ...(filter?.disabled != null ? { disabled: filter.disabled } : {}),
+        ...(filter?.isAnonymous != null ? { isAnonymous: filter.isAnonymous } : {}),
+      };
+      const cursor = decodeCursor(after);
+      const take = pageSize(first);
+      const keyset: Prisma.UserWhereInput = cursor
+        ? { OR: [{ createdAt: { gt: new Date(cursor[0]!) } }, { createdAt: new Date(cursor[0]!), id: { gt: cursor[1] } }] }
+        : {};
+      const [rows, totalCount] = await Promise.all([
+        prisma.user.findMany({ where: { AND: [where, keyset] }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], take: take + 1 }),
+        prisma.user.count({ where }),
+      ]);
+      const nodes = rows.slice(0, take);
+      const last = nodes.at(-1);
+      return { nodes, totalCount, hasNextPage: rows.length > take, endCursor: last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null };
+    },
+
+    user: async ({ id }) => deps.users.byId(id),
+
+    async createUser(input, ctx) {
+      const { errors, data } = checkProfile(input);
+      const tenantId = input.tenantId;
+      const bad = invalid(
+        (await deps.tenants.exists(tenantId)) ? null : { id: "tenantId", error: "is not a tenant" },
+        checkEmail("email", input.email),
+        input.password != null ? passwordError(input.password, input.email) : null,
+        ...errors,
+      );
+      if (bad) return bad;
+      const email = normaliseEmail(input.email);
+      if (await deps.users.byEmail(tenantId, email)) return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
+      const now = deps.clock.now();
+      try {
+        const user = await prisma.user.create({
+          data: {
+            ...(data as Prisma.UserCreateInput),
+            id: randomUUID(),
+            tenant: { connect: { id: tenantId } },
+            email,
+            emailVerified: input.emailVerified ?? false,
+            passwordHash: input.password != null ? await deps.hasher.hash(input.password) : null,
+            roles: (data.roles as string[] | undefined) ?? config.userRoles,
+            createdAt: now,
+          },
+        });
+        if (input.password != null) {
+          await addLoginMethod(prisma, { userId: user.id, tenantId, recipeId: "emailpassword", email, verified: user.emailVerified, at: now });
+        }
+        await deps.audit.recordFor(ctx.meta, "admin.user_created", user);
+        return { status: "OK", user };
+      } catch (error) {
+        if ((error as { code?: string }).code === "P2002") return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
+        throw error;
+      }
+    },
+
+    async updateUser({ id, input }, ctx) {
+      const current = await deps.users.byId(id);
+      if (!current) return { status: "UNKNOWN_USER_ID_ERROR", message: "No such user" };
+      const { errors, data } = checkProfile(input, current);
+      const bad = invalid(
+        input.email != null ? checkEmail("email", input.email) : null,
+        input.password != null ? passwordError(input.password, input.email ?? current.email) : null,
+        ...errors,
+      );
+      if (bad) return bad;
+      if (input.email != null || input.password != null || input.emailVerified != null) {
+        const changed = await emailpassword.updateEmailOrPassword({
+          userId: id,
+          ...(input.email != null ? { email: input.email } : {}),
+          ...(input.password != null ? { password: input.password } : {}),
+          ...(input.emailVerified != null ? { emailVerified: input.emailVerified } : {}),
+        });
+        if (changed.status !== "OK") return changed.status === "UNKNOWN_USER_ID_ERROR" ? { status: changed.status, message: "No such user" } : changed;
+      }
+      deps.viewerCache.forgetUser(id);
+      const user = Object.keys(data).length > 0 ? await prisma.user.update({ where: { id }, data }) : (await deps.users.byId(id))!;
+      // A disabled user loses every session at once (personal access tokens stop at their next use).
+      if (input.disabled) await deps.sessions.revokeAll(id, "user_disabled");
+      await deps.audit.recordFor(ctx.meta, "admin.user_updated", user, { fields: Object.keys(input).filter((field) => field !== "password" && input[field as keyof UserInput] != null) });
+      return { status: "OK", user };
+    },
+
+    async deleteUser({ id }, ctx) {
+      const user = await deps.users.byId(id);
+      if (!user) return { status: "OK", didExist: false };
+      deps.viewerCache.forgetUser(id);
+      const { count } = await prisma.user.deleteMany({ where: { id } });
+      await deps.audit.recordFor(ctx.meta, "admin.user_deleted", user, { email: user.email });
+      return { status: "OK", didExist: count > 0 };
+    },
+
+    async revokeAllSessions({ userId }, ctx) {
+      const user = await deps.users.byId(userId);
+      if (!user) return { status: "UNKNOWN_USER_ID_ERROR", message: "No such user" };
+      const count = await deps.sessions.revokeAll(userId, "admin");
+      await deps.audit.recordFor(ctx.meta, "admin.sessions_revoked", user, { count });
+      return { status: "OK", count };
+    },
+
+    async auditEvents({ userId, tenantId, type, first, after }) {
+      const where: Prisma.AuditEventWhereInput = {
+        ...(userId ? { userId } : {}),
+        ...(tenantId ? { tenantId } : {}),
+        ...(type ? { type } : {}),
+      };
+      const cursor = decodeCursor(after);
+      const take = pageSize(first);
+      const before = cursor && /^\d+$/.test(cursor[0]!) ? { id: { lt: BigInt(cursor[0]!) } } : {};
+      const [rows, totalCount] = await Promise.all([
+        prisma.auditEvent.findMany({ where: { ...where, ...before }, orderBy: { id: "desc" }, take: take + 1 }),
+        prisma.auditEvent.count({ where }),
+      ]);
+      const nodes = rows.slice(0, take);
+      const last = nodes.at(-1);
+      return { nodes, totalCount, hasNextPage: rows.length > take, endCursor: last ? encodeCursor([String(last.id)]) : null };
+    },
+
+    tenants: () => prisma.tenant.findMany({ orderBy: { createdAt: "asc" }, select: { id: true, createdAt: true } }),
+
+    async createTenant({ id }) {
+      if (!TENANT_ID.test(id)) return invalid({ id: "id", error: "must be 1-64 lower-case letters, digits or dashes" })!;
+      const existing = await prisma.tenant.count({ where: { id } });
+      if (!existing) await prisma.tenant.create({ data: { id, createdAt: deps.clock.now() } }).catch(() => undefined);
+      return { status: "OK", id };
+    },
+
+    async deleteTenant({ id }) {
+      if (id === DEFAULT_TENANT) return invalid({ id: "id", error: `the "${DEFAULT_TENANT}" tenant cannot be deleted` })!;
+      if (await prisma.user.count({ where: { tenantId: id } })) return invalid({ id: "id", error: "the tenant has users: delete them first" })!;
+      const { count } = await prisma.tenant.deleteMany({ where: { id } });
+      deps.tenants.forget(id);
+      return { status: "OK", didExist: count > 0 };
+    },
+  };
+
+  function passwordError(password: string, email: string | null | undefined): FieldError | null {
+    const problem = passwordProblem(password, { minLength: config.passwordMinLength, maxLength: config.passwordMaxLength }, { email });
+    return problem ? { id: "password", error: problem } : null;
+  }
+}

@@ -1,0 +1,145 @@
+import { decodeJwt } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DATABASES, PASSWORD, SIGN_IN, SIGN_UP, bearer, signUp, startApp, type TestApp } from "./helpers.js";
+
+const SECRET = "admin-secret-0123456789";
+const ADMIN = { "x-admin-secret": SECRET };
+const STATUS = `__typename ... on AuthResult { status } ... on AuthError { message }`;
+const RESULT = `${STATUS} ... on InvalidInputError { fieldErrors { id error } }`;
+const USERS = `query($filter: UserFilter, $first: Int, $after: String) { users(filter: $filter, first: $first, after: $after) {
+  totalCount pageInfo { endCursor hasNextPage } nodes { id email roles disabled tenantId } } }`;
+const CREATE = `mutation($input: CreateUserInput!) { createUser(input: $input) { ${RESULT} ... on CreateUserOk { user { id email emailVerified roles defaultRole displayName metadata } } } }`;
+const UPDATE = `mutation($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { ${RESULT} ... on UpdateUserOk { user { id email roles defaultRole displayName metadata disabled } } } }`;
+const DELETE = `mutation($id: ID!) { deleteUser(id: $id) { ${STATUS} ... on DeleteUserOk { didExist } } }`;
+const REVOKE = `mutation($id: ID!) { revokeAllSessions(userId: $id) { ${STATUS} ... on RevokeAllSessionsOk { count } } }`;
+const AUDIT = `query($userId: ID, $type: String, $first: Int, $after: String) { auditEvents(userId: $userId, type: $type, first: $first, after: $after) {
+  totalCount pageInfo { endCursor hasNextPage } nodes { id type userId tenantId data createdAt } } }`;
+const signIn = async (app: TestApp, email: string, password = PASSWORD, tenantId?: string) =>
+  (await app.gql(SIGN_IN, { email, password, tenantId })).data.signInEmailPassword;
+
+describe.each(DATABASES)("administration (%s)", (kind) => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp(kind, {
+      env: { ADMIN_SECRET: SECRET, USER_ROLES: "user,me,editor" },
+      customClaims: (user) => ({ org: `org-of-${user.id.slice(0, 8)}`, sub: "not-the-user", roles: ["everything"] }),
+    });
+  });
+  afterAll(() => app?.close());
+
+  it("is invisible and refused without the admin secret or role", async () => {
+    const { session } = await signUp(app, "plain@example.com");
+    for (const headers of [{}, { "x-admin-secret": "wrong-secret-0123456789" }, bearer(session.accessToken)] as Array<Record<string, string>>) {
+      const { errors } = await app.gql(`{ users { totalCount } }`, {}, headers);
+      expect(errors?.[0]?.message).toMatch(/Cannot query field "users"/);
+    }
+    const fields = async (headers: Record<string, string>) =>
+      (await app.gql(`{ __schema { queryType { fields { name } } } }`, {}, headers)).data.__schema.queryType.fields.map((field: { name: string }) => field.name);
+    expect(await fields({})).not.toContain("users");
+    expect(await fields(ADMIN)).toEqual(expect.arrayContaining(["users", "user", "auditEvents", "tenants"]));
+  });
+
+  it("creates, lists, pages, reads, updates and deletes users", async () => {
+    const created = (await app.gql(CREATE, { input: { email: "Made@Example.com", password: PASSWORD, emailVerified: true, roles: ["user", "editor"], defaultRole: "editor", displayName: "Made", metadata: { plan: "pro" } } }, ADMIN)).data.createUser;
+    expect(created).toMatchObject({ __typename: "CreateUserOk", user: { email: "made@example.com", emailVerified: true, roles: ["user", "editor"], defaultRole: "editor", metadata: { plan: "pro" } } });
+    expect((await signIn(app, "made@example.com")).__typename).toBe("SignInEmailPasswordOk");
+    expect((await app.gql(CREATE, { input: { email: "made@example.com" } }, ADMIN)).data.createUser.__typename).toBe("EmailAlreadyExistsError");
+    const bad = (await app.gql(CREATE, { input: { email: "bad@example.com", roles: ["owner"], password: "short" } }, ADMIN)).data.createUser;
+    expect(bad.fieldErrors.map((field: { id: string }) => field.id).sort()).toEqual(["password", "roles"]);
+
+    for (let i = 0; i < 5; i++) await app.gql(CREATE, { input: { email: `page${i}@list.test` } }, ADMIN);
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page: any = (await app.gql(USERS, { filter: { email: "@LIST.test" }, first: 2, after }, ADMIN)).data.users;
+      expect(page.totalCount).toBe(5);
+      seen.push(...page.nodes.map((user: { email: string }) => user.email));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    expect(seen.sort()).toEqual(["page0@list.test", "page1@list.test", "page2@list.test", "page3@list.test", "page4@list.test"]);
+    expect((await app.gql(USERS, { filter: { role: "editor" } }, ADMIN)).data.users.nodes.map((user: { email: string }) => user.email)).toContain("made@example.com");
+
+    const id = created.user.id;
+    expect((await app.gql(`query($id: ID!) { user(id: $id) { email } }`, { id }, ADMIN)).data.user.email).toBe("made@example.com");
+    const updated = (await app.gql(UPDATE, { id, input: { email: "renamed@example.com", password: "a whole new passphrase", roles: ["user"], defaultRole: "user", displayName: "Renamed", metadata: { plan: "free" } } }, ADMIN)).data.updateUser;
+    expect(updated).toMatchObject({ __typename: "UpdateUserOk", user: { email: "renamed@example.com", roles: ["user"], displayName: "Renamed", metadata: { plan: "free" } } });
+    expect((await signIn(app, "renamed@example.com")).__typename).toBe("WrongCredentialsError");
+    expect((await signIn(app, "renamed@example.com", "a whole new passphrase")).__typename).toBe("SignInEmailPasswordOk");
+    expect((await app.gql(UPDATE, { id, input: { defaultRole: "editor" } }, ADMIN)).data.updateUser.__typename).toBe("InvalidInputError");
+    expect((await app.gql(UPDATE, { id: "00000000-0000-4000-8000-000000000000", input: { displayName: "x" } }, ADMIN)).data.updateUser.__typename).toBe("UnknownUserIdError");
+    await signUp(app, "taken-by-admin@example.com");
+    expect((await app.gql(UPDATE, { id, input: { email: "taken-by-admin@example.com" } }, ADMIN)).data.updateUser.__typename).toBe("EmailAlreadyExistsError");
+
+    expect((await app.gql(DELETE, { id }, ADMIN)).data.deleteUser).toMatchObject({ __typename: "DeleteUserOk", didExist: true });
+    expect((await app.gql(DELETE, { id }, ADMIN)).data.deleteUser.didExist).toBe(false);
+    expect((await signIn(app, "renamed@example.com", "a whole new passphrase")).__typename).toBe("WrongCredentialsError");
+  });
+
+  it("disables a user: sessions and personal access tokens end at once", async () => {
+    const { user, session } = await signUp(app, "to-disable@example.com");
+    const auth = bearer(session.accessToken);
+    const pat = (await app.gql(`mutation($at: DateTime!) { createPersonalAccessToken(expiresAt: $at) { ... on CreatePersonalAccessTokenOk { personalAccessToken } } }`, { at: new Date(app.clock.now().getTime() + 86_400_000).toISOString() }, auth)).data.createPersonalAccessToken.personalAccessToken;
+    expect((await app.gql(UPDATE, { id: user.id, input: { disabled: true } }, ADMIN)).data.updateUser.user.disabled).toBe(true);
+    expect((await app.gql(`{ me { id } }`, {}, auth)).data.me).toBeNull();
+    expect((await app.gql(`mutation($t: String!) { refreshSession(refreshToken: $t) { __typename } }`, { t: session.refreshToken })).data.refreshSession.__typename).toBe("UnauthorisedError");
+    expect((await app.gql(`mutation($t: String!) { signInPersonalAccessToken(personalAccessToken: $t) { __typename } }`, { t: pat })).data.signInPersonalAccessToken.__typename).toBe("InvalidPersonalAccessTokenError");
+    expect((await signIn(app, "to-disable@example.com")).__typename).toBe("UserDisabledError");
+    expect((await app.gql(USERS, { filter: { disabled: true } }, ADMIN)).data.users.nodes.map((node: { id: string }) => node.id)).toContain(user.id);
+  });
+
+  it("signs a user out everywhere and shows it in the audit log", async () => {
+    const { user, session } = await signUp(app, "audited@example.com");
+    await signIn(app, "audited@example.com");
+    expect((await app.gql(REVOKE, { id: user.id }, ADMIN)).data.revokeAllSessions).toMatchObject({ __typename: "RevokeAllSessionsOk", count: 2 });
+    expect((await app.gql(`{ me { id } }`, {}, bearer(session.accessToken))).data.me).toBeNull();
+    expect((await app.gql(REVOKE, { id: "00000000-0000-4000-8000-000000000000" }, ADMIN)).data.revokeAllSessions.__typename).toBe("UnknownUserIdError");
+    const log = (await app.gql(AUDIT, { userId: user.id }, ADMIN)).data.auditEvents;
+    expect(log.nodes.map((event: { type: string }) => event.type)).toEqual(["admin.sessions_revoked", "user.signed_in", "user.signed_in", "user.signed_up"]);
+    const firstPage = (await app.gql(AUDIT, { userId: user.id, first: 3 }, ADMIN)).data.auditEvents;
+    const rest = (await app.gql(AUDIT, { userId: user.id, first: 3, after: firstPage.pageInfo.endCursor }, ADMIN)).data.auditEvents;
+    expect([...firstPage.nodes, ...rest.nodes].map((event: { id: string }) => event.id)).toEqual(log.nodes.map((event: { id: string }) => event.id));
+    expect((await app.gql(AUDIT, { type: "admin.sessions_revoked" }, ADMIN)).data.auditEvents.nodes[0].userId).toBe(user.id);
+  });
+
+  it("lets users with the admin role administer, checked against the database each time", async () => {
+    const { user } = await signUp(app, "boss@example.com");
+    await app.gql(UPDATE, { id: user.id, input: { roles: ["user", "admin"] } }, ADMIN);
+    const signedIn = await signIn(app, "boss@example.com");
+    const auth = bearer(signedIn.session.accessToken);
+    expect((await app.gql(USERS, { first: 1 }, auth)).data.users.totalCount).toBeGreaterThan(0);
+    // The role taken away: the token still claims it, the database does not.
+    await app.gql(UPDATE, { id: user.id, input: { roles: ["user"] } }, ADMIN);
+    const { errors } = await app.gql(USERS, { first: 1 }, auth);
+    expect(errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+  });
+
+  it("keeps tenants apart", async () => {
+    const create = (id: string) => app.gql(`mutation($id: String!) { createTenant(id: $id) { ${RESULT} ... on CreateTenantOk { id } } }`, { id }, ADMIN);
+    expect((await create("acme")).data.createTenant).toMatchObject({ __typename: "CreateTenantOk", id: "acme" });
+    expect((await create("Not A Tenant")).data.createTenant.__typename).toBe("InvalidInputError");
+    const inPublic = (await app.gql(SIGN_UP, { email: "same@tenants.test", password: PASSWORD })).data.signUpEmailPassword;
+    const inAcme = (await app.gql(SIGN_UP, { email: "same@tenants.test", password: "another passphrase", tenantId: "acme" })).data.signUpEmailPassword;
+    expect(inAcme.__typename).toBe("SignUpEmailPasswordOk");
+    expect(inAcme.user.id).not.toBe(inPublic.user.id);
+    expect((await signIn(app, "same@tenants.test", PASSWORD, "acme")).__typename).toBe("WrongCredentialsError");
+    expect((await signIn(app, "same@tenants.test", "another passphrase", "acme")).user.id).toBe(inAcme.user.id);
+    expect((await app.gql(SIGN_UP, { email: "x@tenants.test", password: PASSWORD, tenantId: "nowhere" })).data.signUpEmailPassword.__typename).toBe("InvalidInputError");
+    const acmeUsers = (await app.gql(USERS, { filter: { tenantId: "acme" } }, ADMIN)).data.users;
+    expect(acmeUsers.nodes.map((node: { id: string }) => node.id)).toEqual([inAcme.user.id]);
+    expect((await app.gql(`{ tenants { id } }`, {}, ADMIN)).data.tenants.map((tenant: { id: string }) => tenant.id).sort()).toEqual(["acme", "public"]);
+    const remove = (id: string) => app.gql(`mutation($id: String!) { deleteTenant(id: $id) { ${RESULT} ... on DeleteTenantOk { didExist } } }`, { id }, ADMIN);
+    expect((await remove("acme")).data.deleteTenant.__typename).toBe("InvalidInputError"); // it has users
+    expect((await remove("public")).data.deleteTenant.__typename).toBe("InvalidInputError");
+    await create("empty");
+    expect((await remove("empty")).data.deleteTenant).toMatchObject({ __typename: "DeleteTenantOk", didExist: true });
+  });
+
+  it("adds the custom claims hook's claims to access tokens, never over the standard ones", async () => {
+    const { user, session } = await signUp(app, "claims@example.com");
+    const claims = decodeJwt(session.accessToken);
+    expect(claims).toMatchObject({ org: `org-of-${user.id.slice(0, 8)}`, sub: user.id, roles: ["user", "me", "editor"] });
+    const refreshed = (await app.gql(`mutation($t: String!) { refreshSession(refreshToken: $t) { ... on RefreshSessionOk { session { accessToken } } } }`, { t: session.refreshToken })).data.refreshSession;
+    expect(decodeJwt(refreshed.session.accessToken)).toMatchObject({ org: `org-of-${user.id.slice(0, 8)}`, sub: user.id });
+  });
+});
