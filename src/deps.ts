@@ -124,7 +124,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     sessions,
     viewerCache,
     users: createUserStore(prisma),
-    tenants: createTenantStore(prisma),
+    tenants: createTenantStore(prisma, config, encrypter),
     tickets: createTicketStore(prisma, clock),
     limiter: createAttemptLimiter(prisma, clock, config.lockout),
     audit: createAuditLog(prisma, clock, logger),

@@ -135,6 +135,38 @@ describe.each(DATABASES)("administration (%s)", (kind) => {
     expect((await remove("empty")).data.deleteTenant).toMatchObject({ __typename: "DeleteTenantOk", didExist: true });
   });
 
+  it("lets admins configure a tenant: first factors, password length, email verification, providers", async () => {
+    await app.gql(`mutation { createTenant(id: "strict") { __typename } }`, {}, ADMIN);
+    const UPDATE_TENANT = `mutation($id: String!, $config: TenantConfigInput!) { updateTenant(id: $id, config: $config) { ${RESULT} } }`;
+    const configure = async (config: Record<string, unknown>, id = "strict") => (await app.gql(UPDATE_TENANT, { id, config }, ADMIN)).data.updateTenant;
+    expect((await configure({ firstFactors: ["passwordless"], passwordMinLength: 20, emailVerification: "REQUIRED" })).__typename).toBe("UpdateTenantOk");
+    const AUTH_CONFIG = `query($t: String) { authConfig(tenantId: $t) { firstFactors passwordPolicy { minLength } emailVerification } }`;
+    expect((await app.gql(AUTH_CONFIG, { t: "strict" })).data.authConfig).toEqual({ firstFactors: ["passwordless"], passwordPolicy: { minLength: 20 }, emailVerification: "REQUIRED" });
+    expect((await app.gql(AUTH_CONFIG, {})).data.authConfig.firstFactors).toContain("emailpassword"); // other tenants unchanged
+    const refused = (await app.gql(SIGN_UP, { email: "strict@example.com", password: PASSWORD, tenantId: "strict" })).data.signUpEmailPassword;
+    expect(refused).toMatchObject({ __typename: "InvalidInputError", fieldErrors: [{ id: "tenantId", error: expect.stringContaining("emailpassword sign-in is not enabled") }] });
+
+    await configure({ firstFactors: ["emailpassword"], passwordMinLength: 30 });
+    const short = (await app.gql(SIGN_UP, { email: "strict@example.com", password: PASSWORD, tenantId: "strict" })).data.signUpEmailPassword;
+    expect(short.fieldErrors).toEqual([{ id: "password", error: expect.stringContaining("30") }]);
+    const long = (await app.gql(SIGN_UP, { email: "strict@example.com", password: "a passphrase that is thirty-one chars", tenantId: "strict" })).data.signUpEmailPassword;
+    expect(long).toMatchObject({ __typename: "SignUpEmailPasswordOk", session: { accessToken: expect.any(String) } }); // verification back to the server's OPTIONAL
+
+    const bad = await configure({ firstFactors: ["carrier-pigeon"], passwordMinLength: 0, emailVerification: "SOMETIMES", thirdPartyProviders: [{ id: "custom", clientId: "x" }] });
+    expect(bad.fieldErrors.map((field: { id: string }) => field.id)).toEqual(["config.firstFactors", "config.passwordMinLength", "config.emailVerification", "config.thirdPartyProviders"]);
+    expect((await configure({}, "no-such-tenant")).__typename).toBe("InvalidInputError");
+
+    await app.gql(`mutation { createTenant(id: "sso") { __typename } }`, {}, ADMIN);
+    await configure({ thirdPartyProviders: [{ id: "okta", name: "Okta", issuer: "https://idp.example.test", clientId: "okta-client", clientSecret: "okta-secret-value" }] }, "sso");
+    expect((await app.gql(`{ thirdPartyProviders(tenantId: "sso") { id name } }`)).data.thirdPartyProviders).toEqual([{ id: "okta", name: "Okta" }]);
+    expect((await app.gql(`{ thirdPartyProviders { id } }`)).data.thirdPartyProviders).toEqual([]);
+    const shown = (await app.gql(`{ tenants { id config { thirdPartyProviders firstFactors } } }`, {}, ADMIN)).data.tenants.find((tenant: { id: string }) => tenant.id === "sso");
+    expect(shown.config.thirdPartyProviders).toEqual([{ id: "okta", name: "Okta", issuer: "https://idp.example.test", clientId: "okta-client" }]);
+    const row = await app.auth.deps.prisma.tenant.findUniqueOrThrow({ where: { id: "sso" } });
+    expect(JSON.stringify(row.config)).not.toContain("okta-secret-value"); // sealed at rest
+    expect((await app.auth.deps.tenants.settings("sso")).thirdPartyProviders[0]!.clientSecret).toBe("okta-secret-value");
+  });
+
   it("adds the custom claims hook's claims to access tokens, never over the standard ones", async () => {
     const { user, session } = await signUp(app, "claims@example.com");
     const claims = decodeJwt(session.accessToken);

@@ -233,6 +233,8 @@ describe.each(DATABASES)("third-party sign-in with a real OpenID provider (%s)",
     const token = await idp.idToken({ sub: "linkable", email: "linkable@idp.test", email_verified: true });
     expect((await app.gql(LINK, { idToken: token }, auth)).data.linkIdToken).toMatchObject({ __typename: "LinkIdTokenOk", wasAlreadyLinked: false });
     expect((await app.gql(LINK, { idToken: token }, auth)).data.linkIdToken.wasAlreadyLinked).toBe(true);
+    const identities = (await app.gql(`{ me { linkedIdentities { providerId providerUserId email verified } } }`, {}, auth)).data.me.linkedIdentities;
+    expect(identities).toEqual([{ providerId: "local", providerUserId: "linkable", email: "linkable@idp.test", verified: true }]);
     // The identity now signs the linker in.
     const signedIn = (await app.gql(ID_TOKEN, { providerId: "local", idToken: token })).data.signInIdToken;
     expect(signedIn).toMatchObject({ __typename: "SignInIdTokenOk", user: { email: "linker@example.com" } });

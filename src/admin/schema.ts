@@ -12,6 +12,7 @@ import type { Builder, Types } from "../schema/builder.js";
 import type { Results } from "../schema/result-types.js";
 import type { SharedTypes } from "../users/schema.js";
 import type { UserRow } from "../users/users.js";
+import type { TenantConfig } from "../tenants/tenants.js";
 import { isAdmin, type AdminApis, type Page } from "./service.js";
 
 const forbidden = () => new GraphQLError("Only administrators can do this", { extensions: { code: "FORBIDDEN", http: { status: 200 } } });
@@ -36,8 +37,29 @@ export function registerAdminSchema(builder: Builder, results: Results, types: S
     });
   const UserConnection = connection<UserRow>("UserConnection", types.User);
   const AuditEventConnection = connection<AuditEvent>("AuditEventConnection", AuditEventType);
+  const TenantConfigType = builder.objectRef<TenantConfig>("TenantConfig").implement({
+    description: "What the tenant's admins set; null fields follow the server's configuration.",
+    fields: (t) => ({
+      firstFactors: t.stringList({ nullable: true, resolve: (config) => config.firstFactors ?? null }),
+      passwordMinLength: t.int({ nullable: true, resolve: (config) => config.passwordMinLength ?? null }),
+      emailVerification: t.string({ nullable: true, resolve: (config) => config.emailVerification?.toUpperCase() ?? null }),
+      thirdPartyProviders: t.field({ type: "JSON", nullable: true, description: "Provider settings (client secrets left out).", resolve: (config) => config.thirdPartyProviders ?? null }),
+    }),
+  });
   const Tenant = builder.objectRef<{ id: string; createdAt: Date }>("Tenant").implement({
-    fields: (t) => ({ id: t.exposeString("id"), createdAt: t.field({ type: "DateTime", resolve: (tenant) => tenant.createdAt }) }),
+    fields: (t) => ({
+      id: t.exposeString("id"),
+      createdAt: t.field({ type: "DateTime", resolve: (tenant) => tenant.createdAt }),
+      config: t.field({ type: TenantConfigType, resolve: async (tenant) => (await api.tenantConfig({ id: tenant.id })) ?? {} }),
+    }),
+  });
+  const TenantConfigInput = builder.inputType("TenantConfigInput", {
+    fields: (t) => ({
+      firstFactors: t.stringList({ required: false, description: 'Some of "emailpassword", "passwordless", "webauthn", "thirdparty", "anonymous", "personalAccessToken"; null: all.' }),
+      passwordMinLength: t.int({ required: false }),
+      emailVerification: t.string({ required: false, description: "REQUIRED, OPTIONAL or OFF; null: EMAIL_VERIFICATION." }),
+      thirdPartyProviders: t.field({ type: "JSON", required: false, description: "Providers as in THIRD_PARTY_PROVIDERS; null: the server's (default tenant) or none." }),
+    }),
   });
 
   const UserFilter = builder.inputType("UserFilter", {
@@ -137,6 +159,13 @@ export function registerAdminSchema(builder: Builder, results: Results, types: S
     description: "Admin: creates a tenant (idempotent). Its users, codes and sessions are separate from every other tenant's.",
     args: (arg) => ({ id: arg.string({ required: true }) }),
     resolve: (args, ctx) => asAdmin(ctx, () => api.createTenant(args)),
+  });
+  results.mutation("updateTenant", {
+    ok: results.ok<{ id: string }>("UpdateTenantOk", (t) => ({ id: t.exposeString("id") })),
+    errors: ["INVALID_INPUT_ERROR"],
+    description: "Admin: sets a tenant's first factors, password length, email verification and providers (replacing its previous config).",
+    args: (arg) => ({ id: arg.string({ required: true }), config: arg({ type: TenantConfigInput, required: true }) }),
+    resolve: (args, ctx) => asAdmin(ctx, () => api.updateTenant(args)),
   });
   results.mutation("deleteTenant", {
     ok: results.ok<{ didExist: boolean }>("DeleteTenantOk", (t) => ({ didExist: t.exposeBoolean("didExist") })),

@@ -10,7 +10,10 @@ import type { AuditEvent, Prisma } from "../generated/prisma/client.js";
 import type { EmailPasswordFunctions } from "../recipes/emailpassword/service.js";
 import { passwordProblem } from "../recipes/emailpassword/password-policy.js";
 import type { ApiResult, FieldError } from "../schema/results.js";
-import { DEFAULT_TENANT } from "../tenants/tenants.js";
+import { DEFAULT_TENANT, FIRST_FACTORS, type FirstFactor, type TenantConfig } from "../tenants/tenants.js";
+import { providerSettingsSchema, resolveProvider, type ProviderSettings } from "../recipes/thirdparty/providers.js";
+import type { EmailVerificationMode } from "../config.js";
+import { z } from "zod";
 import { addLoginMethod } from "../users/login-methods.js";
 import { normaliseEmail, type UserRow } from "../users/users.js";
 import { checkEmail, invalid, isText, isTextJson } from "../validation.js";
@@ -59,6 +62,13 @@ export interface UserInput {
   disabled?: boolean | null;
 }
 
+export interface TenantConfigInput {
+  firstFactors?: string[] | null;
+  passwordMinLength?: number | null;
+  emailVerification?: string | null;
+  thirdPartyProviders?: unknown;
+}
+
 export interface AdminApis {
   users(input: { filter?: UserFilter | null; first?: number | null; after?: string | null }): Promise<Page<UserRow>>;
   user(input: { id: string }): Promise<UserRow | null>;
@@ -68,6 +78,9 @@ export interface AdminApis {
   revokeAllSessions(input: { userId: string }, ctx: Context): ApiResult<{ count: number }>;
   auditEvents(input: { userId?: string | null; tenantId?: string | null; type?: string | null; first?: number | null; after?: string | null }): Promise<Page<AuditEvent>>;
   tenants(): Promise<Array<{ id: string; createdAt: Date }>>;
+  tenantConfig(input: { id: string }): Promise<TenantConfig | null>;
+  /** Replaces a tenant's config: fields left out follow the server's configuration again. */
+  updateTenant(input: { id: string; config: TenantConfigInput }): ApiResult<{ id: string }>;
   createTenant(input: { id: string }): ApiResult<{ id: string }>;
   deleteTenant(input: { id: string }): ApiResult<{ didExist: boolean }>;
 }
@@ -257,6 +270,43 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
       const existing = await prisma.tenant.count({ where: { id } });
       if (!existing) await prisma.tenant.create({ data: { id, createdAt: deps.clock.now() } }).catch(() => undefined);
       return { status: "OK", id };
+    },
+
+    tenantConfig: ({ id }) => deps.tenants.config(id),
+
+    async updateTenant({ id, config: input }) {
+      const errors: FieldError[] = [];
+      const factors = input.firstFactors ?? null;
+      const unknownFactors = factors?.filter((factor) => !(FIRST_FACTORS as readonly string[]).includes(factor)) ?? [];
+      if (unknownFactors.length > 0) errors.push({ id: "config.firstFactors", error: `unknown first factors: ${unknownFactors.join(", ")} (known: ${FIRST_FACTORS.join(", ")})` });
+      const minLength = input.passwordMinLength ?? null;
+      if (minLength !== null && (minLength < 1 || minLength > 64)) errors.push({ id: "config.passwordMinLength", error: "must be from 1 to 64" });
+      const verification = input.emailVerification?.toLowerCase() ?? null;
+      if (verification !== null && !["required", "optional", "off"].includes(verification)) errors.push({ id: "config.emailVerification", error: "must be REQUIRED, OPTIONAL or OFF" });
+      let providers: ProviderSettings[] | null = null;
+      if (input.thirdPartyProviders != null) {
+        const parsed = z.array(providerSettingsSchema).safeParse(input.thirdPartyProviders);
+        if (!parsed.success) errors.push({ id: "config.thirdPartyProviders", error: parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ") });
+        else {
+          providers = parsed.data;
+          for (const provider of providers) {
+            try {
+              resolveProvider(provider);
+            } catch (error) {
+              errors.push({ id: "config.thirdPartyProviders", error: (error as Error).message });
+            }
+          }
+        }
+      }
+      const bad = invalid(...errors);
+      if (bad) return bad;
+      const saved = await deps.tenants.setConfig(id, {
+        firstFactors: factors as FirstFactor[] | null,
+        passwordMinLength: minLength,
+        emailVerification: verification as EmailVerificationMode | null,
+        thirdPartyProviders: providers,
+      });
+      return saved ? { status: "OK", id } : invalid({ id: "id", error: "is not a tenant" })!;
     },
 
     async deleteTenant({ id }) {

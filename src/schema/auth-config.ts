@@ -8,6 +8,7 @@ import type { Recipes } from "../recipes/apis.js";
 import { tenantArg, tenantOf } from "./fields.js";
 import type { ObjectRef } from "@pothos/core";
 import type { Builder, Types } from "./builder.js";
+import type { FirstFactor } from "../tenants/tenants.js";
 
 interface AuthConfig {
   tenantId: string;
@@ -52,22 +53,25 @@ export function registerAuthConfig(builder: Builder, config: Config, recipes: Re
       type: AuthConfigType,
       description: "What this server offers, for rendering a login screen.",
       args: { tenantId: tenantArg(t) },
-      resolve: (_, args) => {
+      resolve: async (_, args, ctx) => {
         const tenantId = tenantOf(args);
-        const providers = thirdparty.thirdPartySignInUp || thirdparty.signInIdToken ? recipes.functions.thirdparty.providers({ tenantId }) : [];
+        const settings = await ctx.deps.tenants.settings(tenantId);
+        const offered = (factor: FirstFactor, enabled: unknown) => Boolean(enabled) && (settings.firstFactors === null || settings.firstFactors.includes(factor));
+        const providers =
+          offered("thirdparty", thirdparty.thirdPartySignInUp || thirdparty.signInIdToken) ? await recipes.functions.thirdparty.providers({ tenantId }) : [];
         return {
           tenantId,
           firstFactors: [
-            ...(emailpassword.signInEmailPassword ? ["emailpassword"] : []),
-            ...(passwordless.consumeCode ? ["passwordless"] : []),
-            ...(webauthn.webauthnSignIn ? ["webauthn"] : []),
+            ...(offered("emailpassword", emailpassword.signInEmailPassword) ? ["emailpassword"] : []),
+            ...(offered("passwordless", passwordless.consumeCode) ? ["passwordless"] : []),
+            ...(offered("webauthn", webauthn.webauthnSignIn) ? ["webauthn"] : []),
             ...(providers.length > 0 ? ["thirdparty"] : []),
-            ...(anonymous.signInAnonymous && config.anonymous.enabled ? ["anonymous"] : []),
-            ...(pat.signInPersonalAccessToken ? ["personalAccessToken"] : []),
+            ...(offered("anonymous", anonymous.signInAnonymous && config.anonymous.enabled) ? ["anonymous"] : []),
+            ...(offered("personalAccessToken", pat.signInPersonalAccessToken) ? ["personalAccessToken"] : []),
           ],
-          passwordless: passwordless.createCode ? { flowType: config.passwordless.flowType, codeLength: config.passwordless.codeLength } : null,
-          passwordPolicy: { minLength: config.passwordMinLength, maxLength: config.passwordMaxLength },
-          emailVerification: config.emailVerification.toUpperCase(),
+          passwordless: offered("passwordless", passwordless.createCode) ? { flowType: config.passwordless.flowType, codeLength: config.passwordless.codeLength } : null,
+          passwordPolicy: { minLength: settings.passwordMinLength, maxLength: config.passwordMaxLength },
+          emailVerification: settings.emailVerification.toUpperCase(),
           mfaFactors: totp.verifySignInMfaTotp ? ["totp", ...(totp.verifySignInMfaRecoveryCode ? ["recoveryCode"] : [])] : [],
           thirdPartyProviders: providers.map(({ id, name }) => ({ id, name })),
         };

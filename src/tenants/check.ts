@@ -1,6 +1,29 @@
+/** Tenant checks shared by the recipes' APIs. */
 import type { Deps } from "../deps.js";
 import type { FieldError } from "../schema/results.js";
+import type { FirstFactor } from "./tenants.js";
 
-export async function checkTenant(deps: Deps, tenantId: string): Promise<FieldError | null> {
-  return (await deps.tenants.exists(tenantId)) ? null : { id: "tenantId", error: `unknown tenant "${tenantId.slice(0, 64)}"` };
+/**
+ * The tenant must exist and, when `factor` is given, offer it as a way to sign
+ * in (its admins may narrow the first factors): else a FieldError on tenantId.
+ */
+export async function checkTenant(deps: Deps, tenantId: string, factor?: FirstFactor): Promise<FieldError | null> {
+  if (!(await deps.tenants.exists(tenantId))) return { id: "tenantId", error: `unknown tenant "${tenantId.slice(0, 64)}"` };
+  if (factor && !(await allowsFactor(deps, tenantId, factor))) return { id: "tenantId", error: `${factor} sign-in is not enabled for tenant "${tenantId}"` };
+  return null;
+}
+
+export async function allowsFactor(deps: Deps, tenantId: string, factor: FirstFactor): Promise<boolean> {
+  const { firstFactors } = await deps.tenants.settings(tenantId);
+  return firstFactors === null || firstFactors.includes(factor);
+}
+
+/** The tenant's email verification mode (EMAIL_VERIFICATION unless its admins set one). */
+export async function emailVerificationOf(deps: Deps, tenantId: string) {
+  return (await deps.tenants.settings(tenantId)).emailVerification;
+}
+
+/** The tenant's password length policy. */
+export async function passwordPolicyOf(deps: Deps, tenantId: string) {
+  return { minLength: (await deps.tenants.settings(tenantId)).passwordMinLength, maxLength: deps.config.passwordMaxLength };
 }

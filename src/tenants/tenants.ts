@@ -1,34 +1,125 @@
-/** Tenants: every user, login method and ticket belongs to one. "public" always exists. */
+/**
+ * Tenants: every user, login method and ticket belongs to one. "public" always
+ * exists. Each tenant may narrow what the server offers (Tenant.config, set by
+ * admins): its first factors, password length, email verification and
+ * third-party providers; what it leaves unset follows the server's configuration.
+ */
+import type { Config, EmailVerificationMode } from "../config.js";
+import type { Encrypter } from "../crypto/encryption.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
+import { providerSettingsSchema, type ProviderSettings } from "../recipes/thirdparty/providers.js";
+import { z } from "zod";
 
 export const DEFAULT_TENANT = "public";
 // Tenant ids appear in URLs and tokens: keep them short and plain.
 const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
+export const FIRST_FACTORS = ["emailpassword", "passwordless", "webauthn", "thirdparty", "anonymous", "personalAccessToken"] as const;
+export type FirstFactor = (typeof FIRST_FACTORS)[number];
+
+/** What a tenant's admins set; unset fields follow the server's configuration. */
+export interface TenantConfig {
+  firstFactors?: FirstFactor[] | null;
+  passwordMinLength?: number | null;
+  emailVerification?: EmailVerificationMode | null;
+  thirdPartyProviders?: ProviderSettings[] | null;
+}
+
+/** The settings in force for a tenant. */
+export interface TenantSettings {
+  /** null: every first factor the server offers. */
+  firstFactors: FirstFactor[] | null;
+  passwordMinLength: number;
+  emailVerification: EmailVerificationMode;
+  thirdPartyProviders: ProviderSettings[];
+}
+
+// Provider client secrets are sealed in the database.
+const storedSchema = z.object({
+  firstFactors: z.array(z.enum(FIRST_FACTORS)).nullish(),
+  passwordMinLength: z.number().int().nullish(),
+  emailVerification: z.enum(["required", "optional", "off"]).nullish(),
+  thirdPartyProviders: z.array(providerSettingsSchema.omit({ clientSecret: true }).extend({ clientSecretSealed: z.string().optional() })).nullish(),
+});
+
 export interface TenantStore {
   exists(tenantId: string): Promise<boolean>;
+  settings(tenantId: string): Promise<TenantSettings>;
+  /** The tenant's own config (secrets left out), or null for an unknown tenant. */
+  config(tenantId: string): Promise<TenantConfig | null>;
+  setConfig(tenantId: string, config: TenantConfig): Promise<boolean>;
   ensureDefault(): Promise<void>;
-  /** Drops a deleted tenant from this process's cache (other processes notice within 30 s). */
+  /** Drops a tenant from this process's cache (other processes notice within 30 s). */
   forget(tenantId: string): void;
 }
 
-// Existence changes rarely; a short cache spares a query on every operation.
+// Tenants change rarely; a short cache spares a query on every operation.
 const CACHE_MS = 30_000;
 
-export function createTenantStore(prisma: PrismaClient): TenantStore {
-  const known = new Map<string, number>();
+type Stored = z.infer<typeof storedSchema>;
+
+export function createTenantStore(prisma: PrismaClient, serverConfig: Config, encrypter: Encrypter): TenantStore {
+  const cache = new Map<string, { at: number; stored: Stored }>();
+
+  async function load(tenantId: string): Promise<Stored | null> {
+    if (!TENANT_ID.test(tenantId)) return null;
+    const hit = cache.get(tenantId);
+    if (hit && Date.now() - hit.at < CACHE_MS) return hit.stored;
+    const row = await prisma.tenant.findUnique({ where: { id: tenantId }, select: { config: true } });
+    if (!row) return null;
+    const parsed = storedSchema.safeParse(row.config ?? {});
+    const stored = parsed.success ? parsed.data : {};
+    cache.set(tenantId, { at: Date.now(), stored });
+    return stored;
+  }
+
   return {
-    async exists(tenantId) {
-      if (!TENANT_ID.test(tenantId)) return false;
-      const seen = known.get(tenantId);
-      if (seen && Date.now() - seen < CACHE_MS) return true;
-      const found = (await prisma.tenant.count({ where: { id: tenantId } })) > 0;
-      if (found) known.set(tenantId, Date.now());
-      return found;
+    exists: async (tenantId) => (await load(tenantId)) !== null,
+
+    async settings(tenantId) {
+      const stored = (await load(tenantId)) ?? {};
+      return {
+        firstFactors: stored.firstFactors ?? null,
+        passwordMinLength: stored.passwordMinLength ?? serverConfig.passwordMinLength,
+        emailVerification: stored.emailVerification ?? serverConfig.emailVerification,
+        thirdPartyProviders: stored.thirdPartyProviders
+          ? stored.thirdPartyProviders.map(({ clientSecretSealed, ...provider }) => ({
+              ...provider,
+              ...(clientSecretSealed ? { clientSecret: encrypter.open(clientSecretSealed) } : {}),
+            }))
+          : (serverConfig.thirdParty.providers[tenantId] ?? []),
+      };
     },
+
+    async config(tenantId) {
+      const stored = await load(tenantId);
+      if (!stored) return null;
+      return {
+        ...stored,
+        thirdPartyProviders: stored.thirdPartyProviders?.map(({ clientSecretSealed: _, ...provider }) => provider) ?? null,
+      };
+    },
+
+    async setConfig(tenantId, config) {
+      const stored: Stored = {
+        firstFactors: config.firstFactors ?? null,
+        passwordMinLength: config.passwordMinLength ?? null,
+        emailVerification: config.emailVerification ?? null,
+        thirdPartyProviders:
+          config.thirdPartyProviders?.map(({ clientSecret, ...provider }) => ({
+            ...provider,
+            ...(clientSecret ? { clientSecretSealed: encrypter.seal(clientSecret) } : {}),
+          })) ?? null,
+      };
+      const { count } = await prisma.tenant.updateMany({ where: { id: tenantId }, data: { config: stored as object } });
+      cache.delete(tenantId);
+      return count > 0;
+    },
+
     forget(tenantId) {
-      known.delete(tenantId);
+      cache.delete(tenantId);
     },
+
     async ensureDefault() {
       await prisma.tenant.upsert({ where: { id: DEFAULT_TENANT }, create: { id: DEFAULT_TENANT }, update: {} });
     },

@@ -12,7 +12,7 @@ import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js"
 import { parseSignUpOptions, type SignUpOptionsInput } from "../../users/sign-up-options.js";
 import { normaliseEmail, type UserRow } from "../../users/users.js";
 import { checkEmail, invalid } from "../../validation.js";
-import { checkTenant } from "../../tenants/check.js";
+import { checkTenant, passwordPolicyOf } from "../../tenants/check.js";
 import { passwordProblem } from "../emailpassword/password-policy.js";
 import type { EmailPasswordFunctions } from "../emailpassword/service.js";
 import { createTicketMail } from "../emailpassword/ticket-mail.js";
@@ -37,7 +37,7 @@ export function createAnonymousApis(deps: Deps, emailPasswordFunctions: EmailPas
     async signInAnonymous({ displayName, locale, metadata, tenantId }, ctx) {
       if (!config.anonymous.enabled) return { status: "SIGN_UP_NOT_ALLOWED", reason: "Anonymous sign-in is disabled" };
       const { profile, errors } = parseSignUpOptions(config, { displayName, locale, metadata });
-      const bad = invalid(...errors, await checkTenant(deps, tenantId));
+      const bad = invalid(...errors, await checkTenant(deps, tenantId, "anonymous"));
       if (bad) return bad;
       const user = await prisma.user.create({
         data: {
@@ -62,7 +62,7 @@ export function createAnonymousApis(deps: Deps, emailPasswordFunctions: EmailPas
       if (!viewer) return { status: "UNAUTHORISED" };
       const { profile, redirectTo, errors } = parseSignUpOptions(config, options);
       const withPassword = signInMethod === "EMAIL_PASSWORD";
-      const problem = withPassword ? passwordProblem(password ?? "", { minLength: config.passwordMinLength, maxLength: config.passwordMaxLength }, { email }) : null;
+      const problem = withPassword ? passwordProblem(password ?? "", await passwordPolicyOf(deps, viewer.user.tenantId), { email }) : null;
       const bad = invalid(checkEmail("email", email), problem ? { id: "password", error: problem } : null, ...errors);
       if (bad) return bad;
       const { user } = viewer;

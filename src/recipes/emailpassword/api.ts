@@ -11,7 +11,7 @@ import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js"
 import { parseSignUpOptions, type SignUpOptionsInput } from "../../users/sign-up-options.js";
 import { normaliseEmail, type UserRow } from "../../users/users.js";
 import { checkEmail, checkRedirect, invalid } from "../../validation.js";
-import { checkTenant } from "../../tenants/check.js";
+import { checkTenant, emailVerificationOf, passwordPolicyOf } from "../../tenants/check.js";
 import { accountAttemptKey } from "../../security/attempt-limiter.js";
 import { ticketLink } from "./links.js";
 import { createTicketMail } from "./ticket-mail.js";
@@ -52,9 +52,8 @@ export interface EmailPasswordApis {
 
 export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunctions, options: EmailPasswordOptions = {}): EmailPasswordApis {
   const { config } = deps;
-  const policy = { minLength: config.passwordMinLength, maxLength: config.passwordMaxLength };
-  const checkPassword = (id: string, password: string, email?: string | null): FieldError | null => {
-    const problem = passwordProblem(password, policy, { email });
+  const checkPassword = async (id: string, password: string, tenantId: string, email?: string | null): Promise<FieldError | null> => {
+    const problem = passwordProblem(password, await passwordPolicyOf(deps, tenantId), { email });
     return problem ? { id, error: problem } : null;
   };
 
@@ -83,9 +82,9 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
     async signUpEmailPassword({ email, password, options: signUpOptions, formFields, tenantId }, ctx) {
       const { profile, redirectTo, errors } = parseSignUpOptions(config, signUpOptions);
       const bad = invalid(
-        await checkTenant(deps, tenantId),
+        await checkTenant(deps, tenantId, "emailpassword"),
         checkEmail("email", email),
-        checkPassword("password", password, email),
+        await checkPassword("password", password, tenantId, email),
         ...errors,
         ...(await checkFormFields(formFields ?? [], tenantId)),
       );
@@ -95,15 +94,16 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
       if (created.status !== "OK") return created;
       const { user } = created;
       await deps.audit.recordFor(ctx.meta, "user.signed_up", user, { method: "emailpassword" });
-      if (config.emailVerification !== "off") await sendVerification(user, user.email!, redirectTo);
-      if (config.emailVerification === "required") return { status: "OK", user, session: null, createdNewUser: true };
+      const verification = await emailVerificationOf(deps, tenantId);
+      if (verification !== "off") await sendVerification(user, user.email!, redirectTo);
+      if (verification === "required") return { status: "OK", user, session: null, createdNewUser: true };
       const signedIn = await completeSignIn(deps, user, ctx.meta, "emailpassword");
       if (signedIn.status !== "OK") return { status: "USER_DISABLED_ERROR" }; // a new user has no second factor yet
       return { status: "OK", user, session: signedIn.session, createdNewUser: true };
     },
 
     async signInEmailPassword({ email, password, tenantId }, ctx) {
-      const bad = invalid(await checkTenant(deps, tenantId), checkEmail("email", email));
+      const bad = invalid(await checkTenant(deps, tenantId, "emailpassword"), checkEmail("email", email));
       if (bad) return bad;
       if ([...password].length > config.passwordMaxLength) return { status: "WRONG_CREDENTIALS_ERROR" };
       // Keyed by the address, so unknown emails lock out exactly like real ones and reveal nothing.
@@ -117,9 +117,10 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
       }
       const { user } = checked;
       // A right password clears the failures even when the sign-in stops short of a session below.
-      if (user.disabled || (config.emailVerification === "required" && !user.emailVerified)) await deps.limiter.succeed(attemptKey);
+      const unverified = !user.emailVerified && (await emailVerificationOf(deps, tenantId)) === "required";
+      if (user.disabled || unverified) await deps.limiter.succeed(attemptKey);
       if (user.disabled) return { status: "USER_DISABLED_ERROR" };
-      if (config.emailVerification === "required" && !user.emailVerified) return { status: "EMAIL_NOT_VERIFIED_ERROR" };
+      if (unverified) return { status: "EMAIL_NOT_VERIFIED_ERROR" };
       return completeSignIn(deps, user, ctx.meta, "emailpassword");
     },
 
@@ -143,7 +144,7 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
     },
 
     async resetPassword({ token, newPassword, tenantId }, ctx) {
-      const bad = invalid(await checkTenant(deps, tenantId), checkPassword("newPassword", newPassword));
+      const bad = invalid(await checkTenant(deps, tenantId), await checkPassword("newPassword", newPassword, tenantId));
       if (bad) return bad;
       const reset = await functions.resetPasswordUsingToken({ token, newPassword, tenantId });
       if (reset.status !== "OK") return reset;
@@ -158,7 +159,7 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
       const viewer = await ctx.viewer();
       if (!viewer) return { status: "UNAUTHORISED" };
       if (viewer.user.isAnonymous) return { status: "FORBIDDEN_ANONYMOUS" };
-      const bad = invalid(checkPassword("newPassword", newPassword, viewer.user.email));
+      const bad = invalid(await checkPassword("newPassword", newPassword, viewer.user.tenantId, viewer.user.email));
       if (bad) return bad;
       if (!isElevated(deps, viewer)) return { status: "ELEVATION_REQUIRED" };
       const updated = await functions.updateEmailOrPassword({ userId: viewer.user.id, password: newPassword });

@@ -114,7 +114,7 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
     async createCode({ email, phoneNumber, options: signUpOptions, tenantId }, ctx) {
       const contact = contactErrors(email, phoneNumber);
       const { profile, redirectTo, errors } = parseSignUpOptions(config, signUpOptions);
-      const bad = invalid(await checkTenant(deps, tenantId), ...contact.errors, ...errors);
+      const bad = invalid(await checkTenant(deps, tenantId, "passwordless"), ...contact.errors, ...errors);
       if (bad) return bad;
       const to = email != null ? { email: normaliseEmail(email) } : { phoneNumber: contact.phone! };
       const limited = await limit(to.email ?? to.phoneNumber!, tenantId, ctx.meta.ip);
@@ -150,7 +150,7 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
     async consumeCode({ preAuthSessionId, deviceId, userInputCode, linkCode, tenantId }, ctx) {
       const byCode = deviceId != null && userInputCode != null;
       const bad = invalid(
-        await checkTenant(deps, tenantId),
+        await checkTenant(deps, tenantId, "passwordless"),
         byCode === (linkCode != null) ? { id: "linkCode", error: "give either deviceId with userInputCode, or linkCode" } : null,
       );
       if (bad) return bad;

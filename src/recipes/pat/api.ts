@@ -5,6 +5,7 @@ import type { Deps } from "../../deps.js";
 import type { ApiResult } from "../../schema/results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
 import { isTextJson, invalid } from "../../validation.js";
+import { allowsFactor } from "../../tenants/check.js";
 import type { PatFunctions, PersonalAccessTokenInfo } from "./service.js";
 
 export interface PatApis {
@@ -41,7 +42,7 @@ export function createPatApis(deps: Deps, functions: PatFunctions): PatApis {
 
     async signInPersonalAccessToken({ personalAccessToken }, ctx) {
       const user = await functions.userFor({ personalAccessToken });
-      if (!user) return { status: "INVALID_PERSONAL_ACCESS_TOKEN_ERROR" };
+      if (!user || !(await allowsFactor(deps, user.tenantId, "personalAccessToken"))) return { status: "INVALID_PERSONAL_ACCESS_TOKEN_ERROR" };
       // The token was made from an elevated (multi-factor) session: it stands for both factors.
       const signedIn = await completeSignIn(deps, user, ctx.meta, "personalAccessToken", { secondFactorPassed: true });
       return signedIn.status === "OK" ? { status: "OK", session: signedIn.session } : { status: "INVALID_PERSONAL_ACCESS_TOKEN_ERROR" };

@@ -7,7 +7,7 @@ import { isElevated } from "../../context.js";
 import type { Deps } from "../../deps.js";
 import type { ApiResult, SignInApiResult, TenantInput } from "../../schema/results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
-import { checkTenant } from "../../tenants/check.js";
+import { allowsFactor, checkTenant, emailVerificationOf } from "../../tenants/check.js";
 import { parseSignUpOptions, type NewUserProfile, type SignUpOptionsInput } from "../../users/sign-up-options.js";
 import type { UserRow } from "../../users/users.js";
 import { checkRedirect, invalid } from "../../validation.js";
@@ -40,6 +40,16 @@ export interface ThirdPartyApis {
   ): SignInApiResult<{ createdNewUser: boolean; user: UserRow; session: SessionWithUser }>;
   linkIdToken(input: { providerId: string; idToken: string; nonce?: string | null }, ctx: Context): ApiResult<{ wasAlreadyLinked: boolean }>;
   refreshProviderToken(input: { providerId: string; refreshToken?: string | null }, ctx: Context): ApiResult<{ providerSession: ProviderSession }>;
+  /** The signed-in user's provider identities. */
+  linkedIdentities(input: object, ctx: Context): Promise<LinkedIdentity[] | null>;
+}
+
+export interface LinkedIdentity {
+  providerId: string;
+  providerUserId: string;
+  email: string | null;
+  verified: boolean;
+  createdAt: Date;
 }
 
 const MAX_TOKEN = 16 * 1024;
@@ -48,7 +58,7 @@ const unknownProvider = { status: "INVALID_INPUT_ERROR", fieldErrors: [{ id: "pr
 export function createThirdPartyApis(deps: Deps, functions: ThirdPartyFunctions, emailpassword: EmailPasswordFunctions, options: ThirdPartyOptions = {}): ThirdPartyApis {
   const { config } = deps;
   const { sendVerification } = createTicketMail(deps, emailpassword);
-  const known = (tenantId: string, providerId: string) => functions.providers({ tenantId }).find((provider) => provider.id === providerId);
+  const known = async (tenantId: string, providerId: string) => (await functions.providers({ tenantId })).some((provider) => provider.id === providerId);
 
   /** From a profile the provider vouched for to a session (or the next step). */
   async function finish(tenantId: string, providerId: string, profile: ProviderProfile, newUser: NewUserProfile | undefined, ctx: Context, redirectTo: string | null) {
@@ -61,7 +71,7 @@ export function createThirdPartyApis(deps: Deps, functions: ThirdPartyFunctions,
     if (createdNewUser) {
       await deps.audit.record({ type: "user.signed_up", tenantId, userId: user.id, ip: ctx.meta.ip, userAgent: ctx.meta.userAgent, data: { method: RECIPE_ID, providerId } });
     }
-    if (config.emailVerification === "required" && !user.emailVerified) {
+    if (!user.emailVerified && (await emailVerificationOf(deps, tenantId)) === "required") {
       if (createdNewUser) await sendVerification(user, user.email!, redirectTo);
       return { status: "EMAIL_NOT_VERIFIED_ERROR" } as const;
     }
@@ -95,11 +105,12 @@ export function createThirdPartyApis(deps: Deps, functions: ThirdPartyFunctions,
 
   return {
     async thirdPartyProviders({ tenantId }) {
-      return functions.providers({ tenantId }).map(({ id, name }) => ({ id, name }));
+      if (!(await allowsFactor(deps, tenantId, "thirdparty"))) return [];
+      return (await functions.providers({ tenantId })).map(({ id, name }) => ({ id, name }));
     },
 
     async thirdPartyAuthorisationUrl({ providerId, redirectURI, tenantId }) {
-      const bad = invalid(await checkTenant(deps, tenantId), checkRedirect(config, "redirectURI", redirectURI));
+      const bad = invalid(await checkTenant(deps, tenantId, "thirdparty"), checkRedirect(config, "redirectURI", redirectURI));
       if (bad) return bad;
       const created = await functions.getAuthorisationUrl({ tenantId, providerId, redirectURI });
       return created.status === "OK" ? created : unknownProvider;
@@ -107,9 +118,9 @@ export function createThirdPartyApis(deps: Deps, functions: ThirdPartyFunctions,
 
     async thirdPartySignInUp({ providerId, redirectURI, code, state, iss, options: signUpOptions, tenantId }, ctx) {
       const { profile, errors } = parseSignUpOptions(config, signUpOptions);
-      const bad = invalid(await checkTenant(deps, tenantId), ...errors, code.length > 4096 ? { id: "code", error: "is too long" } : null);
+      const bad = invalid(await checkTenant(deps, tenantId, "thirdparty"), ...errors, code.length > 4096 ? { id: "code", error: "is too long" } : null);
       if (bad) return bad;
-      if (!known(tenantId, providerId)) return unknownProvider;
+      if (!(await known(tenantId, providerId))) return unknownProvider;
       const callback = new URLSearchParams({ code, state, ...(iss ? { iss } : {}) });
       const exchanged = await functions.exchangeAuthCode({ tenantId, providerId, redirectURI, callback });
       if (exchanged.status !== "OK") return exchanged;
@@ -128,7 +139,7 @@ export function createThirdPartyApis(deps: Deps, functions: ThirdPartyFunctions,
 
     async signInIdToken({ providerId, idToken, nonce, options: signUpOptions, tenantId }, ctx) {
       const { profile, redirectTo, errors } = parseSignUpOptions(config, signUpOptions);
-      const bad = invalid(await checkTenant(deps, tenantId), ...errors, idToken.length > MAX_TOKEN ? { id: "idToken", error: "is too long" } : null);
+      const bad = invalid(await checkTenant(deps, tenantId, "thirdparty"), ...errors, idToken.length > MAX_TOKEN ? { id: "idToken", error: "is too long" } : null);
       if (bad) return bad;
       const verified = await functions.verifyIdToken({ tenantId, providerId, idToken, nonce });
       if (verified.status === "UNKNOWN_PROVIDER") return unknownProvider;
@@ -146,6 +157,19 @@ export function createThirdPartyApis(deps: Deps, functions: ThirdPartyFunctions,
       if (verified.status === "UNKNOWN_PROVIDER") return unknownProvider;
       if (verified.status !== "OK") return verified;
       return functions.linkIdentity({ user: viewer.user, providerId, profile: verified.profile });
+    },
+
+    async linkedIdentities(_, ctx) {
+      const viewer = await ctx.viewer({ cached: true });
+      if (!viewer) return null;
+      const methods = await deps.prisma.loginMethod.findMany({ where: { userId: viewer.user.id, recipeId: RECIPE_ID }, orderBy: { createdAt: "asc" } });
+      return methods.map((method) => ({
+        providerId: method.thirdPartyId!,
+        providerUserId: method.thirdPartyUserId!,
+        email: method.email,
+        verified: method.verified,
+        createdAt: method.createdAt,
+      }));
     },
 
     async refreshProviderToken({ providerId, refreshToken }, ctx) {

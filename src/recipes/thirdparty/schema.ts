@@ -3,10 +3,10 @@ import type { Builder, Types } from "../../schema/builder.js";
 import { tenantArg, tenantOf } from "../../schema/fields.js";
 import type { Results } from "../../schema/result-types.js";
 import type { SessionWithUser } from "../../sessions/sign-in.js";
-import type { SharedTypes } from "../../users/schema.js";
+import { viewerList, type SharedTypes } from "../../users/schema.js";
 import type { UserRow } from "../../users/users.js";
 import type { EnabledApis } from "../override.js";
-import type { ThirdPartyApis } from "./api.js";
+import type { LinkedIdentity, ThirdPartyApis } from "./api.js";
 import type { ProviderSession } from "./service.js";
 
 /** Registers the fields; answers the ThirdPartyProvider type (authConfig lists providers too). */
@@ -113,6 +113,20 @@ export function registerThirdPartySchema(builder: Builder, results: Results, typ
       args: (arg) => ({ providerId: arg.string({ required: true }), idToken: arg.string({ required: true }), nonce: arg.string({ required: false }) }),
       resolve: (args, ctx) => api(args, ctx),
     });
+  }
+
+  if (apis.linkedIdentities) {
+    const api = apis.linkedIdentities;
+    const LinkedIdentityType = builder.objectRef<LinkedIdentity>("LinkedIdentity").implement({
+      fields: (t) => ({
+        providerId: t.exposeString("providerId"),
+        providerUserId: t.exposeString("providerUserId", { description: "The provider's id of the account (sub)." }),
+        email: t.exposeString("email", { nullable: true }),
+        verified: t.exposeBoolean("verified", { description: "Whether the provider vouched for the email." }),
+        createdAt: t.field({ type: "DateTime", resolve: (identity) => identity.createdAt }),
+      }),
+    });
+    viewerList(builder, types.User, "linkedIdentities", { type: LinkedIdentityType, description: "The user's third-party identities.", list: (ctx) => api({}, ctx) });
   }
 
   if (apis.refreshProviderToken) {

@@ -36,8 +36,8 @@ export interface ProviderSession {
 type FieldError = { status: "FIELD_ERROR"; error: string; message: string };
 
 export interface ThirdPartyFunctions {
-  /** The providers enabled for a tenant. */
-  providers(input: { tenantId: string }): ResolvedProvider[];
+  /** The providers enabled for a tenant (set by its admins, else THIRD_PARTY_PROVIDERS for the default tenant). */
+  providers(input: { tenantId: string }): Promise<ResolvedProvider[]>;
   getAuthorisationUrl(input: { tenantId: string; providerId: string; redirectURI: string; data?: Record<string, unknown> }): Promise<
     { status: "OK"; url: string; state: string } | { status: "UNKNOWN_PROVIDER" }
   >;
@@ -89,18 +89,19 @@ function describe(error: unknown): string {
 
 export function createThirdPartyFunctions(deps: Deps): ThirdPartyFunctions {
   const { prisma, clock, encrypter, config } = deps;
-  // Resolved at start-up, so a provider without preset or issuer stops the server with its name.
-  const resolved = new Map(Object.entries(config.thirdParty.providers).map(([tenantId, list]) => [tenantId, list.map(resolveProvider)]));
+  // Resolved once at start-up, so a provider without preset or issuer stops the server with its name.
+  for (const list of Object.values(config.thirdParty.providers)) list.forEach(resolveProvider);
+  const providersOf = async (tenantId: string): Promise<ResolvedProvider[]> =>
+    (await deps.tenants.settings(tenantId)).thirdPartyProviders.map(resolveProvider);
+  const find = async (tenantId: string, providerId: string) => (await providersOf(tenantId)).find((provider) => provider.id === providerId);
+
   const discovered = new Map<string, Promise<oauth.ServerMetadata>>();
   const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 
-  const providersOf = (tenantId: string): ResolvedProvider[] => resolved.get(tenantId) ?? [];
-
-  const find = (tenantId: string, providerId: string) => providersOf(tenantId).find((provider) => provider.id === providerId);
 
   /** The provider's server metadata (discovered once for OpenID Connect providers). */
   function metadataOf(tenantId: string, provider: ResolvedProvider): Promise<oauth.ServerMetadata> {
-    const key = `${tenantId}\n${provider.id}`;
+    const key = `${tenantId}\n${provider.id}\n${provider.issuer ?? provider.authorizationEndpoint}\n${provider.clientId}`;
     let pending = discovered.get(key);
     if (!pending) {
       pending = provider.issuer
@@ -189,7 +190,7 @@ export function createThirdPartyFunctions(deps: Deps): ThirdPartyFunctions {
     providers: ({ tenantId }) => providersOf(tenantId),
 
     async getAuthorisationUrl({ tenantId, providerId, redirectURI, data }) {
-      const provider = find(tenantId, providerId);
+      const provider = await find(tenantId, providerId);
       if (!provider) return { status: "UNKNOWN_PROVIDER" };
       const configuration = await configurationOf(tenantId, provider);
       const state = randomToken();
@@ -231,7 +232,7 @@ export function createThirdPartyFunctions(deps: Deps): ThirdPartyFunctions {
       ) {
         return { status: "INVALID_STATE_ERROR" };
       }
-      const provider = find(stored.tenantId, providerId);
+      const provider = await find(stored.tenantId, providerId);
       if (!provider) return { status: "INVALID_STATE_ERROR" };
       try {
         const configuration = await configurationOf(stored.tenantId, provider);
@@ -265,7 +266,7 @@ export function createThirdPartyFunctions(deps: Deps): ThirdPartyFunctions {
     },
 
     async verifyIdToken({ tenantId, providerId, idToken, nonce }) {
-      const provider = find(tenantId, providerId);
+      const provider = await find(tenantId, providerId);
       if (!provider?.issuer) return { status: "UNKNOWN_PROVIDER" };
       try {
         const metadata = await metadataOf(tenantId, provider);
@@ -376,7 +377,7 @@ export function createThirdPartyFunctions(deps: Deps): ThirdPartyFunctions {
     },
 
     async refreshProviderToken({ tenantId, userId, providerId, refreshToken }) {
-      const provider = find(tenantId, providerId);
+      const provider = await find(tenantId, providerId);
       if (!provider) return { status: "UNKNOWN_PROVIDER" };
       const stored = await prisma.providerToken.findUnique({ where: { userId_providerId: { userId, providerId } } });
       const token = refreshToken ?? (stored?.refreshTokenEncrypted ? encrypter.open(stored.refreshTokenEncrypted) : null);

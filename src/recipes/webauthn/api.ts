@@ -11,7 +11,7 @@ import type { Deps } from "../../deps.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import type { ApiResult, FieldError, SignInApiResult, TenantInput } from "../../schema/results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
-import { checkTenant } from "../../tenants/check.js";
+import { checkTenant, emailVerificationOf } from "../../tenants/check.js";
 import { parseSignUpOptions, type NewUserProfile, type SignUpOptionsInput } from "../../users/sign-up-options.js";
 import { normaliseEmail, type UserRow } from "../../users/users.js";
 import { addLoginMethod } from "../../users/login-methods.js";
@@ -103,7 +103,7 @@ export function createWebauthnApis(deps: Deps, functions: WebauthnFunctions, ema
   return {
     async webauthnSignUpOptions({ email, options: signUpOptions, tenantId }) {
       const { profile, redirectTo, errors } = parseSignUpOptions(config, signUpOptions);
-      const bad = invalid(await checkTenant(deps, tenantId), checkEmail("email", email), ...errors);
+      const bad = invalid(await checkTenant(deps, tenantId, "webauthn"), checkEmail("email", email), ...errors);
       if (bad) return bad;
       if (options.signUpDisabled) return { status: "SIGN_UP_NOT_ALLOWED", reason: "Sign-up is disabled" };
       const normalised = normaliseEmail(email);
@@ -116,7 +116,7 @@ export function createWebauthnApis(deps: Deps, functions: WebauthnFunctions, ema
 
     async webauthnSignUp({ credential: input, nickname, tenantId }, ctx) {
       const parsed = checkCredential<RegistrationResponseJSON>(input, ["attestationObject"]);
-      const bad = invalid(await checkTenant(deps, tenantId), "error" in parsed ? parsed.error : null, checkNickname(nickname));
+      const bad = invalid(await checkTenant(deps, tenantId, "webauthn"), "error" in parsed ? parsed.error : null, checkNickname(nickname));
       if (bad || "error" in parsed) return bad!;
       const challenge = await functions.consumeChallenge({ response: parsed.credential, flows: ["signUp"], tenantId });
       if (!challenge?.userId || !challenge.email) return { status: "INVALID_CHALLENGE_ERROR" };
@@ -135,14 +135,15 @@ export function createWebauthnApis(deps: Deps, functions: WebauthnFunctions, ema
       }
       await ensureLoginMethod(user);
       await deps.audit.recordFor(ctx.meta, "user.signed_up", user, { method: RECIPE_ID });
-      if (config.emailVerification !== "off") await sendVerification(user, user.email!, redirectTo);
-      if (config.emailVerification === "required") return { status: "OK", user, session: null };
+      const verification = await emailVerificationOf(deps, tenantId);
+      if (verification !== "off") await sendVerification(user, user.email!, redirectTo);
+      if (verification === "required") return { status: "OK", user, session: null };
       const signedIn = await completeSignIn(deps, user, ctx.meta, RECIPE_ID);
       return signedIn.status === "OK" ? { status: "OK", user, session: signedIn.session } : { status: "USER_DISABLED_ERROR" };
     },
 
     async webauthnSignInOptions({ email, tenantId }) {
-      const bad = invalid(await checkTenant(deps, tenantId), email == null ? null : checkEmail("email", email));
+      const bad = invalid(await checkTenant(deps, tenantId, "webauthn"), email == null ? null : checkEmail("email", email));
       if (bad) return bad;
       if (email == null) {
         // Discoverable passkeys: the authenticator offers the accounts it holds for this site.
@@ -164,7 +165,7 @@ export function createWebauthnApis(deps: Deps, functions: WebauthnFunctions, ema
 
     async webauthnSignIn({ credential: input, tenantId }, ctx) {
       const parsed = checkCredential<AuthenticationResponseJSON>(input, ["authenticatorData", "signature"]);
-      const bad = invalid(await checkTenant(deps, tenantId), "error" in parsed ? parsed.error : null);
+      const bad = invalid(await checkTenant(deps, tenantId, "webauthn"), "error" in parsed ? parsed.error : null);
       if (bad || "error" in parsed) return bad!;
       const challenge = await functions.consumeChallenge({ response: parsed.credential, flows: ["signIn"], tenantId });
       if (!challenge) return { status: "INVALID_CHALLENGE_ERROR" };
@@ -173,7 +174,7 @@ export function createWebauthnApis(deps: Deps, functions: WebauthnFunctions, ema
       const user = await deps.users.byId(verified.credential.userId, tenantId);
       if (!user) return { status: "UNKNOWN_CREDENTIAL_ERROR" };
       if (user.disabled) return { status: "USER_DISABLED_ERROR" };
-      if (config.emailVerification === "required" && user.email && !user.emailVerified) return { status: "EMAIL_NOT_VERIFIED_ERROR" };
+      if (user.email && !user.emailVerified && (await emailVerificationOf(deps, tenantId)) === "required") return { status: "EMAIL_NOT_VERIFIED_ERROR" };
       // A passkey that verified its user (PIN, biometrics) is two factors in one.
       return completeSignIn(deps, user, ctx.meta, RECIPE_ID, { secondFactorPassed: verified.userVerified });
     },
