@@ -167,6 +167,30 @@ describe.each(DATABASES)("administration (%s)", (kind) => {
     expect((await app.auth.deps.tenants.settings("sso")).thirdPartyProviders[0]!.clientSecret).toBe("okta-secret-value");
   });
 
+  it("runs the seed's recipe functions for support: reset and verification links, MFA reset", async () => {
+    const { user, session } = await signUp(app, "support@example.com");
+    const VERIFY_LINK = `mutation($id: ID!) { createEmailVerificationLink(userId: $id) { ${STATUS} ... on CreateEmailVerificationLinkOk { link } } }`;
+    const verifyLink = new URL((await app.gql(VERIFY_LINK, { id: user.id }, ADMIN)).data.createEmailVerificationLink.link);
+    await app.gql(`mutation($t: String!) { verifyEmail(token: $t) { __typename } }`, { t: verifyLink.searchParams.get("token") });
+    expect((await app.gql(VERIFY_LINK, { id: user.id }, ADMIN)).data.createEmailVerificationLink.__typename).toBe("EmailAlreadyVerifiedError");
+
+    const RESET = `mutation($id: ID!) { createResetPasswordLink(userId: $id) { ${STATUS} ... on CreateResetPasswordLinkOk { link } } }`;
+    const link = new URL((await app.gql(RESET, { id: user.id }, ADMIN)).data.createResetPasswordLink.link);
+    expect(link.origin + link.pathname).toBe("http://app.test/reset-password");
+    const reset = await app.gql(`mutation($t: String!) { resetPassword(token: $t, newPassword: "reset by support") { __typename } }`, { t: link.searchParams.get("token") });
+    expect(reset.data.resetPassword.__typename).toBe("ResetPasswordOk");
+    expect((await signIn(app, "support@example.com", "reset by support")).__typename).toBe("SignInEmailPasswordOk");
+    expect((await app.gql(RESET, { id: "00000000-0000-4000-8000-000000000000" }, ADMIN)).data.createResetPasswordLink.__typename).toBe("UnknownUserIdError");
+
+    const auth = bearer((await signIn(app, "support@example.com", "reset by support")).session.accessToken); // the reset ended the old sessions
+    expect(session.accessToken).not.toBe(auth.authorization);
+    await app.gql(`mutation { createTotpDevice { __typename } }`, {}, auth);
+    await app.auth.deps.prisma.user.update({ where: { id: user.id }, data: { activeMfaType: "totp" } });
+    const MFA = `mutation($id: ID!) { resetUserMfa(userId: $id) { ${STATUS} ... on ResetUserMfaOk { devicesRemoved } } }`;
+    expect((await app.gql(MFA, { id: user.id }, ADMIN)).data.resetUserMfa).toMatchObject({ __typename: "ResetUserMfaOk", devicesRemoved: 1 });
+    expect((await signIn(app, "support@example.com", "reset by support")).__typename).toBe("SignInEmailPasswordOk"); // no MfaRequired
+  });
+
   it("adds the custom claims hook's claims to access tokens, never over the standard ones", async () => {
     const { user, session } = await signUp(app, "claims@example.com");
     const claims = decodeJwt(session.accessToken);

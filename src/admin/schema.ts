@@ -153,6 +153,28 @@ export function registerAdminSchema(builder: Builder, results: Results, types: S
     args: (arg) => ({ userId: arg.id({ required: true }) }),
     resolve: (args, ctx) => asAdmin(ctx, () => api.revokeAllSessions({ userId: String(args.userId) }, ctx)),
   });
+  const LinkOk = (name: string) => results.ok<{ link: string }>(name, (t) => ({ link: t.exposeString("link") }));
+  results.mutation("createResetPasswordLink", {
+    ok: LinkOk("CreateResetPasswordLinkOk"),
+    errors: ["UNKNOWN_USER_ID_ERROR"],
+    description: "Admin: a password-reset link for the user (returned, not mailed), as the seed's createResetPasswordLink.",
+    args: (arg) => ({ userId: arg.id({ required: true }) }),
+    resolve: (args, ctx) => asAdmin(ctx, () => api.createResetPasswordLink({ userId: String(args.userId) })),
+  });
+  results.mutation("createEmailVerificationLink", {
+    ok: LinkOk("CreateEmailVerificationLinkOk"),
+    errors: ["UNKNOWN_USER_ID_ERROR", "EMAIL_ALREADY_VERIFIED_ERROR"],
+    description: "Admin: an email-verification link for the user (returned, not mailed).",
+    args: (arg) => ({ userId: arg.id({ required: true }) }),
+    resolve: (args, ctx) => asAdmin(ctx, () => api.createEmailVerificationLink({ userId: String(args.userId) })),
+  });
+  results.mutation("resetUserMfa", {
+    ok: results.ok<{ devicesRemoved: number }>("ResetUserMfaOk", (t) => ({ devicesRemoved: t.exposeInt("devicesRemoved") })),
+    errors: ["UNKNOWN_USER_ID_ERROR"],
+    description: "Admin: removes the user's TOTP devices and recovery codes, turning multi-factor sign-in off (a lost phone).",
+    args: (arg) => ({ userId: arg.id({ required: true }) }),
+    resolve: (args, ctx) => asAdmin(ctx, () => api.resetUserMfa({ userId: String(args.userId) }, ctx)),
+  });
   results.mutation("createTenant", {
     ok: results.ok<{ id: string }>("CreateTenantOk", (t) => ({ id: t.exposeString("id") })),
     errors: ["INVALID_INPUT_ERROR"],

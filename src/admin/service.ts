@@ -8,6 +8,7 @@ import { bearerToken, hasAdminSecret, type Context } from "../context.js";
 import type { Deps } from "../deps.js";
 import type { AuditEvent, Prisma } from "../generated/prisma/client.js";
 import type { EmailPasswordFunctions } from "../recipes/emailpassword/service.js";
+import { ticketLink } from "../recipes/emailpassword/links.js";
 import { passwordProblem } from "../recipes/emailpassword/password-policy.js";
 import type { ApiResult, FieldError } from "../schema/results.js";
 import { DEFAULT_TENANT, FIRST_FACTORS, type FirstFactor, type TenantConfig } from "../tenants/tenants.js";
@@ -77,6 +78,12 @@ export interface AdminApis {
   deleteUser(input: { id: string }, ctx: Context): ApiResult<{ didExist: boolean }>;
   revokeAllSessions(input: { userId: string }, ctx: Context): ApiResult<{ count: number }>;
   auditEvents(input: { userId?: string | null; tenantId?: string | null; type?: string | null; first?: number | null; after?: string | null }): Promise<Page<AuditEvent>>;
+  /** The seed's createResetPasswordLink: a reset link for support to hand over (not mailed). */
+  createResetPasswordLink(input: { userId: string }): ApiResult<{ link: string }>;
+  /** The seed's createEmailVerificationLink. */
+  createEmailVerificationLink(input: { userId: string }): ApiResult<{ link: string }>;
+  /** For a user who lost their authenticator: removes their TOTP devices and recovery codes (MFA off). */
+  resetUserMfa(input: { userId: string }, ctx: Context): ApiResult<{ devicesRemoved: number }>;
   tenants(): Promise<Array<{ id: string; createdAt: Date }>>;
   tenantConfig(input: { id: string }): Promise<TenantConfig | null>;
   /** Replaces a tenant's config: fields left out follow the server's configuration again. */
@@ -261,6 +268,35 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
       const nodes = rows.slice(0, take);
       const last = nodes.at(-1);
       return { nodes, totalCount, hasNextPage: rows.length > take, endCursor: last ? encodeCursor([String(last.id)]) : null };
+    },
+
+    async createResetPasswordLink({ userId }) {
+      const user = await deps.users.byId(userId);
+      if (!user?.email) return { status: "UNKNOWN_USER_ID_ERROR", message: "No such user with an email" };
+      const created = await emailpassword.createResetPasswordToken({ userId, email: user.email, tenantId: user.tenantId });
+      if (created.status !== "OK") return { status: "UNKNOWN_USER_ID_ERROR", message: "No such user with an email" };
+      return { status: "OK", link: ticketLink(config, "passwordReset", created.token, user.tenantId) };
+    },
+
+    async createEmailVerificationLink({ userId }) {
+      const user = await deps.users.byId(userId);
+      if (!user?.email) return { status: "UNKNOWN_USER_ID_ERROR", message: "No such user with an email" };
+      const created = await emailpassword.createEmailVerificationToken({ userId, email: user.email, tenantId: user.tenantId });
+      if (created.status !== "OK") return created;
+      return { status: "OK", link: ticketLink(config, "emailVerify", created.token, user.tenantId) };
+    },
+
+    async resetUserMfa({ userId }, ctx) {
+      const user = await deps.users.byId(userId);
+      if (!user) return { status: "UNKNOWN_USER_ID_ERROR", message: "No such user" };
+      deps.viewerCache.forgetUser(userId);
+      const [devices] = await prisma.$transaction([
+        prisma.totpDevice.deleteMany({ where: { userId } }),
+        prisma.recoveryCode.deleteMany({ where: { userId } }),
+        prisma.user.update({ where: { id: userId }, data: { activeMfaType: null } }),
+      ]);
+      await deps.audit.recordFor(ctx.meta, "totp.device_removed", user, { byAdmin: true, count: devices.count });
+      return { status: "OK", devicesRemoved: devices.count };
     },
 
     tenants: () => prisma.tenant.findMany({ orderBy: { createdAt: "asc" }, select: { id: true, createdAt: true } }),

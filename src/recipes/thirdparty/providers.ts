@@ -16,6 +16,7 @@ export interface ProviderProfile {
   avatarUrl?: string;
 }
 
+/** GETs a URL of the provider's API with the user's access token; answers the JSON. */
 type FetchJson = (url: string) => Promise<any>;
 
 export interface OAuthPreset {
@@ -25,8 +26,10 @@ export interface OAuthPreset {
   /** OAuth2 only: */
   authorizationEndpoint?: string;
   tokenEndpoint?: string;
+  /** The provider's API root (settings may point it at a self-hosted instance, e.g. GitHub Enterprise). */
+  apiUrl?: string;
   /** Reads the profile with the access token (OAuth2-only providers). */
-  profile?: (get: FetchJson) => Promise<ProviderProfile>;
+  profile?: (get: FetchJson, apiUrl: string) => Promise<ProviderProfile>;
   scopes: string[];
   authorizationParams?: Record<string, string>;
 }
@@ -57,10 +60,11 @@ export const PRESETS: Record<string, OAuthPreset> = {
     name: "GitHub",
     authorizationEndpoint: "https://github.com/login/oauth/authorize",
     tokenEndpoint: "https://github.com/login/oauth/access_token",
+    apiUrl: "https://api.github.com",
     scopes: ["read:user", "user:email"],
-    async profile(get) {
-      const user = await get("https://api.github.com/user");
-      const emails: Array<{ email: string; primary: boolean; verified: boolean }> = await get("https://api.github.com/user/emails").catch(() => []);
+    async profile(get, api) {
+      const user = await get(`${api}/user`);
+      const emails: Array<{ email: string; primary: boolean; verified: boolean }> = await get(`${api}/user/emails`).catch(() => []);
       const primary = emails.find((email) => email.primary) ?? null;
       return {
         id: String(user.id),
@@ -184,6 +188,10 @@ export const providerSettingsSchema = z.object({
   storeTokens: z.boolean().optional(),
   /** Extra query parameters for the authorization URL (e.g. prompt, access_type). */
   authorizationParams: z.record(z.string(), z.string()).optional(),
+  /** OAuth2 presets on a self-hosted instance (GitHub Enterprise): its endpoints and API root. */
+  authorizationEndpoint: z.url().optional(),
+  tokenEndpoint: z.url().optional(),
+  apiUrl: z.url().optional(),
 });
 
 export type ProviderSettings = z.infer<typeof providerSettingsSchema>;
@@ -197,6 +205,7 @@ export interface ResolvedProvider {
   issuer?: string;
   authorizationEndpoint?: string;
   tokenEndpoint?: string;
+  apiUrl?: string;
   profile?: OAuthPreset["profile"];
   scopes: string[];
   audiences: string[];
@@ -216,8 +225,9 @@ export function resolveProvider(settings: ProviderSettings): ResolvedProvider {
     clientSecret: settings.clientSecret,
     issuer,
     // An explicit issuer makes any preset an OpenID Connect provider.
-    authorizationEndpoint: settings.issuer ? undefined : preset?.authorizationEndpoint,
-    tokenEndpoint: settings.issuer ? undefined : preset?.tokenEndpoint,
+    authorizationEndpoint: settings.issuer ? undefined : (settings.authorizationEndpoint ?? preset?.authorizationEndpoint),
+    tokenEndpoint: settings.issuer ? undefined : (settings.tokenEndpoint ?? preset?.tokenEndpoint),
+    apiUrl: (settings.apiUrl ?? preset?.apiUrl)?.replace(/\/+$/, ""),
     profile: settings.issuer ? undefined : preset?.profile,
     scopes: settings.scopes ?? preset?.scopes ?? ["openid", "email", "profile"],
     audiences: settings.audiences ?? [],

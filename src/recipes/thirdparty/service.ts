@@ -124,7 +124,7 @@ export function createThirdPartyFunctions(deps: Deps): ThirdPartyFunctions {
     const auth = provider.clientSecret ? oauth.ClientSecretPost(provider.clientSecret) : oauth.None();
     const skew = Math.round((clock.now().getTime() - Date.now()) / 1000);
     const configuration = new oauth.Configuration(await metadataOf(tenantId, provider), provider.clientId, { [oauth.clockSkew]: skew }, auth);
-    if (provider.issuer && isLoopback(provider.issuer)) oauth.allowInsecureRequests(configuration);
+    if (isLoopback(provider.issuer ?? provider.tokenEndpoint!)) oauth.allowInsecureRequests(configuration);
     return configuration;
   }
 
@@ -256,7 +256,7 @@ export function createThirdPartyFunctions(deps: Deps): ThirdPartyFunctions {
             if (!response.ok) throw new Error(`${new URL(url).pathname} answered ${response.status}`);
             return response.json();
           };
-          profile = await provider.profile!(get);
+          profile = await provider.profile!(get, provider.apiUrl ?? "");
         }
         return { status: "OK", tenantId: stored.tenantId, profile, tokens: sessionOf(tokens), provider, data: stored.data as Record<string, unknown> };
       } catch (error) {
