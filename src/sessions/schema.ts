@@ -13,33 +13,24 @@ export function registerSessionSchema(builder: Builder, results: Results, types:
   const { refreshSession, signOut, sessions, revokeSession, verifyToken } = apis;
 
   if (refreshSession) {
-    const Ok = results.ok<{ session: SessionTokens }>("RefreshSessionOk", (t) => ({ session: t.field({ type: types.Session, resolve: (value) => value.session }) }));
-    const Result = results.union("RefreshSessionResult", Ok, ["UNAUTHORISED", "TOKEN_THEFT_DETECTED"]);
-    builder.mutationField("refreshSession", (t) =>
-      t.field({
-        type: Result,
-        description: "Trades a refresh token for a new session (the refresh token rotates on every use).",
-        extensions: CREDENTIAL_CHECK,
-        args: { refreshToken: t.arg.string({ required: true }) },
-        resolve: async (_, args, ctx) => toResult(await refreshSession(args, ctx)) as never,
-      }),
-    );
+    results.mutation("refreshSession", {
+      ok: results.ok<{ session: SessionTokens }>("RefreshSessionOk", (t) => ({ session: t.field({ type: types.Session, resolve: (value) => value.session }) })),
+      errors: ["UNAUTHORISED", "TOKEN_THEFT_DETECTED"],
+      credentialCheck: true,
+      description: "Trades a refresh token for a new session (the refresh token rotates on every use).",
+      args: (arg) => ({ refreshToken: arg.string({ required: true }) }),
+      resolve: (args, ctx) => refreshSession(args, ctx),
+    });
   }
 
   if (signOut) {
-    const Ok = results.ok("SignOutOk");
-    const Result = results.union("SignOutResult", Ok, []);
-    builder.mutationField("signOut", (t) =>
-      t.field({
-        type: Result,
-        description: "Ends the session of the refresh token (or of the Bearer token); `all` ends every session of its user.",
-        args: {
-          refreshToken: t.arg.string({ required: false }),
-          all: t.arg.boolean({ required: false, defaultValue: false }),
-        },
-        resolve: async (_, args, ctx) => toResult(await signOut({ refreshToken: args.refreshToken, all: args.all ?? false }, ctx)) as never,
-      }),
-    );
+    results.mutation("signOut", {
+      ok: results.ok("SignOutOk"),
+      errors: [],
+      description: "Ends the session of the refresh token (or of the Bearer token); `all` ends every session of its user.",
+      args: (arg) => ({ refreshToken: arg.string({ required: false }), all: arg.boolean({ required: false, defaultValue: false }) }),
+      resolve: (args, ctx) => signOut({ refreshToken: args.refreshToken, all: args.all ?? false }, ctx),
+    });
   }
 
   if (sessions) {
@@ -57,16 +48,13 @@ export function registerSessionSchema(builder: Builder, results: Results, types:
   }
 
   if (revokeSession) {
-    const Ok = results.ok("RevokeSessionOk");
-    const Result = results.union("RevokeSessionResult", Ok, ["UNKNOWN_SESSION_ERROR", "UNAUTHORISED"]);
-    builder.mutationField("revokeSession", (t) =>
-      t.field({
-        type: Result,
-        description: "Ends one of the signed-in user's sessions.",
-        args: { sessionId: t.arg.id({ required: true }) },
-        resolve: async (_, args, ctx) => toResult(await revokeSession({ sessionId: String(args.sessionId) }, ctx)) as never,
-      }),
-    );
+    results.mutation("revokeSession", {
+      ok: results.ok("RevokeSessionOk"),
+      errors: ["UNKNOWN_SESSION_ERROR", "UNAUTHORISED"],
+      description: "Ends one of the signed-in user's sessions.",
+      args: (arg) => ({ sessionId: arg.id({ required: true }) }),
+      resolve: (args, ctx) => revokeSession({ sessionId: String(args.sessionId) }, ctx),
+    });
   }
 
   if (verifyToken) {

@@ -1,8 +1,7 @@
 /** The email/password fields of API.md, each present only while its API is enabled. */
 import type { Builder } from "../../schema/builder.js";
-import { CREDENTIAL_CHECK, tenantArg, tenantOf } from "../../schema/fields.js";
+import { tenantArg, tenantOf } from "../../schema/fields.js";
 import type { Results } from "../../schema/result-types.js";
-import { toResult } from "../../schema/results.js";
 import type { SessionWithUser } from "../../sessions/sign-in.js";
 import type { SharedTypes } from "../../users/schema.js";
 import type { UserRow } from "../../users/users.js";
@@ -27,41 +26,34 @@ export function registerEmailPasswordSchema(builder: Builder, results: Results, 
       }),
       createdNewUser: t.exposeBoolean("createdNewUser"),
     }));
-    const Result = results.union("SignUpEmailPasswordResult", Ok, ["EMAIL_ALREADY_EXISTS_ERROR", "INVALID_INPUT_ERROR", "SIGN_UP_NOT_ALLOWED"]);
-    builder.mutationField("signUpEmailPassword", (t) =>
-      t.field({
-        type: Result,
-        extensions: CREDENTIAL_CHECK,
-        args: {
-          email: t.arg.string({ required: true }),
-          password: t.arg.string({ required: true }),
-          options: t.arg({ type: SignUpOptions, required: false }),
-          formFields: t.arg({ type: [FormFieldInput], required: false }),
-          tenantId: tenantArg(t),
-        },
-        resolve: async (_, args, ctx) => toResult(await api({ ...args, tenantId: tenantOf(args) }, ctx)) as never,
+    results.mutation("signUpEmailPassword", {
+      ok: Ok,
+      errors: ["EMAIL_ALREADY_EXISTS_ERROR", "INVALID_INPUT_ERROR", "SIGN_UP_NOT_ALLOWED"],
+      credentialCheck: true,
+      description: "Creates a user with an email and password (and, unless email verification is required, signs them in).",
+      args: (arg) => ({
+        email: arg.string({ required: true }),
+        password: arg.string({ required: true }),
+        options: arg({ type: SignUpOptions, required: false }),
+        formFields: arg({ type: [FormFieldInput], required: false }),
+        tenantId: tenantArg({ arg }),
       }),
-    );
+      resolve: (args, ctx) => api({ ...args, tenantId: tenantOf(args) }, ctx),
+    });
   }
 
   if (apis.signInEmailPassword) {
     const api = apis.signInEmailPassword;
     const Ok = results.ok<{ user: UserRow; session: SessionWithUser }>("SignInEmailPasswordOk", (t) => types.signedIn(t));
-    const Result = results.union("SignInEmailPasswordResult", Ok, [
-      "WRONG_CREDENTIALS_ERROR",
-      "EMAIL_NOT_VERIFIED_ERROR",
-      "USER_DISABLED_ERROR",
-      "LIMIT_REACHED_ERROR",
-      "INVALID_INPUT_ERROR",
-    ], { mfa: true });
-    builder.mutationField("signInEmailPassword", (t) =>
-      t.field({
-        type: Result,
-        extensions: CREDENTIAL_CHECK,
-        args: { email: t.arg.string({ required: true }), password: t.arg.string({ required: true }), tenantId: tenantArg(t) },
-        resolve: async (_, args, ctx) => toResult(await api({ ...args, tenantId: tenantOf(args) }, ctx)) as never,
-      }),
-    );
+    results.mutation("signInEmailPassword", {
+      ok: Ok,
+      mfa: true,
+      credentialCheck: true,
+      errors: ["WRONG_CREDENTIALS_ERROR", "EMAIL_NOT_VERIFIED_ERROR", "USER_DISABLED_ERROR", "LIMIT_REACHED_ERROR", "INVALID_INPUT_ERROR"],
+      description: "Signs in with an email and password.",
+      args: (arg) => ({ email: arg.string({ required: true }), password: arg.string({ required: true }), tenantId: tenantArg({ arg }) }),
+      resolve: (args, ctx) => api({ ...args, tenantId: tenantOf(args) }, ctx),
+    });
   }
 
   if (apis.emailExists) {
@@ -76,92 +68,74 @@ export function registerEmailPasswordSchema(builder: Builder, results: Results, 
 
   if (apis.sendPasswordResetEmail) {
     const api = apis.sendPasswordResetEmail;
-    const Result = results.union("SendPasswordResetEmailResult", results.ok("SendPasswordResetEmailOk"), ["INVALID_INPUT_ERROR"]);
-    builder.mutationField("sendPasswordResetEmail", (t) =>
-      t.field({
-        type: Result,
-        description: "Emails a reset link when the account exists; answers OK either way.",
-        args: { email: t.arg.string({ required: true }), redirectTo: t.arg.string({ required: false }), tenantId: tenantArg(t) },
-        resolve: async (_, args, ctx) => toResult(await api({ ...args, tenantId: tenantOf(args) }, ctx)) as never,
-      }),
-    );
+    results.mutation("sendPasswordResetEmail", {
+      ok: results.ok("SendPasswordResetEmailOk"),
+      errors: ["INVALID_INPUT_ERROR"],
+      description: "Emails a reset link when the account exists; answers OK either way.",
+      args: (arg) => ({ email: arg.string({ required: true }), redirectTo: arg.string({ required: false }), tenantId: tenantArg({ arg }) }),
+      resolve: (args, ctx) => api({ ...args, tenantId: tenantOf(args) }, ctx),
+    });
   }
 
   if (apis.resetPassword) {
     const api = apis.resetPassword;
-    const Result = results.union("ResetPasswordResult", results.ok("ResetPasswordOk"), ["RESET_PASSWORD_INVALID_TOKEN_ERROR", "INVALID_INPUT_ERROR"]);
-    builder.mutationField("resetPassword", (t) =>
-      t.field({
-        type: Result,
-        description: "Sets a new password with the emailed token; every session of the user ends.",
-        extensions: CREDENTIAL_CHECK,
-        args: { token: t.arg.string({ required: true }), newPassword: t.arg.string({ required: true }), tenantId: tenantArg(t) },
-        resolve: async (_, args, ctx) => toResult(await api({ ...args, tenantId: tenantOf(args) }, ctx)) as never,
-      }),
-    );
+    results.mutation("resetPassword", {
+      ok: results.ok("ResetPasswordOk"),
+      errors: ["RESET_PASSWORD_INVALID_TOKEN_ERROR", "INVALID_INPUT_ERROR"],
+      credentialCheck: true,
+      description: "Sets a new password with the emailed token; every session of the user ends.",
+      args: (arg) => ({ token: arg.string({ required: true }), newPassword: arg.string({ required: true }), tenantId: tenantArg({ arg }) }),
+      resolve: (args, ctx) => api({ ...args, tenantId: tenantOf(args) }, ctx),
+    });
   }
 
   if (apis.changePassword) {
     const api = apis.changePassword;
-    const Result = results.union("ChangePasswordResult", results.ok("ChangePasswordOk"), ["INVALID_INPUT_ERROR", "ELEVATION_REQUIRED", "UNAUTHORISED", "FORBIDDEN_ANONYMOUS"]);
-    builder.mutationField("changePassword", (t) =>
-      t.field({
-        type: Result,
-        description: "Elevated: sets a new password for the signed-in user.",
-        extensions: CREDENTIAL_CHECK,
-        args: {
-          newPassword: t.arg.string({ required: true }),
-          signOutOtherSessions: t.arg.boolean({ required: false, defaultValue: true, description: "End the user's other sessions (default true)." }),
-        },
-        resolve: async (_, args, ctx) =>
-          toResult(await api({ newPassword: args.newPassword, signOutOtherSessions: args.signOutOtherSessions ?? true }, ctx)) as never,
+    results.mutation("changePassword", {
+      ok: results.ok("ChangePasswordOk"),
+      errors: ["INVALID_INPUT_ERROR", "ELEVATION_REQUIRED", "UNAUTHORISED", "FORBIDDEN_ANONYMOUS"],
+      credentialCheck: true,
+      description: "Elevated: sets a new password for the signed-in user.",
+      args: (arg) => ({
+        newPassword: arg.string({ required: true }),
+        signOutOtherSessions: arg.boolean({ required: false, defaultValue: true, description: "End the user's other sessions (default true)." }),
       }),
-    );
+      resolve: (args, ctx) => api({ newPassword: args.newPassword, signOutOtherSessions: args.signOutOtherSessions ?? true }, ctx),
+    });
   }
 
   if (apis.changeEmail) {
     const api = apis.changeEmail;
-    const Result = results.union("ChangeEmailResult", results.ok("ChangeEmailOk"), [
-      "EMAIL_ALREADY_EXISTS_ERROR",
-      "INVALID_INPUT_ERROR",
-      "ELEVATION_REQUIRED",
-      "UNAUTHORISED",
-      "FORBIDDEN_ANONYMOUS",
-    ]);
-    builder.mutationField("changeEmail", (t) =>
-      t.field({
-        type: Result,
-        description: "Elevated: sends a confirmation link to the new address; the email changes when verifyEmail spends it.",
-        args: { newEmail: t.arg.string({ required: true }), redirectTo: t.arg.string({ required: false }) },
-        resolve: async (_, args, ctx) => toResult(await api(args, ctx)) as never,
-      }),
-    );
+    results.mutation("changeEmail", {
+      ok: results.ok("ChangeEmailOk"),
+      errors: ["EMAIL_ALREADY_EXISTS_ERROR", "INVALID_INPUT_ERROR", "ELEVATION_REQUIRED", "UNAUTHORISED", "FORBIDDEN_ANONYMOUS"],
+      description: "Elevated: sends a confirmation link to the new address; the email changes when verifyEmail spends it.",
+      args: (arg) => ({ newEmail: arg.string({ required: true }), redirectTo: arg.string({ required: false }) }),
+      resolve: (args, ctx) => api(args, ctx),
+    });
   }
 
   if (apis.sendVerificationEmail) {
     const api = apis.sendVerificationEmail;
-    const Result = results.union("SendVerificationEmailResult", results.ok("SendVerificationEmailOk"), ["EMAIL_ALREADY_VERIFIED_ERROR", "INVALID_INPUT_ERROR"]);
-    builder.mutationField("sendVerificationEmail", (t) =>
-      t.field({
-        type: Result,
-        args: { email: t.arg.string({ required: true }), redirectTo: t.arg.string({ required: false }), tenantId: tenantArg(t) },
-        resolve: async (_, args, ctx) => toResult(await api({ ...args, tenantId: tenantOf(args) }, ctx)) as never,
-      }),
-    );
+    results.mutation("sendVerificationEmail", {
+      ok: results.ok("SendVerificationEmailOk"),
+      errors: ["EMAIL_ALREADY_VERIFIED_ERROR", "INVALID_INPUT_ERROR"],
+      description: "Emails a verification link to the account with this address (OK for unknown addresses too; EmailAlreadyVerifiedError when verified).",
+      args: (arg) => ({ email: arg.string({ required: true }), redirectTo: arg.string({ required: false }), tenantId: tenantArg({ arg }) }),
+      resolve: (args, ctx) => api({ ...args, tenantId: tenantOf(args) }, ctx),
+    });
   }
 
   if (apis.verifyEmail) {
     const api = apis.verifyEmail;
     const Ok = results.ok<{ user: UserRow }>("VerifyEmailOk", (t) => ({ user: t.field({ type: User, resolve: (value) => value.user }) }));
-    const Result = results.union("VerifyEmailResult", Ok, ["EMAIL_VERIFICATION_INVALID_TOKEN_ERROR", "EMAIL_ALREADY_EXISTS_ERROR", "INVALID_INPUT_ERROR"]);
-    builder.mutationField("verifyEmail", (t) =>
-      t.field({
-        type: Result,
-        description: "Spends an emailed verification (or email-change confirmation) token.",
-        extensions: CREDENTIAL_CHECK,
-        args: { token: t.arg.string({ required: true }), tenantId: tenantArg(t) },
-        resolve: async (_, args, ctx) => toResult(await api({ ...args, tenantId: tenantOf(args) }, ctx)) as never,
-      }),
-    );
+    results.mutation("verifyEmail", {
+      ok: Ok,
+      errors: ["EMAIL_VERIFICATION_INVALID_TOKEN_ERROR", "EMAIL_ALREADY_EXISTS_ERROR", "INVALID_INPUT_ERROR"],
+      credentialCheck: true,
+      description: "Spends an emailed verification (or email-change confirmation) token.",
+      args: (arg) => ({ token: arg.string({ required: true }), tenantId: tenantArg({ arg }) }),
+      resolve: (args, ctx) => api({ ...args, tenantId: tenantOf(args) }, ctx),
+    });
   }
 }

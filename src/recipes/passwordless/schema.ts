@@ -1,9 +1,8 @@
 /** The passwordless fields of API.md, each present only while its API is enabled. */
 import { PASSWORDLESS_FLOW_TYPES } from "../../config.js";
 import type { Builder } from "../../schema/builder.js";
-import { CREDENTIAL_CHECK, tenantArg, tenantOf } from "../../schema/fields.js";
+import { tenantArg, tenantOf } from "../../schema/fields.js";
 import type { Results } from "../../schema/result-types.js";
-import { toResult } from "../../schema/results.js";
 import type { SessionWithUser } from "../../sessions/sign-in.js";
 import type { SharedTypes } from "../../users/schema.js";
 import type { UserRow } from "../../users/users.js";
@@ -23,35 +22,31 @@ export function registerPasswordlessSchema(builder: Builder, results: Results, t
       preAuthSessionId: t.exposeString("preAuthSessionId"),
       flowType: t.field({ type: FlowType, resolve: (value) => value.flowType as never }),
     }));
-    const Result = results.union("CreateCodeResult", Ok, ["SIGN_IN_UP_NOT_ALLOWED", "INVALID_INPUT_ERROR", "LIMIT_REACHED_ERROR"]);
-    builder.mutationField("createCode", (t) =>
-      t.field({
-        type: Result,
-        description: "Starts a passwordless sign-in (or sign-up): sends a code and/or magic link to exactly one of email or phoneNumber.",
-        extensions: CREDENTIAL_CHECK,
-        args: {
-          email: t.arg.string({ required: false }),
-          phoneNumber: t.arg.string({ required: false, description: "International format, e.g. +14155550123." }),
-          options: t.arg({ type: types.SignUpOptions, required: false }),
-          tenantId: tenantArg(t),
-        },
-        resolve: async (_, args, ctx) => toResult(await api({ ...args, tenantId: tenantOf(args) }, ctx)) as never,
+    results.mutation("createCode", {
+      ok: Ok,
+      errors: ["SIGN_IN_UP_NOT_ALLOWED", "INVALID_INPUT_ERROR", "LIMIT_REACHED_ERROR"],
+      credentialCheck: true,
+      description: "Starts a passwordless sign-in (or sign-up): sends a code and/or magic link to exactly one of email or phoneNumber.",
+      args: (arg) => ({
+        email: arg.string({ required: false }),
+        phoneNumber: arg.string({ required: false, description: "International format, e.g. +14155550123." }),
+        options: arg({ type: types.SignUpOptions, required: false }),
+        tenantId: tenantArg({ arg }),
       }),
-    );
+      resolve: (args, ctx) => api({ ...args, tenantId: tenantOf(args) }, ctx),
+    });
   }
 
   if (apis.resendCode) {
     const api = apis.resendCode;
-    const Result = results.union("ResendCodeResult", results.ok("ResendCodeOk"), ["RESTART_FLOW_ERROR", "LIMIT_REACHED_ERROR"]);
-    builder.mutationField("resendCode", (t) =>
-      t.field({
-        type: Result,
-        description: "Sends a new code for the same sign-in; earlier codes keep working until they expire.",
-        extensions: CREDENTIAL_CHECK,
-        args: { deviceId: t.arg.string({ required: true }), preAuthSessionId: t.arg.string({ required: true }), tenantId: tenantArg(t) },
-        resolve: async (_, args, ctx) => toResult(await api({ ...args, tenantId: tenantOf(args) }, ctx)) as never,
-      }),
-    );
+    results.mutation("resendCode", {
+      ok: results.ok("ResendCodeOk"),
+      errors: ["RESTART_FLOW_ERROR", "LIMIT_REACHED_ERROR"],
+      credentialCheck: true,
+      description: "Sends a new code for the same sign-in; earlier codes keep working until they expire.",
+      args: (arg) => ({ deviceId: arg.string({ required: true }), preAuthSessionId: arg.string({ required: true }), tenantId: tenantArg({ arg }) }),
+      resolve: (args, ctx) => api({ ...args, tenantId: tenantOf(args) }, ctx),
+    });
   }
 
   if (apis.consumeCode) {
@@ -60,29 +55,21 @@ export function registerPasswordlessSchema(builder: Builder, results: Results, t
       createdNewRecipeUser: t.exposeBoolean("createdNewRecipeUser"),
       ...types.signedIn(t),
     }));
-    const Result = results.union("ConsumeCodeResult", Ok, [
-      "INCORRECT_USER_INPUT_CODE_ERROR",
-      "EXPIRED_USER_INPUT_CODE_ERROR",
-      "RESTART_FLOW_ERROR",
-      "SIGN_IN_UP_NOT_ALLOWED",
-      "INVALID_INPUT_ERROR",
-      "LIMIT_REACHED_ERROR",
-    ], { mfa: true });
-    builder.mutationField("consumeCode", (t) =>
-      t.field({
-        type: Result,
-        description: "Finishes a passwordless sign-in with deviceId + userInputCode, or with the magic link's linkCode.",
-        extensions: CREDENTIAL_CHECK,
-        args: {
-          preAuthSessionId: t.arg.string({ required: true }),
-          deviceId: t.arg.string({ required: false }),
-          userInputCode: t.arg.string({ required: false }),
-          linkCode: t.arg.string({ required: false }),
-          tenantId: tenantArg(t),
-        },
-        resolve: async (_, args, ctx) => toResult(await api({ ...args, tenantId: tenantOf(args) }, ctx)) as never,
+    results.mutation("consumeCode", {
+      ok: Ok,
+      mfa: true,
+      credentialCheck: true,
+      errors: ["INCORRECT_USER_INPUT_CODE_ERROR", "EXPIRED_USER_INPUT_CODE_ERROR", "RESTART_FLOW_ERROR", "SIGN_IN_UP_NOT_ALLOWED", "INVALID_INPUT_ERROR", "LIMIT_REACHED_ERROR"],
+      description: "Finishes a passwordless sign-in with deviceId + userInputCode, or with the magic link's linkCode.",
+      args: (arg) => ({
+        preAuthSessionId: arg.string({ required: true }),
+        deviceId: arg.string({ required: false }),
+        userInputCode: arg.string({ required: false }),
+        linkCode: arg.string({ required: false }),
+        tenantId: tenantArg({ arg }),
       }),
-    );
+      resolve: (args, ctx) => api({ ...args, tenantId: tenantOf(args) }, ctx),
+    });
   }
 
   if (apis.phoneNumberExists) {

@@ -1,8 +1,6 @@
 /** The personal-access-token fields of API.md, each present only while its API is enabled. */
 import type { Builder } from "../../schema/builder.js";
-import { CREDENTIAL_CHECK } from "../../schema/fields.js";
 import type { Results } from "../../schema/result-types.js";
-import { toResult } from "../../schema/results.js";
 import type { SessionWithUser } from "../../sessions/sign-in.js";
 import { viewerList, type SharedTypes } from "../../users/schema.js";
 import type { EnabledApis } from "../override.js";
@@ -16,15 +14,13 @@ export function registerPatSchema(builder: Builder, results: Results, types: Sha
       id: t.exposeID("id"),
       personalAccessToken: t.exposeString("personalAccessToken", { description: "Shown once: keep it like a password." }),
     }));
-    const Result = results.union("CreatePersonalAccessTokenResult", Ok, ["INVALID_INPUT_ERROR", "ELEVATION_REQUIRED", "UNAUTHORISED", "FORBIDDEN_ANONYMOUS"]);
-    builder.mutationField("createPersonalAccessToken", (t) =>
-      t.field({
-        type: Result,
-        description: "Elevated: a long-lived token for scripts; signInPersonalAccessToken trades it for a session.",
-        args: { expiresAt: t.arg({ type: "DateTime", required: true }), metadata: t.arg({ type: "JSON", required: false }) },
-        resolve: async (_, args, ctx) => toResult(await api(args, ctx)) as never,
-      }),
-    );
+    results.mutation("createPersonalAccessToken", {
+      ok: Ok,
+      errors: ["INVALID_INPUT_ERROR", "ELEVATION_REQUIRED", "UNAUTHORISED", "FORBIDDEN_ANONYMOUS"],
+      description: "Elevated: a long-lived token for scripts; signInPersonalAccessToken trades it for a session.",
+      args: (arg) => ({ expiresAt: arg({ type: "DateTime", required: true }), metadata: arg({ type: "JSON", required: false }) }),
+      resolve: (args, ctx) => api(args, ctx),
+    });
   }
 
   if (apis.signInPersonalAccessToken) {
@@ -32,15 +28,14 @@ export function registerPatSchema(builder: Builder, results: Results, types: Sha
     const Ok = results.ok<{ session: SessionWithUser }>("SignInPersonalAccessTokenOk", (t) => ({
       session: t.field({ type: types.Session, resolve: (value) => value.session }),
     }));
-    const Result = results.union("SignInPersonalAccessTokenResult", Ok, ["INVALID_PERSONAL_ACCESS_TOKEN_ERROR"]);
-    builder.mutationField("signInPersonalAccessToken", (t) =>
-      t.field({
-        type: Result,
-        extensions: CREDENTIAL_CHECK,
-        args: { personalAccessToken: t.arg.string({ required: true }) },
-        resolve: async (_, args, ctx) => toResult(await api(args, ctx)) as never,
-      }),
-    );
+    results.mutation("signInPersonalAccessToken", {
+      ok: Ok,
+      errors: ["INVALID_PERSONAL_ACCESS_TOKEN_ERROR"],
+      credentialCheck: true,
+      description: "Trades a personal access token for a session.",
+      args: (arg) => ({ personalAccessToken: arg.string({ required: true }) }),
+      resolve: (args, ctx) => api(args, ctx),
+    });
   }
 
   if (apis.personalAccessTokens) {
@@ -64,13 +59,12 @@ export function registerPatSchema(builder: Builder, results: Results, types: Sha
   if (apis.revokePersonalAccessToken) {
     const api = apis.revokePersonalAccessToken;
     const Ok = results.ok<{ didExist: boolean }>("RevokePersonalAccessTokenOk", (t) => ({ didExist: t.exposeBoolean("didExist") }));
-    const Result = results.union("RevokePersonalAccessTokenResult", Ok, ["UNAUTHORISED"]);
-    builder.mutationField("revokePersonalAccessToken", (t) =>
-      t.field({
-        type: Result,
-        args: { id: t.arg.id({ required: true }) },
-        resolve: async (_, args, ctx) => toResult(await api({ id: String(args.id) }, ctx)) as never,
-      }),
-    );
+    results.mutation("revokePersonalAccessToken", {
+      ok: Ok,
+      errors: ["UNAUTHORISED"],
+      description: "Revokes one of the signed-in user's personal access tokens.",
+      args: (arg) => ({ id: arg.id({ required: true }) }),
+      resolve: (args, ctx) => api({ id: String(args.id) }, ctx),
+    });
   }
 }
