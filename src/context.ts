@@ -88,6 +88,13 @@ export function createContext(deps: Deps, initial: YogaInitialContext & { req?: 
   };
 }
 
+/** The signed-in user when they have a real account: else the status to answer (not signed in, or anonymous). */
+export async function accountHolder(ctx: Context): Promise<Viewer | { status: "UNAUTHORISED" } | { status: "FORBIDDEN_ANONYMOUS" }> {
+  const viewer = await ctx.viewer();
+  if (!viewer) return { status: "UNAUTHORISED" };
+  return viewer.user.isAnonymous ? { status: "FORBIDDEN_ANONYMOUS" } : viewer;
+}
+
 /** Whether the request carries the configured admin secret (`x-admin-secret`). */
 export function hasAdminSecret(deps: Deps, request: Request): boolean {
   const secret = request.headers.get("x-admin-secret");

@@ -299,3 +299,31 @@ describe.each(DATABASES)("recovery codes (%s)", (kind) => {
     expect((await app.gql(GENERATE)).data.generateRecoveryCodes.__typename).toBe("UnauthorisedError");
   });
 });
+
+describe.each(DATABASES)("second factors and the account's failed sign-ins (%s)", (kind) => {
+  let app: TestApp;
+  beforeAll(async () => {
+    // A TOTP limit above the account's, so the account's limit (10) is the one reached.
+    app = await startApp(kind, { env: { TOTP_MAX_ATTEMPTS: "50" } });
+  });
+  afterAll(() => app?.close());
+
+  it("counts wrong codes against the account too: guessing codes locks the password, a right code clears both", async () => {
+    const { session } = await signUp(app, "every-pathway@example.com");
+    const auth = bearer(session.accessToken);
+    const created = (await app.gql(CREATE, {}, auth)).data.createTotpDevice;
+    const totp = URI.parse(created.qrCodeString) as TOTP;
+    await app.gql(VERIFY_DEVICE, { name: created.deviceName, totp: totp.generate({ timestamp: app.clock.now().getTime() }) }, auth);
+    const { ticket } = (await app.gql(SIGN_IN_MFA, { email: "every-pathway@example.com", password: PASSWORD })).data.signInEmailPassword;
+    const MFA = `mutation($ticket: String!, $totp: String!) { verifySignInMfaTotp(ticket: $ticket, totp: $totp) { __typename ... on LimitReachedError { retryAfterMs } } }`;
+    for (let i = 0; i < 10; i++) expect((await app.gql(MFA, { ticket, totp: "000000" })).data.verifySignInMfaTotp.__typename).toBe("InvalidTotpError");
+    expect((await app.gql(MFA, { ticket, totp: "000000" })).data.verifySignInMfaTotp.__typename).toBe("LimitReachedError");
+    const password = (await app.gql(SIGN_IN_MFA, { email: "every-pathway@example.com", password: PASSWORD })).data.signInEmailPassword;
+    expect(password.__typename).toBe("LimitReachedError");
+    app.clock.advance(31); // the account's first lock is 30 s
+    app.clock.advance(30); // and a new TOTP step, so the next code is fresh
+    const code = totp.generate({ timestamp: app.clock.now().getTime() });
+    expect((await app.gql(MFA, { ticket, totp: code })).data.verifySignInMfaTotp.__typename).toBe("VerifySignInMfaTotpOk");
+    expect((await app.gql(SIGN_IN_MFA, { email: "every-pathway@example.com", password: PASSWORD })).data.signInEmailPassword.__typename).toBe("MfaRequired");
+  });
+});

@@ -4,7 +4,7 @@
  * functions with sessions, lockouts, tickets and email.
  */
 import type { Context } from "../../context.js";
-import { isElevated } from "../../context.js";
+import { accountHolder, isElevated } from "../../context.js";
 import type { Deps } from "../../deps.js";
 import type { ApiResult, FieldError, SignInApiResult, TenantInput } from "../../schema/results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
@@ -156,9 +156,8 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
     },
 
     async changePassword({ newPassword, signOutOtherSessions }, ctx) {
-      const viewer = await ctx.viewer();
-      if (!viewer) return { status: "UNAUTHORISED" };
-      if (viewer.user.isAnonymous) return { status: "FORBIDDEN_ANONYMOUS" };
+      const viewer = await accountHolder(ctx);
+      if ("status" in viewer) return viewer;
       const bad = invalid(await checkPassword("newPassword", newPassword, viewer.user.tenantId, viewer.user.email));
       if (bad) return bad;
       if (!isElevated(deps, viewer)) return { status: "ELEVATION_REQUIRED" };
@@ -170,9 +169,8 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
     },
 
     async changeEmail({ newEmail, redirectTo }, ctx) {
-      const viewer = await ctx.viewer();
-      if (!viewer) return { status: "UNAUTHORISED" };
-      if (viewer.user.isAnonymous) return { status: "FORBIDDEN_ANONYMOUS" };
+      const viewer = await accountHolder(ctx);
+      if ("status" in viewer) return viewer;
       const bad = invalid(checkEmail("newEmail", newEmail), checkRedirect(config, "redirectTo", redirectTo));
       if (bad) return bad;
       if (!isElevated(deps, viewer)) return { status: "ELEVATION_REQUIRED" };

@@ -1,6 +1,6 @@
 /** What each personal-access-token GraphQL field does, as overridable functions returning status values. */
 import type { Context } from "../../context.js";
-import { isElevated } from "../../context.js";
+import { accountHolder, isElevated } from "../../context.js";
 import type { Deps } from "../../deps.js";
 import type { ApiResult } from "../../schema/results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
@@ -22,9 +22,8 @@ const MAX_METADATA_BYTES = 4 * 1024;
 export function createPatApis(deps: Deps, functions: PatFunctions): PatApis {
   return {
     async createPersonalAccessToken({ expiresAt, metadata }, ctx) {
-      const viewer = await ctx.viewer();
-      if (!viewer) return { status: "UNAUTHORISED" };
-      if (viewer.user.isAnonymous) return { status: "FORBIDDEN_ANONYMOUS" };
+      const viewer = await accountHolder(ctx);
+      if ("status" in viewer) return viewer;
       const now = deps.clock.now().getTime();
       const meta = metadata ?? {};
       const bad = invalid(

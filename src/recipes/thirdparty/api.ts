@@ -3,7 +3,7 @@
  * overridable functions of (input, context) returning status values.
  */
 import type { Context } from "../../context.js";
-import { isElevated } from "../../context.js";
+import { accountHolder, isElevated } from "../../context.js";
 import type { Deps } from "../../deps.js";
 import type { ApiResult, SignInApiResult, TenantInput } from "../../schema/results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
@@ -148,9 +148,8 @@ export function createThirdPartyApis(deps: Deps, functions: ThirdPartyFunctions,
     },
 
     async linkIdToken({ providerId, idToken, nonce }, ctx) {
-      const viewer = await ctx.viewer();
-      if (!viewer) return { status: "UNAUTHORISED" };
-      if (viewer.user.isAnonymous) return { status: "FORBIDDEN_ANONYMOUS" };
+      const viewer = await accountHolder(ctx);
+      if ("status" in viewer) return viewer;
       if (idToken.length > MAX_TOKEN) return invalid({ id: "idToken", error: "is too long" })!;
       if (!isElevated(deps, viewer)) return { status: "ELEVATION_REQUIRED" };
       const verified = await functions.verifyIdToken({ tenantId: viewer.user.tenantId, providerId, idToken, nonce });

@@ -1,12 +1,11 @@
 /** What each TOTP GraphQL field does, as overridable functions returning status values. */
 import type { Context } from "../../context.js";
-import { isElevated } from "../../context.js";
+import { accountHolder, isElevated } from "../../context.js";
 import type { Deps } from "../../deps.js";
 import type { ApiResult } from "../../schema/results.js";
 import { isText, invalid } from "../../validation.js";
-import { totpAttemptKey, type TotpDeviceInfo, type TotpFunctions } from "./service.js";
+import { createSecondFactorLimiter, type TotpDeviceInfo, type TotpFunctions } from "./service.js";
 import { createRecoveryCodes } from "./recovery-codes.js";
-import { createAttemptLimiter } from "../../security/attempt-limiter.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
 import type { UserRow } from "../../users/users.js";
 
@@ -25,7 +24,7 @@ const MAX_DEVICE_NAME = 100;
 
 export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
   const recoveryCodes = createRecoveryCodes(deps);
-  const limiter = createAttemptLimiter(deps.prisma, deps.clock, deps.config.totp.lockout);
+  const limiter = createSecondFactorLimiter(deps); // keyed by user id
 
   /** Spends the MFA ticket and opens the session once the second factor passed. */
   async function finishMfa(ticket: string, pending: { userId: string; tenantId: string }, ctx: Context, method: string) {
@@ -42,9 +41,8 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
 
   return {
     async createTotpDevice({ deviceName }, ctx) {
-      const viewer = await ctx.viewer();
-      if (!viewer) return { status: "UNAUTHORISED" };
-      if (viewer.user.isAnonymous) return { status: "FORBIDDEN_ANONYMOUS" };
+      const viewer = await accountHolder(ctx);
+      if ("status" in viewer) return viewer;
       const bad = invalid(checkName(deviceName));
       if (bad) return bad;
       const { user } = viewer;
@@ -94,9 +92,8 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
     },
 
     async generateRecoveryCodes(_, ctx) {
-      const viewer = await ctx.viewer();
-      if (!viewer) return { status: "UNAUTHORISED" };
-      if (viewer.user.isAnonymous) return { status: "FORBIDDEN_ANONYMOUS" };
+      const viewer = await accountHolder(ctx);
+      if ("status" in viewer) return viewer;
       if (!isElevated(deps, viewer)) return { status: "ELEVATION_REQUIRED" };
       return { status: "OK", codes: await recoveryCodes.generate(viewer.user.id) };
     },
@@ -104,10 +101,10 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
     async verifySignInMfaRecoveryCode({ ticket, code }, ctx) {
       const pending = await deps.tickets.peek(ticket, ["mfaSignIn"]);
       if (!pending) return { status: "INVALID_TICKET_ERROR" };
-      const verdict = await limiter.begin(totpAttemptKey(pending.userId));
+      const verdict = await limiter.begin(pending.userId);
       if (!verdict.allowed) return { status: "LIMIT_REACHED_ERROR", retryAfterMs: verdict.retryAfterMs };
       if (!(await recoveryCodes.consume(pending.userId, code))) return { status: "INVALID_RECOVERY_CODE_ERROR" };
-      await limiter.succeed(totpAttemptKey(pending.userId));
+      await limiter.succeed(pending.userId);
       return finishMfa(ticket, pending, ctx, "recoveryCode");
     },
   };

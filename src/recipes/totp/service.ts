@@ -12,7 +12,7 @@ import { randomUUID } from "node:crypto";
 import { Secret, TOTP } from "otpauth";
 import type { Deps } from "../../deps.js";
 import { isUniqueViolation } from "../../db/errors.js";
-import { createAttemptLimiter } from "../../security/attempt-limiter.js";
+import { createAttemptLimiter, userAttemptKey, type AttemptLimiter } from "../../security/attempt-limiter.js";
 import type { TotpDevice } from "../../generated/prisma/client.js";
 
 // RFC 4226 §4 asks for at least 128 bits and recommends 160: we use 160.
@@ -40,10 +40,37 @@ export interface TotpFunctions {
   verifyTOTP(input: { userId: string; totp: string }): Promise<{ status: "OK" } | { status: "UNKNOWN_USER_ID_ERROR" } | InvalidTotp | Locked>;
 }
 
+/**
+ * Wrong second factors (TOTP and recovery codes) count twice: against the user's
+ * TOTP limit (TOTP_MAX_ATTEMPTS, per user across devices) and against the
+ * account's failed sign-ins (API.md: every pathway), so guessing codes also locks
+ * the password, and a locked account takes no codes. A right code clears both.
+ */
+export function createSecondFactorLimiter(deps: Deps): AttemptLimiter {
+  const totp = createAttemptLimiter(deps.prisma, deps.clock, deps.config.totp.lockout);
+  const accountKey = async (userId: string) => {
+    const user = await deps.users.byId(userId);
+    return user ? userAttemptKey(user) : null;
+  };
+  return {
+    async begin(userId) {
+      const own = await totp.begin(totpAttemptKey(userId));
+      if (!own.allowed) return own;
+      const key = await accountKey(userId);
+      const account = key ? await deps.limiter.begin(key) : own;
+      return account.allowed ? own : account;
+    },
+    async succeed(userId) {
+      await totp.succeed(totpAttemptKey(userId));
+      const key = await accountKey(userId);
+      if (key) await deps.limiter.succeed(key);
+    },
+  };
+}
+
 export function createTotpFunctions(deps: Deps): TotpFunctions {
   const { prisma, clock, encrypter, config } = deps;
-  const limiter = createAttemptLimiter(prisma, clock, config.totp.lockout);
-  const attemptKey = totpAttemptKey;
+  const limiter = createSecondFactorLimiter(deps); // keyed by user id
 
   const totpOf = (device: TotpDevice, label = "") =>
     new TOTP({
@@ -74,12 +101,12 @@ export function createTotpFunctions(deps: Deps): TotpFunctions {
 
   /** Checks a code against `devices`, counting it against the user's limit first. */
   async function check(userId: string, devices: TotpDevice[], code: string, verify: boolean): Promise<TotpDevice | InvalidTotp | Locked> {
-    const verdict = await limiter.begin(attemptKey(userId));
+    const verdict = await limiter.begin(userId);
     if (!verdict.allowed) return { status: "LIMIT_REACHED_ERROR", retryAfterMs: verdict.retryAfterMs };
     for (const device of devices) {
       const step = acceptedStep(device, code);
       if (step !== null && (await claimStep(device, step, verify))) {
-        await limiter.succeed(attemptKey(userId));
+        await limiter.succeed(userId);
         return device;
       }
     }

@@ -6,7 +6,7 @@
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import { randomUUID } from "node:crypto";
 import type { Context, Viewer } from "../../context.js";
-import { isElevated } from "../../context.js";
+import { accountHolder, isElevated } from "../../context.js";
 import type { Deps } from "../../deps.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import type { ApiResult, FieldError, SignInApiResult, TenantInput } from "../../schema/results.js";
@@ -69,11 +69,9 @@ export function createWebauthnApis(deps: Deps, functions: WebauthnFunctions, ema
 
   /** The signed-in user, when they may manage keys (elevated, and a real account when adding). */
   async function keyOwner(ctx: Context, { adding }: { adding: boolean }): Promise<Viewer | { status: "UNAUTHORISED" | "FORBIDDEN_ANONYMOUS" | "ELEVATION_REQUIRED" }> {
-    const viewer = await ctx.viewer();
-    if (!viewer) return { status: "UNAUTHORISED" };
-    if (adding && viewer.user.isAnonymous) return { status: "FORBIDDEN_ANONYMOUS" };
-    if (!isElevated(deps, viewer)) return { status: "ELEVATION_REQUIRED" };
-    return viewer;
+    const viewer = adding ? await accountHolder(ctx) : ((await ctx.viewer()) ?? { status: "UNAUTHORISED" as const });
+    if ("status" in viewer) return viewer;
+    return isElevated(deps, viewer) ? viewer : { status: "ELEVATION_REQUIRED" };
   }
 
   const ensureLoginMethod = (user: UserRow) =>
