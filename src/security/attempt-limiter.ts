@@ -9,6 +9,7 @@
  * 10, 30 s, 1 h).
  */
 import type { Clock } from "../clock.js";
+import type { UserRow } from "../users/users.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 
 /**
@@ -39,16 +40,22 @@ export type AttemptVerdict = { allowed: true; failures: number } | { allowed: fa
 export interface AttemptLimiter {
   /** Counts an attempt unless the key is locked; the caller then checks the credential. */
   begin(key: string): Promise<AttemptVerdict>;
+  /**
+   * The same, and the account with this (normalised) email in the same round trip:
+   * a password sign-in needs both, and a round trip costs more than the lookup.
+   */
+  beginFor(key: string, account: { tenantId: string; email: string }): Promise<{ verdict: AttemptVerdict; user: UserRow | null }>;
   /** The credential was right: forget the failures. */
   succeed(key: string): Promise<void>;
 }
 
 export function createAttemptLimiter(prisma: PrismaClient, clock: Clock, policy: LockoutPolicy): AttemptLimiter {
-  return {
-    async begin(key) {
-      const now = clock.now();
-      const { threshold, baseSeconds, maxSeconds } = policy;
-      const counted = await prisma.$queryRaw<Array<{ failures: number }>>`
+  /** One statement: count the attempt unless locked (and read the account when asked). */
+  async function count(key: string, account?: { tenantId: string; email: string }): Promise<{ verdict: AttemptVerdict; user: UserRow | null }> {
+    const now = clock.now();
+    const { threshold, baseSeconds, maxSeconds } = policy;
+    const rows = await prisma.$queryRaw<Array<UserRow & { counted_failures: number | null }>>`
+      WITH counted AS (
         INSERT INTO "AttemptCounter" AS c (key, failures, "lockedUntil", "updatedAt")
         VALUES (${key}, 1, CASE WHEN 1 >= ${threshold}::int THEN ${now}::timestamp(3) + make_interval(secs => ${baseSeconds}::float8) END, ${now}::timestamp(3))
         ON CONFLICT (key) DO UPDATE SET
@@ -58,12 +65,22 @@ export function createAttemptLimiter(prisma: PrismaClient, clock: Clock, policy:
           END,
           "updatedAt" = ${now}::timestamp(3)
         WHERE c."lockedUntil" IS NULL OR c."lockedUntil" <= ${now}::timestamp(3)
-        RETURNING failures`;
-      if (counted[0]) return { allowed: true, failures: counted[0].failures };
-      const row = await prisma.attemptCounter.findUnique({ where: { key }, select: { lockedUntil: true } });
-      const retryAfterMs = Math.max(1, (row?.lockedUntil?.getTime() ?? now.getTime()) - now.getTime());
-      return { allowed: false, retryAfterMs };
-    },
+        RETURNING failures
+      )
+      SELECT (SELECT failures FROM counted) AS counted_failures, u.*
+      FROM (SELECT 1) AS one
+      LEFT JOIN "User" u ON ${account !== undefined} AND u."tenantId" = ${account?.tenantId ?? ""} AND u.email = ${account?.email ?? ""}`;
+    const { counted_failures: failures, ...row } = rows[0]!;
+    const user = row.id ? (row as UserRow) : null;
+    if (failures !== null) return { verdict: { allowed: true, failures }, user };
+    const locked = await prisma.attemptCounter.findUnique({ where: { key }, select: { lockedUntil: true } });
+    const retryAfterMs = Math.max(1, (locked?.lockedUntil?.getTime() ?? now.getTime()) - now.getTime());
+    return { verdict: { allowed: false, retryAfterMs }, user };
+  }
+
+  return {
+    begin: async (key) => (await count(key)).verdict,
+    beginFor: (key, account) => count(key, account),
     async succeed(key) {
       // Reset in place rather than deleted: the row is reused by the next attempt (a cheap HOT update).
       await prisma.$executeRaw`

@@ -108,9 +108,10 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
       if ([...password].length > config.passwordMaxLength) return { status: "WRONG_CREDENTIALS_ERROR" };
       // Keyed by the address, so unknown emails lock out exactly like real ones and reveal nothing.
       const attemptKey = accountAttemptKey(tenantId, email);
-      const verdict = await deps.limiter.begin(attemptKey);
+      // Counting the attempt and finding the account is one round trip.
+      const { verdict, user: account } = await deps.limiter.beginFor(attemptKey, { tenantId, email: normaliseEmail(email) });
       if (!verdict.allowed) return { status: "LIMIT_REACHED_ERROR", retryAfterMs: verdict.retryAfterMs };
-      const checked = await functions.signIn({ email, password, tenantId });
+      const checked = await functions.signIn({ email, password, tenantId, user: account });
       if (checked.status !== "OK") {
         await deps.audit.record({ type: "user.sign_in_failed", tenantId, ip: ctx.meta.ip, userAgent: ctx.meta.userAgent, data: { method: "emailpassword", email: normaliseEmail(email) } });
         return checked;

@@ -16,7 +16,8 @@ export interface EmailPasswordFunctions {
   signUp(input: { email: string; password: string; tenantId: string; profile?: NewUserProfile }): Promise<
     { status: "OK"; user: UserRow } | { status: "EMAIL_ALREADY_EXISTS_ERROR" }
   >;
-  signIn(input: { email: string; password: string; tenantId: string }): Promise<
+  /** `user`, when given, is the account with this email, looked up already (undefined: look it up). */
+  signIn(input: { email: string; password: string; tenantId: string; user?: UserRow | null }): Promise<
     { status: "OK"; user: UserRow } | { status: "WRONG_CREDENTIALS_ERROR" }
   >;
   getUserById(input: { userId: string; tenantId?: string }): Promise<UserRow | undefined>;
@@ -83,8 +84,8 @@ export function createEmailPasswordFunctions(deps: Deps): EmailPasswordFunctions
       }
     },
 
-    async signIn({ email, password, tenantId }) {
-      const user = await deps.users.byEmail(tenantId, email);
+    async signIn({ email, password, tenantId, user: known }) {
+      const user = known !== undefined ? known : await deps.users.byEmail(tenantId, email);
       if (!user?.passwordHash) {
         await hasher.burn(password); // same time as a wrong password: no enumeration by timing
         return { status: "WRONG_CREDENTIALS_ERROR" };

@@ -46,7 +46,7 @@ export interface TotpFunctions {
  * account's failed sign-ins (API.md: every pathway), so guessing codes also locks
  * the password, and a locked account takes no codes. A right code clears both.
  */
-export function createSecondFactorLimiter(deps: Deps): AttemptLimiter {
+export function createSecondFactorLimiter(deps: Deps): Pick<AttemptLimiter, "begin" | "succeed"> {
   const totp = createAttemptLimiter(deps.prisma, deps.clock, deps.config.totp.lockout);
   const accountKey = async (userId: string) => {
     const user = await deps.users.byId(userId);
