@@ -61,3 +61,14 @@ export function parseSignUpOptions(
     errors,
   };
 }
+
+/** The user columns a profile sets; the server's defaults for a user made without one. */
+export function profileColumns(config: Pick<Config, "userRoles" | "userDefaultRole">, profile?: NewUserProfile | null) {
+  return {
+    roles: profile?.roles ?? config.userRoles,
+    defaultRole: profile?.defaultRole ?? config.userDefaultRole,
+    displayName: profile?.displayName ?? "",
+    locale: profile?.locale ?? "en",
+    metadata: (profile?.metadata ?? {}) as object,
+  };
+}

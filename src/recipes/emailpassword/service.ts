@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { Deps } from "../../deps.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import { normaliseEmail, type UserRow } from "../../users/users.js";
-import type { NewUserProfile } from "../../users/sign-up-options.js";
+import { profileColumns, type NewUserProfile } from "../../users/sign-up-options.js";
 import { addLoginMethod } from "../../users/login-methods.js";
 
 export const RECIPE_ID = "emailpassword";
@@ -67,11 +67,7 @@ export function createEmailPasswordFunctions(deps: Deps): EmailPasswordFunctions
             tenantId,
             email: normalised,
             passwordHash,
-            roles: profile?.roles ?? config.userRoles,
-            defaultRole: profile?.defaultRole ?? config.userDefaultRole,
-            displayName: profile?.displayName ?? "",
-            locale: profile?.locale ?? "en",
-            metadata: (profile?.metadata ?? {}) as object,
+            ...profileColumns(config, profile),
             createdAt: deps.clock.now(),
             loginMethods: { create: { id: randomUUID(), tenantId, recipeId: RECIPE_ID, email: normalised, createdAt: deps.clock.now() } },
           },

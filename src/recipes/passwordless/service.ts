@@ -15,7 +15,7 @@ import { addLoginMethod } from "../../users/login-methods.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import { randomToken, sha256 } from "../../crypto/tokens.js";
 import { addSeconds } from "../../clock.js";
-import type { NewUserProfile } from "../../users/sign-up-options.js";
+import { profileColumns, type NewUserProfile } from "../../users/sign-up-options.js";
 import { normaliseEmail, type UserRow } from "../../users/users.js";
 
 export const RECIPE_ID = "passwordless";
@@ -179,11 +179,7 @@ export function createPasswordlessFunctions(deps: Deps, options: PasswordlessFun
         emailVerified: Boolean(device.email),
         phoneNumber: device.phoneNumber,
         phoneNumberVerified: Boolean(device.phoneNumber),
-        roles: profile?.roles ?? config.userRoles,
-        defaultRole: profile?.defaultRole ?? config.userDefaultRole,
-        displayName: profile?.displayName ?? "",
-        locale: profile?.locale ?? "en",
-        metadata: (profile?.metadata ?? {}) as object,
+        ...profileColumns(config, profile),
         createdAt: now,
         loginMethods: {
           create: { id: randomUUID(), tenantId: device.tenantId, recipeId: RECIPE_ID, email: device.email, phoneNumber: device.phoneNumber, verified: true, createdAt: now },

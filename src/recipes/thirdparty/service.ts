@@ -19,7 +19,7 @@ import { randomToken, sha256 } from "../../crypto/tokens.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import type { OAuthState } from "../../generated/prisma/client.js";
 import { normaliseEmail, type UserRow } from "../../users/users.js";
-import type { NewUserProfile } from "../../users/sign-up-options.js";
+import { profileColumns, type NewUserProfile } from "../../users/sign-up-options.js";
 import { resolveProvider, type ProviderProfile, type ResolvedProvider } from "./providers.js";
 
 export const RECIPE_ID = "thirdparty";
@@ -164,12 +164,10 @@ export function createThirdPartyFunctions(deps: Deps): ThirdPartyFunctions {
         tenantId,
         email: profile.email,
         emailVerified: profile.emailVerified,
+        ...profileColumns(config, newUser),
+        // The provider's name for the user unless the sign-up options give one.
         displayName: newUser?.displayName || profile.displayName?.slice(0, 200) || "",
         avatarUrl: profile.avatarUrl?.slice(0, 2048) ?? "",
-        locale: newUser?.locale ?? "en",
-        roles: newUser?.roles ?? config.userRoles,
-        defaultRole: newUser?.defaultRole ?? config.userDefaultRole,
-        metadata: (newUser?.metadata ?? {}) as object,
         createdAt: now,
         loginMethods: {
           create: { id: randomUUID(), tenantId, recipeId: RECIPE_ID, thirdPartyId: providerId, thirdPartyUserId: profile.id, email: profile.email, verified: profile.emailVerified, createdAt: now },

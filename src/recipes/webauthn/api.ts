@@ -12,7 +12,7 @@ import { isUniqueViolation } from "../../db/errors.js";
 import type { ApiResult, FieldError, SignInApiResult, TenantInput } from "../../schema/results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
 import { checkTenant, emailVerificationOf } from "../../tenants/check.js";
-import { parseSignUpOptions, type NewUserProfile, type SignUpOptionsInput } from "../../users/sign-up-options.js";
+import { parseSignUpOptions, profileColumns, type NewUserProfile, type SignUpOptionsInput } from "../../users/sign-up-options.js";
 import { normaliseEmail, type UserRow } from "../../users/users.js";
 import { addLoginMethod } from "../../users/login-methods.js";
 import { checkEmail, invalid, isText } from "../../validation.js";
@@ -84,11 +84,7 @@ export function createWebauthnApis(deps: Deps, functions: WebauthnFunctions, ema
           id,
           tenantId,
           email,
-          roles: profile.roles,
-          defaultRole: profile.defaultRole,
-          displayName: profile.displayName,
-          locale: profile.locale,
-          metadata: profile.metadata as object,
+          ...profileColumns(config, profile),
           createdAt: deps.clock.now(),
         },
       });
