@@ -149,6 +149,8 @@ describe.each(DATABASES)("administration (%s)", (kind) => {
     await configure({ firstFactors: ["emailpassword"], passwordMinLength: 30 });
     const short = (await app.gql(SIGN_UP, { email: "strict@example.com", password: PASSWORD, tenantId: "strict" })).data.signUpEmailPassword;
     expect(short.fieldErrors).toEqual([{ id: "password", error: expect.stringContaining("30") }]);
+    const made = (await app.gql(CREATE, { input: { email: "made-strict@example.com", password: PASSWORD, tenantId: "strict" } }, ADMIN)).data.createUser;
+    expect(made.fieldErrors).toEqual([{ id: "password", error: expect.stringContaining("30") }]); // admins follow the tenant's policy too
     const long = (await app.gql(SIGN_UP, { email: "strict@example.com", password: "a passphrase that is thirty-one chars", tenantId: "strict" })).data.signUpEmailPassword;
     expect(long).toMatchObject({ __typename: "SignUpEmailPasswordOk", session: { accessToken: expect.any(String) } }); // verification back to the server's OPTIONAL
 

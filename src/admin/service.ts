@@ -9,7 +9,7 @@ import type { Deps } from "../deps.js";
 import type { AuditEvent, Prisma } from "../generated/prisma/client.js";
 import type { EmailPasswordFunctions } from "../recipes/emailpassword/service.js";
 import { ticketLink } from "../recipes/emailpassword/links.js";
-import { passwordProblem } from "../recipes/emailpassword/password-policy.js";
+import { checkPassword, checkTenant } from "../tenants/check.js";
 import type { ApiResult, FieldError } from "../schema/results.js";
 import { DEFAULT_TENANT, FIRST_FACTORS, type FirstFactor, type TenantConfig } from "../tenants/tenants.js";
 import { providerSettingsSchema, resolveProvider, type ProviderSettings } from "../recipes/thirdparty/providers.js";
@@ -175,9 +175,9 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
       const { errors, data } = checkProfile(input);
       const tenantId = input.tenantId;
       const bad = invalid(
-        (await deps.tenants.exists(tenantId)) ? null : { id: "tenantId", error: "is not a tenant" },
+        await checkTenant(deps, tenantId),
         checkEmail("email", input.email),
-        input.password != null ? passwordError(input.password, input.email) : null,
+        input.password != null ? await checkPassword(deps, "password", input.password, tenantId, input.email) : null,
         ...errors,
       );
       if (bad) return bad;
@@ -214,7 +214,7 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
       const { errors, data } = checkProfile(input, current);
       const bad = invalid(
         input.email != null ? checkEmail("email", input.email) : null,
-        input.password != null ? passwordError(input.password, input.email ?? current.email) : null,
+        input.password != null ? await checkPassword(deps, "password", input.password, current.tenantId, input.email ?? current.email) : null,
         ...errors,
       );
       if (bad) return bad;
@@ -353,9 +353,4 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
       return { status: "OK", didExist: count > 0 };
     },
   };
-
-  function passwordError(password: string, email: string | null | undefined): FieldError | null {
-    const problem = passwordProblem(password, { minLength: config.passwordMinLength, maxLength: config.passwordMaxLength }, { email });
-    return problem ? { id: "password", error: problem } : null;
-  }
 }

@@ -2,6 +2,7 @@
 import type { Deps } from "../deps.js";
 import type { FieldError } from "../schema/results.js";
 import type { FirstFactor } from "./tenants.js";
+import { passwordProblem } from "../recipes/emailpassword/password-policy.js";
 
 /**
  * The tenant must exist and, when `factor` is given, offer it as a way to sign
@@ -23,7 +24,9 @@ export async function emailVerificationOf(deps: Deps, tenantId: string) {
   return (await deps.tenants.settings(tenantId)).emailVerification;
 }
 
-/** The tenant's password length policy. */
-export async function passwordPolicyOf(deps: Deps, tenantId: string) {
-  return { minLength: (await deps.tenants.settings(tenantId)).passwordMinLength, maxLength: deps.config.passwordMaxLength };
+/** The password policy of the tenant (its admins may set the minimum length): a FieldError on `id`, or null. */
+export async function checkPassword(deps: Deps, id: string, password: string, tenantId: string, email?: string | null): Promise<FieldError | null> {
+  const policy = { minLength: (await deps.tenants.settings(tenantId)).passwordMinLength, maxLength: deps.config.passwordMaxLength };
+  const problem = passwordProblem(password, policy, { email });
+  return problem ? { id, error: problem } : null;
 }

@@ -12,8 +12,7 @@ import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js"
 import { parseSignUpOptions, type SignUpOptionsInput } from "../../users/sign-up-options.js";
 import { normaliseEmail, type UserRow } from "../../users/users.js";
 import { checkEmail, invalid } from "../../validation.js";
-import { checkTenant, passwordPolicyOf } from "../../tenants/check.js";
-import { passwordProblem } from "../emailpassword/password-policy.js";
+import { checkPassword, checkTenant } from "../../tenants/check.js";
 import type { EmailPasswordFunctions } from "../emailpassword/service.js";
 import { createTicketMail } from "../emailpassword/ticket-mail.js";
 
@@ -62,8 +61,11 @@ export function createAnonymousApis(deps: Deps, emailPasswordFunctions: EmailPas
       if (!viewer) return { status: "UNAUTHORISED" };
       const { profile, redirectTo, errors } = parseSignUpOptions(config, options);
       const withPassword = signInMethod === "EMAIL_PASSWORD";
-      const problem = withPassword ? passwordProblem(password ?? "", await passwordPolicyOf(deps, viewer.user.tenantId), { email }) : null;
-      const bad = invalid(checkEmail("email", email), problem ? { id: "password", error: problem } : null, ...errors);
+      const bad = invalid(
+        checkEmail("email", email),
+        withPassword ? await checkPassword(deps, "password", password ?? "", viewer.user.tenantId, email) : null,
+        ...errors,
+      );
       if (bad) return bad;
       const { user } = viewer;
       if (!user.isAnonymous) return { status: "USER_NOT_ANONYMOUS_ERROR" };

@@ -11,11 +11,10 @@ import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js"
 import { parseSignUpOptions, type SignUpOptionsInput } from "../../users/sign-up-options.js";
 import { normaliseEmail, type UserRow } from "../../users/users.js";
 import { checkEmail, checkRedirect, invalid } from "../../validation.js";
-import { checkTenant, emailVerificationOf, passwordPolicyOf } from "../../tenants/check.js";
+import { checkPassword, checkTenant, emailVerificationOf } from "../../tenants/check.js";
 import { accountAttemptKey } from "../../security/attempt-limiter.js";
 import { ticketLink } from "./links.js";
 import { createTicketMail } from "./ticket-mail.js";
-import { passwordProblem } from "./password-policy.js";
 import type { EmailPasswordFunctions } from "./service.js";
 
 export interface FormFieldConfig {
@@ -52,10 +51,6 @@ export interface EmailPasswordApis {
 
 export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunctions, options: EmailPasswordOptions = {}): EmailPasswordApis {
   const { config } = deps;
-  const checkPassword = async (id: string, password: string, tenantId: string, email?: string | null): Promise<FieldError | null> => {
-    const problem = passwordProblem(password, await passwordPolicyOf(deps, tenantId), { email });
-    return problem ? { id, error: problem } : null;
-  };
 
   async function checkFormFields(fields: Array<{ id: string; value: string }>, tenantId: string): Promise<FieldError[]> {
     const configured = options.formFields ?? [];
@@ -84,7 +79,7 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
       const bad = invalid(
         await checkTenant(deps, tenantId, "emailpassword"),
         checkEmail("email", email),
-        await checkPassword("password", password, tenantId, email),
+        await checkPassword(deps, "password", password, tenantId, email),
         ...errors,
         ...(await checkFormFields(formFields ?? [], tenantId)),
       );
@@ -145,7 +140,7 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
     },
 
     async resetPassword({ token, newPassword, tenantId }, ctx) {
-      const bad = invalid(await checkTenant(deps, tenantId), await checkPassword("newPassword", newPassword, tenantId));
+      const bad = invalid(await checkTenant(deps, tenantId), await checkPassword(deps, "newPassword", newPassword, tenantId));
       if (bad) return bad;
       const reset = await functions.resetPasswordUsingToken({ token, newPassword, tenantId });
       if (reset.status !== "OK") return reset;
@@ -159,7 +154,7 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
     async changePassword({ newPassword, signOutOtherSessions }, ctx) {
       const viewer = await accountHolder(ctx);
       if ("status" in viewer) return viewer;
-      const bad = invalid(await checkPassword("newPassword", newPassword, viewer.user.tenantId, viewer.user.email));
+      const bad = invalid(await checkPassword(deps, "newPassword", newPassword, viewer.user.tenantId, viewer.user.email));
       if (bad) return bad;
       if (!isElevated(deps, viewer)) return { status: "ELEVATION_REQUIRED" };
       const updated = await functions.updateEmailOrPassword({ userId: viewer.user.id, password: newPassword });
