@@ -5,7 +5,7 @@
  * the object winning.
  */
 import { z } from "zod";
-import { providerSettingsSchema, resolveProvider, type ProviderSettings } from "./recipes/thirdparty/providers.js";
+import { providerListSchema, type ProviderSettings } from "./recipes/thirdparty/providers.js";
 
 export type EmailVerificationMode = "required" | "optional" | "off";
 export const PASSWORDLESS_FLOW_TYPES = ["USER_INPUT_CODE", "MAGIC_LINK", "USER_INPUT_CODE_AND_MAGIC_LINK"] as const;
@@ -204,18 +204,7 @@ const envSchema = z.object({
         return z.NEVER;
       }
     })
-    .pipe(z.array(providerSettingsSchema))
-    .superRefine((providers, ctx) => {
-      for (const [index, provider] of providers.entries()) {
-        try {
-          resolveProvider(provider);
-        } catch (error) {
-          ctx.addIssue({ code: "custom", path: [index, "issuer"], message: (error as Error).message });
-        }
-      }
-      const ids = providers.map((provider) => provider.id);
-      if (new Set(ids).size !== ids.length) ctx.addIssue({ code: "custom", message: "provider ids must be unique" });
-    })
+    .pipe(providerListSchema)
     .default([]),
   WEBAUTHN_RP_ID: z.string().regex(/^[a-z0-9.-]+$/i, "must be a host name like example.com").optional(),
   WEBAUTHN_RP_NAME: z.string().min(1).optional(),

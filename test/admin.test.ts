@@ -157,6 +157,9 @@ describe.each(DATABASES)("administration (%s)", (kind) => {
     const bad = await configure({ firstFactors: ["carrier-pigeon"], passwordMinLength: 0, emailVerification: "SOMETIMES", thirdPartyProviders: [{ id: "custom", clientId: "x" }] });
     expect(bad.fieldErrors.map((field: { id: string }) => field.id)).toEqual(["config.firstFactors", "config.passwordMinLength", "config.emailVerification", "config.thirdPartyProviders"]);
     expect((await configure({}, "no-such-tenant")).__typename).toBe("InvalidInputError");
+    const twice = { id: "okta", issuer: "https://idp.example.test", clientId: "okta-client" };
+    const duplicate = await configure({ thirdPartyProviders: [twice, twice] });
+    expect(duplicate.fieldErrors).toEqual([{ id: "config.thirdPartyProviders", error: expect.stringContaining("provider ids must be unique") }]);
 
     await app.gql(`mutation { createTenant(id: "sso") { __typename } }`, {}, ADMIN);
     await configure({ thirdPartyProviders: [{ id: "okta", name: "Okta", issuer: "https://idp.example.test", clientId: "okta-client", clientSecret: "okta-secret-value" }] }, "sso");

@@ -12,9 +12,8 @@ import { ticketLink } from "../recipes/emailpassword/links.js";
 import { checkPassword, checkTenant } from "../tenants/check.js";
 import type { ApiResult, FieldError } from "../schema/results.js";
 import { DEFAULT_TENANT, FIRST_FACTORS, type FirstFactor, type TenantConfig } from "../tenants/tenants.js";
-import { providerSettingsSchema, resolveProvider, type ProviderSettings } from "../recipes/thirdparty/providers.js";
+import { providerListSchema, type ProviderSettings } from "../recipes/thirdparty/providers.js";
 import type { EmailVerificationMode } from "../config.js";
-import { z } from "zod";
 import { addLoginMethod } from "../users/login-methods.js";
 import { normaliseEmail, type UserRow } from "../users/users.js";
 import { checkEmail, invalid, isText, isTextJson } from "../validation.js";
@@ -321,18 +320,9 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
       if (verification !== null && !["required", "optional", "off"].includes(verification)) errors.push({ id: "config.emailVerification", error: "must be REQUIRED, OPTIONAL or OFF" });
       let providers: ProviderSettings[] | null = null;
       if (input.thirdPartyProviders != null) {
-        const parsed = z.array(providerSettingsSchema).safeParse(input.thirdPartyProviders);
-        if (!parsed.success) errors.push({ id: "config.thirdPartyProviders", error: parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ") });
-        else {
-          providers = parsed.data;
-          for (const provider of providers) {
-            try {
-              resolveProvider(provider);
-            } catch (error) {
-              errors.push({ id: "config.thirdPartyProviders", error: (error as Error).message });
-            }
-          }
-        }
+        const parsed = providerListSchema.safeParse(input.thirdPartyProviders);
+        if (parsed.success) providers = parsed.data;
+        else errors.push({ id: "config.thirdPartyProviders", error: parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ") });
       }
       const bad = invalid(...errors);
       if (bad) return bad;

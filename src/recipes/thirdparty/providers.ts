@@ -196,6 +196,19 @@ export const providerSettingsSchema = z.object({
 
 export type ProviderSettings = z.infer<typeof providerSettingsSchema>;
 
+/** A list of providers (THIRD_PARTY_PROVIDERS, a tenant's config): each usable (a preset or an issuer), ids unique. */
+export const providerListSchema = z.array(providerSettingsSchema).superRefine((providers, ctx) => {
+  for (const [index, provider] of providers.entries()) {
+    try {
+      resolveProvider(provider);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", path: [index, "issuer"], message: (error as Error).message });
+    }
+  }
+  const ids = providers.map((provider) => provider.id);
+  if (new Set(ids).size !== ids.length) ctx.addIssue({ code: "custom", message: "provider ids must be unique" });
+});
+
 /** A provider ready to use: settings completed from its preset. */
 export interface ResolvedProvider {
   id: string;
