@@ -9,7 +9,7 @@ import type { Context } from "../context.js";
 import type { AuditEvent } from "../generated/prisma/client.js";
 import type { ObjectRef } from "@pothos/core";
 import type { Builder, Types } from "../schema/builder.js";
-import type { Results } from "../schema/result-types.js";
+import type { MutationSpec, Results } from "../schema/result-types.js";
 import type { SharedTypes } from "../users/schema.js";
 import type { UserRow } from "../users/users.js";
 import type { TenantConfig } from "../tenants/tenants.js";
@@ -124,76 +124,79 @@ export function registerAdminSchema(builder: Builder, results: Results, types: S
     t.field({ type: [Tenant], description: "Admin: every tenant.", resolve: (_, __, ctx) => asAdmin(ctx, () => api.tenants()) }),
   );
 
+  /** A mutation only administrators run: the check wraps every resolver, so none can be registered without it. */
+  const adminMutation = (name: string, spec: MutationSpec) =>
+    results.mutation(name, { ...spec, resolve: (args, ctx) => asAdmin(ctx, () => spec.resolve(args, ctx)) });
   const UserOk = (name: string) => results.ok<{ user: UserRow }>(name, (t) => ({ user: t.field({ type: types.User, resolve: (value) => value.user }) }));
-  results.mutation("createUser", {
+  adminMutation("createUser", {
     ok: UserOk("CreateUserOk"),
     errors: ["EMAIL_ALREADY_EXISTS_ERROR", "INVALID_INPUT_ERROR"],
     description: "Admin: creates a user (with a password, or for passwordless and provider sign-in).",
     args: (arg) => ({ input: arg({ type: CreateUserInput, required: true }) }),
-    resolve: (args, ctx) => asAdmin(ctx, () => api.createUser({ ...args.input, tenantId: args.input.tenantId ?? "public" }, ctx)),
+    resolve: (args, ctx) => api.createUser({ ...args.input, tenantId: args.input.tenantId ?? "public" }, ctx),
   });
-  results.mutation("updateUser", {
+  adminMutation("updateUser", {
     ok: UserOk("UpdateUserOk"),
     errors: ["UNKNOWN_USER_ID_ERROR", "EMAIL_ALREADY_EXISTS_ERROR", "INVALID_INPUT_ERROR"],
     description: "Admin: changes a user's email, password, roles, profile, metadata or disabled flag.",
     args: (arg) => ({ id: arg.id({ required: true }), input: arg({ type: UpdateUserInput, required: true }) }),
-    resolve: (args, ctx) => asAdmin(ctx, () => api.updateUser({ id: String(args.id), input: args.input }, ctx)),
+    resolve: (args, ctx) => api.updateUser({ id: String(args.id), input: args.input }, ctx),
   });
-  results.mutation("deleteUser", {
+  adminMutation("deleteUser", {
     ok: results.ok<{ didExist: boolean }>("DeleteUserOk", (t) => ({ didExist: t.exposeBoolean("didExist") })),
     errors: [],
     description: "Admin: deletes a user and everything that is theirs.",
     args: (arg) => ({ id: arg.id({ required: true }) }),
-    resolve: (args, ctx) => asAdmin(ctx, () => api.deleteUser({ id: String(args.id) }, ctx)),
+    resolve: (args, ctx) => api.deleteUser({ id: String(args.id) }, ctx),
   });
-  results.mutation("revokeAllSessions", {
+  adminMutation("revokeAllSessions", {
     ok: results.ok<{ count: number }>("RevokeAllSessionsOk", (t) => ({ count: t.exposeInt("count") })),
     errors: ["UNKNOWN_USER_ID_ERROR"],
     description: "Admin: signs a user out everywhere.",
     args: (arg) => ({ userId: arg.id({ required: true }) }),
-    resolve: (args, ctx) => asAdmin(ctx, () => api.revokeAllSessions({ userId: String(args.userId) }, ctx)),
+    resolve: (args, ctx) => api.revokeAllSessions({ userId: String(args.userId) }, ctx),
   });
   const LinkOk = (name: string) => results.ok<{ link: string }>(name, (t) => ({ link: t.exposeString("link") }));
-  results.mutation("createResetPasswordLink", {
+  adminMutation("createResetPasswordLink", {
     ok: LinkOk("CreateResetPasswordLinkOk"),
     errors: ["UNKNOWN_USER_ID_ERROR"],
     description: "Admin: a password-reset link for the user (returned, not mailed), as the seed's createResetPasswordLink.",
     args: (arg) => ({ userId: arg.id({ required: true }) }),
-    resolve: (args, ctx) => asAdmin(ctx, () => api.createResetPasswordLink({ userId: String(args.userId) })),
+    resolve: (args, ctx) => api.createResetPasswordLink({ userId: String(args.userId) }),
   });
-  results.mutation("createEmailVerificationLink", {
+  adminMutation("createEmailVerificationLink", {
     ok: LinkOk("CreateEmailVerificationLinkOk"),
     errors: ["UNKNOWN_USER_ID_ERROR", "EMAIL_ALREADY_VERIFIED_ERROR"],
     description: "Admin: an email-verification link for the user (returned, not mailed).",
     args: (arg) => ({ userId: arg.id({ required: true }) }),
-    resolve: (args, ctx) => asAdmin(ctx, () => api.createEmailVerificationLink({ userId: String(args.userId) })),
+    resolve: (args, ctx) => api.createEmailVerificationLink({ userId: String(args.userId) }),
   });
-  results.mutation("resetUserMfa", {
+  adminMutation("resetUserMfa", {
     ok: results.ok<{ devicesRemoved: number }>("ResetUserMfaOk", (t) => ({ devicesRemoved: t.exposeInt("devicesRemoved") })),
     errors: ["UNKNOWN_USER_ID_ERROR"],
     description: "Admin: removes the user's TOTP devices and recovery codes, turning multi-factor sign-in off (a lost phone).",
     args: (arg) => ({ userId: arg.id({ required: true }) }),
-    resolve: (args, ctx) => asAdmin(ctx, () => api.resetUserMfa({ userId: String(args.userId) }, ctx)),
+    resolve: (args, ctx) => api.resetUserMfa({ userId: String(args.userId) }, ctx),
   });
-  results.mutation("createTenant", {
+  adminMutation("createTenant", {
     ok: results.ok<{ id: string }>("CreateTenantOk", (t) => ({ id: t.exposeString("id") })),
     errors: ["INVALID_INPUT_ERROR"],
     description: "Admin: creates a tenant (idempotent). Its users, codes and sessions are separate from every other tenant's.",
     args: (arg) => ({ id: arg.string({ required: true }) }),
-    resolve: (args, ctx) => asAdmin(ctx, () => api.createTenant(args)),
+    resolve: (args, ctx) => api.createTenant(args),
   });
-  results.mutation("updateTenant", {
+  adminMutation("updateTenant", {
     ok: results.ok<{ id: string }>("UpdateTenantOk", (t) => ({ id: t.exposeString("id") })),
     errors: ["INVALID_INPUT_ERROR"],
     description: "Admin: sets a tenant's first factors, password length, email verification and providers (replacing its previous config).",
     args: (arg) => ({ id: arg.string({ required: true }), config: arg({ type: TenantConfigInput, required: true }) }),
-    resolve: (args, ctx) => asAdmin(ctx, () => api.updateTenant(args)),
+    resolve: (args, ctx) => api.updateTenant(args),
   });
-  results.mutation("deleteTenant", {
+  adminMutation("deleteTenant", {
     ok: results.ok<{ didExist: boolean }>("DeleteTenantOk", (t) => ({ didExist: t.exposeBoolean("didExist") })),
     errors: ["INVALID_INPUT_ERROR"],
     description: "Admin: deletes a tenant without users (not the default one).",
     args: (arg) => ({ id: arg.string({ required: true }) }),
-    resolve: (args, ctx) => asAdmin(ctx, () => api.deleteTenant(args)),
+    resolve: (args, ctx) => api.deleteTenant(args),
   });
 }

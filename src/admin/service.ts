@@ -11,7 +11,7 @@ import type { EmailPasswordFunctions } from "../recipes/emailpassword/service.js
 import { ticketLink } from "../recipes/emailpassword/links.js";
 import { checkPassword, checkTenant } from "../tenants/check.js";
 import type { ApiResult, FieldError } from "../schema/results.js";
-import { DEFAULT_TENANT, FIRST_FACTORS, type FirstFactor, type TenantConfig } from "../tenants/tenants.js";
+import { DEFAULT_TENANT, FIRST_FACTORS, isTenantId, type FirstFactor, type TenantConfig } from "../tenants/tenants.js";
 import { providerListSchema, type ProviderSettings } from "../recipes/thirdparty/providers.js";
 import type { EmailVerificationMode } from "../config.js";
 import { addLoginMethod } from "../users/login-methods.js";
@@ -93,10 +93,16 @@ export interface AdminApis {
 
 const MAX_PAGE = 100;
 const pageSize = (first: number | null | undefined) => Math.min(Math.max(first ?? 20, 1), MAX_PAGE);
-const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 /** Keyset cursors: opaque to clients, stable while rows are added. */
 const encodeCursor = (parts: string[]) => Buffer.from(JSON.stringify(parts)).toString("base64url");
+
+/** A page from `take + 1` rows (the extra one says whether another page follows); the cursor is the last node's keyset. */
+function pageOf<T>(rows: T[], take: number, totalCount: number, keyOf: (last: T) => string[]): Page<T> {
+  const nodes = rows.slice(0, take);
+  const last = nodes.at(-1);
+  return { nodes, totalCount, hasNextPage: rows.length > take, endCursor: last ? encodeCursor(keyOf(last)) : null };
+}
 function decodeCursor(cursor: string | null | undefined): string[] | null {
   if (!cursor) return null;
   try {
@@ -163,9 +169,7 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
         prisma.user.findMany({ where: { AND: [where, keyset] }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], take: take + 1 }),
         prisma.user.count({ where }),
       ]);
-      const nodes = rows.slice(0, take);
-      const last = nodes.at(-1);
-      return { nodes, totalCount, hasNextPage: rows.length > take, endCursor: last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null };
+      return pageOf(rows, take, totalCount, (last) => [last.createdAt.toISOString(), last.id]);
     },
 
     user: async ({ id }) => deps.users.byId(id),
@@ -264,9 +268,7 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
         prisma.auditEvent.findMany({ where: { ...where, ...before }, orderBy: { id: "desc" }, take: take + 1 }),
         prisma.auditEvent.count({ where }),
       ]);
-      const nodes = rows.slice(0, take);
-      const last = nodes.at(-1);
-      return { nodes, totalCount, hasNextPage: rows.length > take, endCursor: last ? encodeCursor([String(last.id)]) : null };
+      return pageOf(rows, take, totalCount, (last) => [String(last.id)]);
     },
 
     async createResetPasswordLink({ userId }) {
@@ -301,7 +303,7 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
     tenants: () => prisma.tenant.findMany({ orderBy: { createdAt: "asc" }, select: { id: true, createdAt: true } }),
 
     async createTenant({ id }) {
-      if (!TENANT_ID.test(id)) return invalid({ id: "id", error: "must be 1-64 lower-case letters, digits or dashes" })!;
+      if (!isTenantId(id)) return invalid({ id: "id", error: "must be 1-64 lower-case letters, digits or dashes" })!;
       const existing = await prisma.tenant.count({ where: { id } });
       if (!existing) await prisma.tenant.create({ data: { id, createdAt: deps.clock.now() } }).catch(() => undefined);
       return { status: "OK", id };

@@ -13,6 +13,7 @@ import { z } from "zod";
 export const DEFAULT_TENANT = "public";
 // Tenant ids appear in URLs and tokens: keep them short and plain.
 const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
+export const isTenantId = (id: string) => TENANT_ID.test(id);
 
 export const FIRST_FACTORS = ["emailpassword", "passwordless", "webauthn", "thirdparty", "anonymous", "personalAccessToken"] as const;
 export type FirstFactor = (typeof FIRST_FACTORS)[number];
@@ -62,7 +63,7 @@ export function createTenantStore(prisma: PrismaClient, serverConfig: Config, en
   const cache = new Map<string, { at: number; stored: Stored }>();
 
   async function load(tenantId: string): Promise<Stored | null> {
-    if (!TENANT_ID.test(tenantId)) return null;
+    if (!isTenantId(tenantId)) return null;
     const hit = cache.get(tenantId);
     if (hit && Date.now() - hit.at < CACHE_MS) return hit.stored;
     const row = await prisma.tenant.findUnique({ where: { id: tenantId }, select: { config: true } });
