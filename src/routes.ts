@@ -112,15 +112,9 @@ const redirect = (location: URL) => new Response(null, { status: 302, headers: {
 async function verifyTicket(deps: Deps, recipes: Recipes, request: Request): Promise<Response> {
   const query = new URL(request.url).searchParams;
   const redirectTo = query.get("redirectTo") ?? deps.config.clientUrl;
-  if (!isAllowedRedirect(deps.config, redirectTo)) {
-    return new Response(JSON.stringify({ error: "redirectTo is not an allowed redirect URL" }), { status: 400, headers: { "content-type": "application/json" } });
-  }
-  const target = new URL(redirectTo);
-  const fail = (error: ErrorStatus | "INVALID_REQUEST", description: string) => {
-    target.searchParams.set("error", error);
-    target.searchParams.set("errorDescription", description);
-    return redirect(target);
-  };
+  if (!isAllowedRedirect(deps.config, redirectTo)) return badRequest("redirectTo is not an allowed redirect URL");
+  const fail = (error: ErrorStatus | "INVALID_REQUEST", description: string, outcome: Record<string, string> = {}) =>
+    landing(redirectTo, { ...outcome, error, errorDescription: description });
   const type = query.get("type");
   const ticket = query.get("ticket");
   const tenantId = query.get("tenantId") ?? DEFAULT_TENANT;
@@ -128,18 +122,14 @@ async function verifyTicket(deps: Deps, recipes: Recipes, request: Request): Pro
   const ctx = createContext(deps, { request } as never);
   const result = await spendTicket(deps, recipes, ctx, { type, ticket, tenantId, preAuthSessionId: query.get("preAuthSessionId") });
   if (!result) return fail("INVALID_REQUEST", `unsupported ticket type "${String(type).slice(0, 40)}"`);
-  target.searchParams.set("type", type!);
-  if (result.status === "MFA_REQUIRED") {
-    // The frontend finishes with verifySignInMfaTotp(ticket: mfaTicket, totp).
-    target.searchParams.set("mfaTicket", result.ticket);
-    return redirect(target);
-  }
-  if (result.status === "SIGNED_OUT") return redirect(target); // an email change: nothing more to hand over
+  const spent = { type: type! };
+  // The frontend finishes an MFA_REQUIRED with verifySignInMfaTotp(ticket: mfaTicket, totp).
+  if (result.status === "MFA_REQUIRED") return landing(redirectTo, { ...spent, mfaTicket: result.ticket });
+  if (result.status === "SIGNED_OUT") return landing(redirectTo, spent); // an email change: nothing more to hand over
   if (result.status !== "OK") {
-    return fail(result.status, result.status === "INVALID_INPUT_ERROR" ? "invalid request" : ERROR_STATUSES[result.status].message);
+    return fail(result.status, result.status === "INVALID_INPUT_ERROR" ? "invalid request" : ERROR_STATUSES[result.status].message, spent);
   }
-  target.searchParams.set("refreshToken", result.session.refreshToken);
-  return redirect(target);
+  return landing(redirectTo, { ...spent, refreshToken: result.session.refreshToken });
 }
 
 type Spent =
