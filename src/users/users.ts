@@ -1,5 +1,5 @@
 /** Reading users: lookups by id and by normalised email, scoped to a tenant. */
-import type { PrismaClient, User } from "../generated/prisma/client.js";
+import { Prisma, type PrismaClient, type User } from "../generated/prisma/client.js";
 
 export type UserRow = User;
 
@@ -19,19 +19,28 @@ export function isUuid(value: string): boolean {
   return UUID.test(value);
 }
 
+/**
+ * The User columns this release knows, for raw SQL (`SELECT ${userColumns("u")} ...`):
+ * spelled out rather than `u.*`, so the statement can stay prepared when a newer
+ * release's migration adds a column (see database.ts).
+ */
+export function userColumns(alias: string): Prisma.Sql {
+  return Prisma.raw(Object.values(Prisma.UserScalarFieldEnum).map((column) => `${alias}."${column}"`).join(", "));
+}
+
 // Hot paths (every sign-in looks a user up): raw SQL spares the ORM's per-query cost.
 export function createUserStore(prisma: PrismaClient): UserStore {
   return {
     async byId(id, tenantId) {
       if (!isUuid(id)) return null;
       const rows = tenantId
-        ? await prisma.$queryRaw<UserRow[]>`SELECT * FROM "User" WHERE id = ${id}::uuid AND "tenantId" = ${tenantId}`
-        : await prisma.$queryRaw<UserRow[]>`SELECT * FROM "User" WHERE id = ${id}::uuid`;
+        ? await prisma.$queryRaw<UserRow[]>`SELECT ${userColumns("u")} FROM "User" u WHERE id = ${id}::uuid AND "tenantId" = ${tenantId}`
+        : await prisma.$queryRaw<UserRow[]>`SELECT ${userColumns("u")} FROM "User" u WHERE id = ${id}::uuid`;
       return rows[0] ?? null;
     },
     async byEmail(tenantId, email) {
       const rows = await prisma.$queryRaw<UserRow[]>`
-        SELECT * FROM "User" WHERE "tenantId" = ${tenantId} AND email = ${normaliseEmail(email)}`;
+        SELECT ${userColumns("u")} FROM "User" u WHERE "tenantId" = ${tenantId} AND email = ${normaliseEmail(email)}`;
       return rows[0] ?? null;
     },
   };

@@ -1,0 +1,34 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DATABASES, PASSWORD, SIGN_IN, bearer, signUp, startApp, type TestApp } from "./helpers.js";
+
+const REFRESH = `mutation($refreshToken: String!) { refreshSession(refreshToken: $refreshToken) { __typename } }`;
+
+// The server prepares its hot statements once per connection (PostgreSQL); a
+// rolling upgrade runs a newer release's migrations under it.
+describe.each(DATABASES)("prepared statements across a newer release's migration (%s)", (kind) => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp(kind);
+  });
+  afterAll(() => app.close());
+
+  it("keeps signing in, refreshing and answering me after columns are added to the tables they read", async () => {
+    const { session } = await signUp(app, "rolling@example.com");
+    const signIn = async () => (await app.gql(SIGN_IN, { email: "rolling@example.com", password: PASSWORD })).data.signInEmailPassword;
+    // Several connections of the pool prepare the statements (8 at once stays under the lockout threshold).
+    const before = await Promise.all(Array.from({ length: 8 }, signIn));
+    expect(before.map((result) => result.__typename)).toEqual(Array(8).fill("SignInEmailPasswordOk"));
+
+    await app.auth.deps.prisma.$executeRawUnsafe(`ALTER TABLE "User" ADD COLUMN "addedByNewerRelease" text DEFAULT 'x'`);
+    await app.auth.deps.prisma.$executeRawUnsafe(`ALTER TABLE "Session" ADD COLUMN "addedByNewerRelease" text DEFAULT 'x'`);
+    await app.auth.deps.prisma.$executeRawUnsafe(`ALTER TABLE "AttemptCounter" ADD COLUMN "addedByNewerRelease" text DEFAULT 'x'`);
+
+    const after = await Promise.all(Array.from({ length: 8 }, signIn));
+    expect(after.map((result) => result.__typename)).toEqual(Array(8).fill("SignInEmailPasswordOk"));
+    expect(after[0].user.email).toBe("rolling@example.com");
+    const refreshed = (await app.gql(REFRESH, { refreshToken: session.refreshToken })).data.refreshSession;
+    expect(refreshed.__typename).toBe("RefreshSessionOk");
+    const me = await app.gql(`{ me { email } }`, undefined, bearer(after[0].session.accessToken));
+    expect(me.data?.me).toEqual({ email: "rolling@example.com" });
+  });
+});
