@@ -3,7 +3,9 @@
  * DATABASE_URL, in a fresh database of its own; otherwise PGlite in a temporary
  * folder) as a child process, loads it over HTTP with autocannon and prints:
  *   - password sign-ins/s next to the argon2id bound of this machine (hashes/s on
- *     all cores, measured in the same run), as a ratio;
+ *     all cores, measured in the same run), as a ratio, and beside it the same ratio
+ *     for a bare node:http server that only verifies (bench/reference-server.ts):
+ *     the ceiling any HTTP server reaches here;
  *   - `me` queries/s with a bearer token next to a trivial `{ __typename }`, as a ratio;
  *   - refreshes/s (each connection rotating its own token chain).
  */
@@ -68,7 +70,7 @@ async function main() {
 
     // The machine is shared (a VM with neighbours): each ratio is measured in adjacent
     // pairs, ROUNDS times, and the median round is reported.
-    const rounds: Array<{ hashes: number; signIns: number; trivial: number; me: number }> = [];
+    const rounds: Array<{ hashes: number; signIns: number; reference: number; trivial: number; me: number }> = [];
     let next = 0;
     const signInLoad = (seconds: number) =>
       load("sign-in", base, 16, {
@@ -85,13 +87,14 @@ async function main() {
     for (let round = 0; round < ROUNDS; round++) {
       const hashes = await argon2Bound();
       const signIns = await signInLoad(DURATION);
+      const reference = await referenceVerifications();
       const trivial = await load("trivial", base, 16, { body: JSON.stringify({ query: "{ __typename }" }), expect: "Query" });
       const me = await load("me", base, 16, {
         body: JSON.stringify({ query: "{ me { id email } }" }),
         headers: { authorization: `Bearer ${sessions[0]!.accessToken}` },
         expect: "bench0@example.com",
       });
-      rounds.push({ hashes, signIns, trivial, me });
+      rounds.push({ hashes, signIns, reference, trivial, me });
     }
     const median = (pick: (round: (typeof rounds)[number]) => number) => {
       const sorted = rounds.map(pick).sort((a, b) => a - b);
@@ -119,6 +122,7 @@ async function main() {
       ["argon2id bound (OWASP m=19 MiB t=2 p=1), hashes/s on all cores", median((r) => r.hashes).toFixed(1)],
       ["password sign-ins/s through GraphQL (16 connections)", median((r) => r.signIns).toFixed(1)],
       ["  sign-in / argon2 bound", median((r) => r.signIns / r.hashes).toFixed(2)],
+      ["  ceiling: bare node:http + argon2id verify / argon2 bound", median((r) => r.reference / r.hashes).toFixed(2)],
       ["trivial { __typename } queries/s (16 connections)", median((r) => r.trivial).toFixed(0)],
       ["me queries/s with a bearer token (16 connections)", median((r) => r.me).toFixed(0)],
       ["  me / trivial", median((r) => r.me / r.trivial).toFixed(2)],
@@ -127,7 +131,9 @@ async function main() {
     const width = Math.max(...rows.map(([label]) => label.length));
     for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${value.padStart(8)}`);
     const all = (pick: (round: (typeof rounds)[number]) => number) => rounds.map((round) => pick(round).toFixed(2)).join(", ");
-    console.log(`\nper round: sign-in/argon2 ${all((r) => r.signIns / r.hashes)}; me/trivial ${all((r) => r.me / r.trivial)}`);
+    console.log(
+      `\nper round: sign-in/argon2 ${all((r) => r.signIns / r.hashes)}; ceiling ${all((r) => r.reference / r.hashes)}; me/trivial ${all((r) => r.me / r.trivial)}`,
+    );
   } finally {
     server.kill("SIGTERM");
     await new Promise((resolve) => server.once("exit", resolve));
@@ -150,6 +156,22 @@ async function waitForHealth(base: string, server: ChildProcess): Promise<void> 
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error("server did not become healthy");
+}
+
+/** Verifications/s through bench/reference-server.ts, loaded like the sign-in (16 connections). */
+async function referenceVerifications(): Promise<number> {
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/reference-server.ts"], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const port = await new Promise<string>((resolve) => child.stdout!.once("data", (chunk) => resolve(String(chunk).trim())));
+    return await load("reference", `http://127.0.0.1:${port}`, 16, {
+      path: "/",
+      body: JSON.stringify({ password: PASSWORD }),
+      expect: '{"ok":true}',
+    });
+  } finally {
+    child.kill("SIGTERM");
+    await new Promise((resolve) => child.once("exit", resolve));
+  }
 }
 
 /**
@@ -176,11 +198,11 @@ async function load(
   name: string,
   base: string,
   connections: number,
-  options: { seconds?: number; body?: string; headers?: Record<string, string>; setupRequest?: any; onResponse?: any; expect: string },
+  options: { seconds?: number; path?: string; body?: string; headers?: Record<string, string>; setupRequest?: any; onResponse?: any; expect: string },
 ): Promise<number> {
   let unexpected = 0;
   const result = await autocannon({
-    url: `${base}/graphql`,
+    url: `${base}${options.path ?? "/graphql"}`,
     connections,
     duration: options.seconds ?? DURATION,
     requests: [
