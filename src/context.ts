@@ -8,7 +8,7 @@ import type { Deps } from "./deps.js";
 import { safeEqual } from "./crypto/tokens.js";
 import type { RequestMeta } from "./sessions/service.js";
 import type { AccessTokenClaims } from "./sessions/access-token.js";
-import { isUuid, userColumns, type UserRow } from "./users/users.js";
+import { isUuid, USER_COLUMNS, type UserRow } from "./users/users.js";
 
 export interface Viewer {
   user: UserRow;
@@ -58,7 +58,7 @@ export async function loadViewer(deps: Deps, token: string | null, options: { ca
   const cached = options.cached ? deps.viewerCache.get(claims.sid) : undefined;
   if (cached) return { ...cached, sessionId: claims.sid, claims };
   const rows = await deps.prisma.$queryRaw<Array<UserRow & { sessionAuthenticatedAt: Date }>>`
-    SELECT ${userColumns("u")}, s."authenticatedAt" AS "sessionAuthenticatedAt"
+    SELECT ${USER_COLUMNS}, s."authenticatedAt" AS "sessionAuthenticatedAt"
     FROM "Session" s JOIN "User" u ON u.id = s."userId"
     WHERE s.id = ${claims.sid}::uuid AND s."userId" = ${claims.sub}::uuid
       AND s."revokedAt" IS NULL AND s."expiresAt" > ${deps.clock.now()} AND NOT u.disabled`;

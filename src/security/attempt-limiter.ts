@@ -9,7 +9,7 @@
  * 10, 30 s, 1 h).
  */
 import type { Clock } from "../clock.js";
-import { userColumns, type UserRow } from "../users/users.js";
+import { USER_COLUMNS, type UserRow } from "../users/users.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 
 /**
@@ -67,7 +67,7 @@ export function createAttemptLimiter(prisma: PrismaClient, clock: Clock, policy:
         WHERE c."lockedUntil" IS NULL OR c."lockedUntil" <= ${now}::timestamp(3)
         RETURNING failures
       )
-      SELECT (SELECT failures FROM counted) AS counted_failures, ${userColumns("u")}
+      SELECT (SELECT failures FROM counted) AS counted_failures, ${USER_COLUMNS}
       FROM (SELECT 1) AS one
       LEFT JOIN "User" u ON ${account !== undefined} AND u."tenantId" = ${account?.tenantId ?? ""} AND u.email = ${account?.email ?? ""}`;
     const { counted_failures: failures, ...row } = rows[0]!;

@@ -20,13 +20,12 @@ export function isUuid(value: string): boolean {
 }
 
 /**
- * The User columns this release knows, for raw SQL (`SELECT ${userColumns("u")} ...`):
- * spelled out rather than `u.*`, so the statement can stay prepared when a newer
- * release's migration adds a column (see database.ts).
+ * The User columns this release knows, for raw SQL that names the table `u`
+ * (`SELECT ${USER_COLUMNS} FROM "User" u ...`): spelled out rather than `u.*`, so
+ * the statement can stay prepared when a newer release's migration adds a column
+ * (see database.ts). Built once: the sign-in and `me` statements use it.
  */
-export function userColumns(alias: string): Prisma.Sql {
-  return Prisma.raw(Object.values(Prisma.UserScalarFieldEnum).map((column) => `${alias}."${column}"`).join(", "));
-}
+export const USER_COLUMNS: Prisma.Sql = Prisma.raw(Object.values(Prisma.UserScalarFieldEnum).map((column) => `u."${column}"`).join(", "));
 
 // Hot paths (every sign-in looks a user up): raw SQL spares the ORM's per-query cost.
 export function createUserStore(prisma: PrismaClient): UserStore {
@@ -34,13 +33,13 @@ export function createUserStore(prisma: PrismaClient): UserStore {
     async byId(id, tenantId) {
       if (!isUuid(id)) return null;
       const rows = tenantId
-        ? await prisma.$queryRaw<UserRow[]>`SELECT ${userColumns("u")} FROM "User" u WHERE id = ${id}::uuid AND "tenantId" = ${tenantId}`
-        : await prisma.$queryRaw<UserRow[]>`SELECT ${userColumns("u")} FROM "User" u WHERE id = ${id}::uuid`;
+        ? await prisma.$queryRaw<UserRow[]>`SELECT ${USER_COLUMNS} FROM "User" u WHERE id = ${id}::uuid AND "tenantId" = ${tenantId}`
+        : await prisma.$queryRaw<UserRow[]>`SELECT ${USER_COLUMNS} FROM "User" u WHERE id = ${id}::uuid`;
       return rows[0] ?? null;
     },
     async byEmail(tenantId, email) {
       const rows = await prisma.$queryRaw<UserRow[]>`
-        SELECT ${userColumns("u")} FROM "User" u WHERE "tenantId" = ${tenantId} AND email = ${normaliseEmail(email)}`;
+        SELECT ${USER_COLUMNS} FROM "User" u WHERE "tenantId" = ${tenantId} AND email = ${normaliseEmail(email)}`;
       return rows[0] ?? null;
     },
   };

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import type { Deps } from "../../deps.js";
 import { randomToken, sha256 } from "../../crypto/tokens.js";
-import { isUuid, userColumns, type UserRow } from "../../users/users.js";
+import { isUuid, USER_COLUMNS, type UserRow } from "../../users/users.js";
 
 export const PAT_PREFIX = "pat_";
 
@@ -48,7 +48,7 @@ export function createPatFunctions(deps: Deps): PatFunctions {
           WHERE "tokenHash" = ${sha256(personalAccessToken)} AND "expiresAt" > ${now}
           RETURNING "userId"
         )
-        SELECT ${userColumns("u")} FROM used JOIN "User" u ON u.id = used."userId" WHERE NOT u.disabled`;
+        SELECT ${USER_COLUMNS} FROM used JOIN "User" u ON u.id = used."userId" WHERE NOT u.disabled`;
       return rows[0] ?? null;
     },
 
