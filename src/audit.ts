@@ -14,6 +14,7 @@ export type AuditEventType =
   | "user.signed_out"
   | "password.changed"
   | "password.reset"
+  | "account.started_clean"
   | "email.verified"
   | "email.change_requested"
   | "email.changed"

@@ -8,7 +8,7 @@ import type { Deps } from "./deps.js";
 import { safeEqual } from "./crypto/tokens.js";
 import type { RequestMeta } from "./sessions/service.js";
 import type { AccessTokenClaims } from "./sessions/access-token.js";
-import { isUuid, USER_COLUMNS, type UserRow } from "./users/users.js";
+import { isUuid, USER_COLUMNS, type UserRow } from "./accounts/users.js";
 
 export interface Viewer {
   user: UserRow;

@@ -23,7 +23,9 @@ import { createSigningKeys, type SigningKeys } from "./sessions/signing-keys.js"
 import { createViewerCache, type ViewerCache } from "./sessions/viewer-cache.js";
 import { createTenantStore, type TenantStore } from "./tenants/tenants.js";
 import { createTicketStore, type TicketStore } from "./tickets.js";
-import { createUserStore, type UserStore } from "./users/users.js";
+import { createUserStore } from "./accounts/users.js";
+import { createAccounts, type Accounts } from "./accounts/accounts.js";
+import { createAccountStore } from "./accounts/store.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
 
 export interface Deps {
@@ -37,7 +39,8 @@ export interface Deps {
   keys: SigningKeys;
   sessions: SessionService;
   viewerCache: ViewerCache;
-  users: UserStore;
+  /** The one owner of users and login methods (reads and writes). */
+  accounts: Accounts;
   tenants: TenantStore;
   tickets: TicketStore;
   limiter: AttemptLimiter;
@@ -111,6 +114,8 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     hasuraClaims: config.hasuraClaims,
     customClaims: options.customClaims,
   });
+  const audit = createAuditLog(prisma, clock, logger);
+  const accounts = createAccounts({ users: createUserStore(prisma), store: createAccountStore(prisma, clock), viewerCache, audit, clock });
   const pending = new Set<Promise<unknown>>();
   return {
     config,
@@ -123,11 +128,11 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     keys,
     sessions,
     viewerCache,
-    users: createUserStore(prisma),
+    accounts,
     tenants: createTenantStore(prisma, config, encrypter),
     tickets: createTicketStore(prisma, clock),
     limiter: createAttemptLimiter(prisma, clock, config.lockout),
-    audit: createAuditLog(prisma, clock, logger),
+    audit,
     mailer: options.mailer ?? (config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.emailFrom) : createOutbox(logger)),
     sms: options.sms ?? (config.sms ? createHttpSmsSender(config.sms) : createSmsOutbox(logger)),
     emailTemplates: { ...defaultEmailTemplates, ...options.emailTemplates },

@@ -1,7 +1,7 @@
 /** The package's entry for embedding: build the API from a config object and mount it. */
 export { createAuth, hardeningPlugins, type Auth, type AuthOptions } from "./app.js";
 export { loadConfig, ConfigError, type Config } from "./config.js";
-export { GeneralError, InvalidInputError } from "./schema/results.js";
+export { GeneralError, InvalidInputError } from "./results.js";
 export type { Context, Viewer } from "./context.js";
 export type { Mailer, EmailMessage } from "./delivery/mailer.js";
 export type { EmailTemplates } from "./delivery/email-templates.js";

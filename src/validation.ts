@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import type { Config } from "./config.js";
-import type { FieldError } from "./schema/results.js";
+import type { FieldError } from "./results.js";
 
 // RFC 5321 §4.5.3.1.3: a path (and so an address) is at most 256 octets including brackets.
 const MAX_EMAIL_LENGTH = 254;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GeneralError } from "../src/schema/results.js";
-import { DATABASES, PASSWORD, SIGN_IN, SIGN_UP, startApp, type TestApp } from "./helpers.js";
+import { GeneralError } from "../src/results.js";
+import { DATABASES, PASSWORD, SIGN_IN, SIGN_UP, emailedToken, signUp, startApp, type TestApp } from "./helpers.js";
 
 describe.each(DATABASES)("overrides (%s)", (kind) => {
   let app: TestApp;
@@ -66,5 +66,42 @@ describe.each(DATABASES)("overrides (%s)", (kind) => {
     expect(names).not.toContain("emailExists");
     expect(names).not.toContain("verifyToken");
     expect(app.auth.schema.getType("ChangeEmailResult")).toBeUndefined();
+  });
+});
+
+describe.each(DATABASES)("overrides reached from inside their recipe (%s)", (kind) => {
+  let app: TestApp;
+  const updates: Array<{ userId: string; email?: string; password?: string; emailVerified?: boolean }> = [];
+  beforeAll(async () => {
+    app = await startApp(kind, {
+      recipes: {
+        emailpassword: {
+          override: {
+            functions: (original) => ({
+              ...original,
+              async updateEmailOrPassword(input) {
+                updates.push(input);
+                return original.updateEmailOrPassword(input);
+              },
+            }),
+          },
+        },
+      },
+    });
+  });
+  afterAll(() => app?.close());
+
+  it("verifyEmail and resetPassword go through the overridden updateEmailOrPassword", async () => {
+    const { user } = await signUp(app, "inside@example.com");
+    const verified = await app.gql(`mutation($t: String!) { verifyEmail(token: $t) { __typename } }`, { t: await emailedToken(app, "inside@example.com") });
+    expect(verified.data.verifyEmail.__typename).toBe("VerifyEmailOk");
+    expect(updates).toContainEqual(expect.objectContaining({ userId: user.id, emailVerified: true }));
+
+    await app.gql(`mutation { sendPasswordResetEmail(email: "inside@example.com") { __typename } }`);
+    const reset = await app.gql(`mutation($t: String!) { resetPassword(token: $t, newPassword: "a brand new passphrase") { __typename } }`, {
+      t: await emailedToken(app, "inside@example.com"),
+    });
+    expect(reset.data.resetPassword.__typename).toBe("ResetPasswordOk");
+    expect(updates).toContainEqual(expect.objectContaining({ userId: user.id, password: "a brand new passphrase" }));
   });
 });

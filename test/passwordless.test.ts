@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DATABASES, PASSWORD, SIGN_UP, SESSION_FIELDS, bearer, emailedToken, signUp, startApp, type TestApp } from "./helpers.js";
+import { DATABASES, PASSWORD, SIGN_IN, SIGN_UP, SESSION_FIELDS, bearer, emailedToken, signUp, startApp, type TestApp } from "./helpers.js";
 
 const CREATE = `mutation($email: String, $phoneNumber: String, $options: SignUpOptions) {
   createCode(email: $email, phoneNumber: $phoneNumber, options: $options) {
@@ -127,7 +127,7 @@ describe.each(DATABASES)("passwordless (%s)", (kind) => {
     expect(kinds.filter((name) => name === "ConsumeCodeOk")).toHaveLength(1);
     // The others find the flow spent, or the account's attempt limit reached by the burst itself.
     expect(kinds.filter((name) => name !== "ConsumeCodeOk").every((name) => ["RestartFlowError", "LimitReachedError"].includes(name))).toBe(true);
-    const user = await app.auth.deps.users.byEmail("public", "race-otp@example.com");
+    const user = await app.auth.deps.accounts.byEmail("public", "race-otp@example.com");
     expect(await app.auth.deps.prisma.session.count({ where: { userId: user!.id } })).toBe(1);
   });
 
@@ -157,7 +157,7 @@ describe.each(DATABASES)("passwordless (%s)", (kind) => {
     expect(data.consumeCode.__typename).toBe("InvalidInputError");
   });
 
-  it("signs a verified email/password user in, and refuses an unverified one", async () => {
+  it("signs a verified email/password user in, and starts an unverified one clean (API.md linking rule)", async () => {
     const { user } = await signUp(app, "verified-pw@example.com");
     await app.gql(`mutation($t: String!) { verifyEmail(token: $t) { __typename } }`, { t: await emailedToken(app, "verified-pw@example.com") });
     const flow = await start({ email: "verified-pw@example.com" });
@@ -165,10 +165,12 @@ describe.each(DATABASES)("passwordless (%s)", (kind) => {
     expect(ok).toMatchObject({ __typename: "ConsumeCodeOk", createdNewRecipeUser: false, user: { id: user.id } });
     expect(ok.user.loginMethods.map((m: { recipeId: string }) => m.recipeId).sort()).toEqual(["emailpassword", "passwordless"]);
 
-    await app.gql(SIGN_UP, { email: "squatted@example.com", password: PASSWORD });
+    // Someone registered the address with a password and never proved it: the address's owner gets the account, without that password.
+    const squatter = (await app.gql(SIGN_UP, { email: "squatted@example.com", password: PASSWORD })).data.signUpEmailPassword;
     const squat = await start({ email: "squatted@example.com" });
     const { data } = await app.gql(CONSUME, { preAuthSessionId: squat.preAuthSessionId, deviceId: squat.deviceId, userInputCode: emailedCode("squatted@example.com") });
-    expect(data.consumeCode).toMatchObject({ __typename: "SignInUpNotAllowedError", status: "SIGN_IN_UP_NOT_ALLOWED", reason: expect.stringContaining("not verified") });
+    expect(data.consumeCode).toMatchObject({ __typename: "ConsumeCodeOk", user: { id: squatter.user.id, emailVerified: true, loginMethods: [{ recipeId: "passwordless" }] } });
+    expect((await app.gql(SIGN_IN, { email: "squatted@example.com", password: PASSWORD })).data.signInEmailPassword.__typename).toBe("WrongCredentialsError");
   });
 
   it("refuses a disabled user with SignInUpNotAllowedError", async () => {

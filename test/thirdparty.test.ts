@@ -141,16 +141,21 @@ describe.each(DATABASES)("third-party sign-in with a real OpenID provider (%s)",
     expect((await signInUp(await authorize("anon"))).__typename).toBe("NoEmailGivenByProviderError");
   });
 
-  it("links to an existing user only when both sides verified the email", async () => {
+  it("links to an existing user only when both sides verified the email; an unproven account starts clean", async () => {
     const { user } = await signUp(app, "bob@idp.test");
-    idp.accounts.bob = { email: "bob@idp.test", email_verified: true };
-    const refused = await signInUp(await authorize("bob"));
-    expect(refused).toMatchObject({ __typename: "SignInUpNotAllowedError", reason: expect.stringContaining("not verified") });
     const verified = await app.gql(`mutation($t: String!) { verifyEmail(token: $t) { __typename } }`, { t: await emailedToken(app, "bob@idp.test") });
     expect(verified.data.verifyEmail.__typename).toBe("VerifyEmailOk");
+    idp.accounts.bob = { email: "bob@idp.test", email_verified: true };
     const linked = await signInUp(await authorize("bob"));
     expect(linked).toMatchObject({ __typename: "ThirdPartySignInUpOk", createdNewUser: false, user: { id: user.id } });
     expect(linked.user.loginMethods.map((method: { recipeId: string }) => method.recipeId)).toEqual(["emailpassword", "thirdparty"]);
+
+    // Registered with a password nobody proved: the provider's verified owner of the address gets it, without that password.
+    const squatter = await signUp(app, "bea@idp.test");
+    idp.accounts.bea = { email: "bea@idp.test", email_verified: true };
+    const claimed = await signInUp(await authorize("bea"));
+    expect(claimed).toMatchObject({ __typename: "ThirdPartySignInUpOk", createdNewUser: false, user: { id: squatter.user.id, emailVerified: true } });
+    expect(claimed.user.loginMethods.map((method: { recipeId: string }) => method.recipeId)).toEqual(["thirdparty"]);
 
     // The provider does not vouch for the address: no linking, whatever the account.
     await signUp(app, "carol@idp.test");

@@ -130,7 +130,7 @@ describe.each(DATABASES)("WebAuthn passkeys (%s)", (kind) => {
       const result = (await app.gql(SIGN_UP, { credential: authenticator.create(options, overrides) })).data.webauthnSignUp;
       expect(result.__typename, JSON.stringify(overrides)).toBe("InvalidCredentialError");
     }
-    expect(await app.auth.deps.users.byEmail("public", "never-created@example.com")).toBeNull();
+    expect(await app.auth.deps.accounts.byEmail("public", "never-created@example.com")).toBeNull();
   });
 
   it("refuses a counter that goes backwards as a cloned key and records it; counterless keys keep working", async () => {
@@ -167,7 +167,7 @@ describe.each(DATABASES)("WebAuthn passkeys (%s)", (kind) => {
     const fresh = await signUpOptions("carol-key@example.com");
     const stolen = (await app.gql(SIGN_UP, { credential: alice.authenticator.create(fresh.options, { key: alice.authenticator.keys[0] }) })).data.webauthnSignUp;
     expect(stolen.__typename).toBe("InvalidCredentialError");
-    expect(await app.auth.deps.users.byEmail("public", "carol-key@example.com")).toBeNull();
+    expect(await app.auth.deps.accounts.byEmail("public", "carol-key@example.com")).toBeNull();
   });
 
   it("answers an unknown email like a known one, and never signs it in", async () => {

@@ -10,8 +10,8 @@ import type { AuditEvent } from "../generated/prisma/client.js";
 import type { ObjectRef } from "@pothos/core";
 import type { Builder, Types } from "../schema/builder.js";
 import type { MutationSpec, Results } from "../schema/result-types.js";
-import type { SharedTypes } from "../users/schema.js";
-import type { UserRow } from "../users/users.js";
+import type { SharedTypes } from "../accounts/schema.js";
+import type { UserRow } from "../accounts/users.js";
 import type { TenantConfig } from "../tenants/tenants.js";
 import { isAdmin, type AdminApis, type Page } from "./service.js";
 

@@ -3,20 +3,20 @@
  * signed out; the audit log; tenants. Only a caller with the admin secret or the
  * admin role reaches these (see isAdmin), and only through the admin schema.
  */
-import { randomUUID } from "node:crypto";
 import { bearerToken, hasAdminSecret, type Context } from "../context.js";
 import type { Deps } from "../deps.js";
 import type { AuditEvent, Prisma } from "../generated/prisma/client.js";
 import type { EmailPasswordFunctions } from "../recipes/emailpassword/service.js";
 import { ticketLink } from "../recipes/emailpassword/links.js";
 import { checkPassword, checkTenant } from "../tenants/check.js";
-import type { ApiResult, FieldError } from "../schema/results.js";
+import type { ApiResult, FieldError } from "../results.js";
 import { DEFAULT_TENANT, FIRST_FACTORS, isTenantId, type FirstFactor, type TenantConfig } from "../tenants/tenants.js";
 import { providerListSchema, type ProviderSettings } from "../recipes/thirdparty/providers.js";
 import type { EmailVerificationMode } from "../config.js";
-import { addLoginMethod } from "../users/login-methods.js";
-import { normaliseEmail, type UserRow } from "../users/users.js";
-import { checkEmail, invalid, isText, isTextJson } from "../validation.js";
+import type { UserChanges } from "../accounts/store.js";
+import { checkProfile } from "../accounts/profile.js";
+import { normaliseEmail, type UserRow } from "../accounts/users.js";
+import { checkEmail, invalid } from "../validation.js";
 
 /** Whether the caller may administer: the admin secret header, or a live session whose user has the admin role. */
 export async function isAdmin(ctx: Context): Promise<boolean> {
@@ -117,39 +117,29 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
   const { prisma, config } = deps;
   const assignable = [...new Set([...config.userRoles, config.adminRole])];
 
-  /** The profile fields of UserInput, checked: errors, and the data to write. */
-  function checkProfile(input: UserInput, current?: UserRow): { errors: FieldError[]; data: Prisma.UserUpdateInput } {
+  /** The roles, profile and disabled flag of UserInput, checked: errors, and the columns to write. */
+  function checkUserInput(input: UserInput, current?: UserRow): { errors: FieldError[]; changes: UserChanges } {
     const errors: FieldError[] = [];
-    const data: Prisma.UserUpdateInput = {};
+    const changes: UserChanges = {};
     const roles = input.roles ?? current?.roles ?? config.userRoles;
     if (input.roles) {
       const unknown = input.roles.filter((role) => !assignable.includes(role));
       if (unknown.length > 0) errors.push({ id: "roles", error: `not configured roles: ${unknown.join(", ")}` });
-      data.roles = [...new Set(input.roles)];
+      changes.roles = [...new Set(input.roles)];
     }
     const defaultRole = input.defaultRole ?? (current ? undefined : roles.includes(config.userDefaultRole) ? config.userDefaultRole : roles[0]);
     if (defaultRole !== undefined) {
       if (!defaultRole || !roles.includes(defaultRole)) errors.push({ id: "defaultRole", error: "must be one of the user's roles" });
-      data.defaultRole = defaultRole;
+      changes.defaultRole = defaultRole;
     } else if (current && !roles.includes(current.defaultRole)) {
       errors.push({ id: "defaultRole", error: "must be one of the user's roles" });
     }
-    for (const [field, max] of [["displayName", 200], ["avatarUrl", 2048], ["locale", 35]] as const) {
-      const value = input[field];
-      if (value == null) continue;
-      if (!isText(value) || value.length > max) errors.push({ id: field, error: `must be text of at most ${max} characters` });
-      data[field] = value;
-    }
-    if (input.metadata != null) {
-      const metadata = input.metadata;
-      if (typeof metadata !== "object" || Array.isArray(metadata) || !isTextJson(metadata) || JSON.stringify(metadata).length > 8192) {
-        errors.push({ id: "metadata", error: "must be a JSON object of at most 8 KiB" });
-      } else data.metadata = metadata as object;
-    }
-    if (input.disabled != null) data.disabled = input.disabled;
-    return { errors, data };
+    const profile = checkProfile(input);
+    errors.push(...profile.errors);
+    Object.assign(changes, profile.values);
+    if (input.disabled != null) changes.disabled = input.disabled;
+    return { errors, changes };
   }
-
 
   return {
     async users({ filter, first, after }) {
@@ -172,10 +162,10 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
       return pageOf(rows, take, totalCount, (last) => [last.createdAt.toISOString(), last.id]);
     },
 
-    user: async ({ id }) => deps.users.byId(id),
+    user: async ({ id }) => deps.accounts.byId(id),
 
     async createUser(input, ctx) {
-      const { errors, data } = checkProfile(input);
+      const { errors, changes } = checkUserInput(input);
       const tenantId = input.tenantId;
       const bad = invalid(
         await checkTenant(deps, tenantId),
@@ -185,70 +175,62 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
       );
       if (bad) return bad;
       const email = normaliseEmail(input.email);
-      if (await deps.users.byEmail(tenantId, email)) return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
-      const now = deps.clock.now();
-      try {
-        const user = await prisma.user.create({
-          data: {
-            ...(data as Prisma.UserCreateInput),
-            id: randomUUID(),
-            tenant: { connect: { id: tenantId } },
-            email,
-            emailVerified: input.emailVerified ?? false,
-            passwordHash: input.password != null ? await deps.hasher.hash(input.password) : null,
-            roles: (data.roles as string[] | undefined) ?? config.userRoles,
-            createdAt: now,
-          },
-        });
-        if (input.password != null) {
-          await addLoginMethod(prisma, { userId: user.id, tenantId, recipeId: "emailpassword", email, verified: user.emailVerified, at: now });
-        }
-        await deps.audit.recordFor(ctx.meta, "admin.user_created", user);
-        return { status: "OK", user };
-      } catch (error) {
-        if ((error as { code?: string }).code === "P2002") return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
-        throw error;
-      }
+      if (await deps.accounts.byEmail(tenantId, email)) return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
+      const { roles = config.userRoles, defaultRole = config.userDefaultRole, displayName = "", avatarUrl = "", locale = "en", metadata = {}, disabled } = changes;
+      const created = await deps.accounts.signUp(
+        {
+          tenantId,
+          email,
+          emailVerified: input.emailVerified ?? false,
+          passwordHash: input.password != null ? await deps.hasher.hash(input.password) : null,
+          profile: { roles, defaultRole, displayName, avatarUrl, locale, metadata },
+          ...(input.password != null ? { loginMethod: { recipeId: "emailpassword", email, verified: input.emailVerified ?? false } } : {}),
+        },
+        ctx.meta,
+        "admin.user_created",
+      );
+      if (created.status !== "OK" || !disabled) return created;
+      const user = await deps.accounts.update(created.user, { disabled }, ctx.meta);
+      return user === "TAKEN" ? { status: "EMAIL_ALREADY_EXISTS_ERROR" } : { status: "OK", user };
     },
 
     async updateUser({ id, input }, ctx) {
-      const current = await deps.users.byId(id);
+      const current = await deps.accounts.byId(id);
       if (!current) return { status: "UNKNOWN_USER_ID_ERROR", message: "No such user" };
-      const { errors, data } = checkProfile(input, current);
+      const { errors, changes } = checkUserInput(input, current);
       const bad = invalid(
         input.email != null ? checkEmail("email", input.email) : null,
         input.password != null ? await checkPassword(deps, "password", input.password, current.tenantId, input.email ?? current.email) : null,
         ...errors,
       );
       if (bad) return bad;
-      if (input.email != null || input.password != null || input.emailVerified != null) {
+      if (input.email != null || input.emailVerified != null) {
         const changed = await emailpassword.updateEmailOrPassword({
           userId: id,
           ...(input.email != null ? { email: input.email } : {}),
-          ...(input.password != null ? { password: input.password } : {}),
           ...(input.emailVerified != null ? { emailVerified: input.emailVerified } : {}),
+          meta: ctx.meta,
         });
         if (changed.status !== "OK") return changed.status === "UNKNOWN_USER_ID_ERROR" ? { status: changed.status, message: "No such user" } : changed;
       }
-      deps.viewerCache.forgetUser(id);
-      const user = Object.keys(data).length > 0 ? await prisma.user.update({ where: { id }, data }) : (await deps.users.byId(id))!;
+      // A password set by an admin is a recovery: whoever held the account is out (API.md "Accounts").
+      if (input.password != null) await deps.accounts.recover((await deps.accounts.byId(id))!, { passwordHash: await deps.hasher.hash(input.password) }, ctx.meta);
+      const fields = Object.keys(input).filter((field) => field !== "password" && input[field as keyof UserInput] != null);
+      const user = await deps.accounts.update((await deps.accounts.byId(id))!, changes, ctx.meta, { type: "admin.user_updated", data: { fields } });
+      if (user === "TAKEN") return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
       // A disabled user loses every session at once (personal access tokens stop at their next use).
       if (input.disabled) await deps.sessions.revokeAll(id, "user_disabled");
-      await deps.audit.recordFor(ctx.meta, "admin.user_updated", user, { fields: Object.keys(input).filter((field) => field !== "password" && input[field as keyof UserInput] != null) });
       return { status: "OK", user };
     },
 
     async deleteUser({ id }, ctx) {
-      const user = await deps.users.byId(id);
+      const user = await deps.accounts.byId(id);
       if (!user) return { status: "OK", didExist: false };
-      deps.viewerCache.forgetUser(id);
-      const { count } = await prisma.user.deleteMany({ where: { id } });
-      await deps.audit.recordFor(ctx.meta, "admin.user_deleted", user, { email: user.email });
-      return { status: "OK", didExist: count > 0 };
+      return { status: "OK", didExist: await deps.accounts.delete(user, ctx.meta, "admin.user_deleted") };
     },
 
     async revokeAllSessions({ userId }, ctx) {
-      const user = await deps.users.byId(userId);
+      const user = await deps.accounts.byId(userId);
       if (!user) return { status: "UNKNOWN_USER_ID_ERROR", message: "No such user" };
       const count = await deps.sessions.revokeAll(userId, "admin");
       await deps.audit.recordFor(ctx.meta, "admin.sessions_revoked", user, { count });
@@ -272,7 +254,7 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
     },
 
     async createResetPasswordLink({ userId }) {
-      const user = await deps.users.byId(userId);
+      const user = await deps.accounts.byId(userId);
       if (!user?.email) return { status: "UNKNOWN_USER_ID_ERROR", message: "No such user with an email" };
       const created = await emailpassword.createResetPasswordToken({ userId, email: user.email, tenantId: user.tenantId });
       if (created.status !== "OK") return { status: "UNKNOWN_USER_ID_ERROR", message: "No such user with an email" };
@@ -280,7 +262,7 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
     },
 
     async createEmailVerificationLink({ userId }) {
-      const user = await deps.users.byId(userId);
+      const user = await deps.accounts.byId(userId);
       if (!user?.email) return { status: "UNKNOWN_USER_ID_ERROR", message: "No such user with an email" };
       const created = await emailpassword.createEmailVerificationToken({ userId, email: user.email, tenantId: user.tenantId });
       if (created.status !== "OK") return created;
@@ -288,14 +270,10 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
     },
 
     async resetUserMfa({ userId }, ctx) {
-      const user = await deps.users.byId(userId);
+      const user = await deps.accounts.byId(userId);
       if (!user) return { status: "UNKNOWN_USER_ID_ERROR", message: "No such user" };
-      deps.viewerCache.forgetUser(userId);
-      const [devices] = await prisma.$transaction([
-        prisma.totpDevice.deleteMany({ where: { userId } }),
-        prisma.recoveryCode.deleteMany({ where: { userId } }),
-        prisma.user.update({ where: { id: userId }, data: { activeMfaType: null } }),
-      ]);
+      const [devices] = await prisma.$transaction([prisma.totpDevice.deleteMany({ where: { userId } }), prisma.recoveryCode.deleteMany({ where: { userId } })]);
+      await deps.accounts.setActiveMfa(userId, null);
       await deps.audit.recordFor(ctx.meta, "totp.device_removed", user, { byAdmin: true, count: devices.count });
       return { status: "OK", devicesRemoved: devices.count };
     },

@@ -11,6 +11,8 @@ export interface TemplateInput {
   displayName: string;
   /** Minutes until the link expires. */
   expiresInMinutes: number;
+  /** For emailChanged: the address the account moved to. */
+  newEmail?: string;
 }
 
 export type EmailTemplate = (input: TemplateInput) => Omit<EmailMessage, "to">;
@@ -19,6 +21,8 @@ export interface EmailTemplates {
   emailVerify: EmailTemplate;
   passwordReset: EmailTemplate;
   emailConfirmChange: EmailTemplate;
+  /** A notice to the address an account left (no ticket in it). */
+  emailChanged: EmailTemplate;
 }
 
 const escapeHtml = (value: string) =>
@@ -42,4 +46,13 @@ export const defaultEmailTemplates: EmailTemplates = {
   emailVerify: linkEmail("Verify your email address", "Open this link to verify your email address:", "Verify email"),
   passwordReset: linkEmail("Reset your password", "Open this link to choose a new password:", "Reset password"),
   emailConfirmChange: linkEmail("Confirm your new email address", "Open this link to make this your account's email address:", "Confirm email"),
+  emailChanged: ({ link, displayName, newEmail }) => {
+    const greeting = displayName ? `Hello ${displayName},` : "Hello,";
+    const notice = `The email address of your account was changed to ${newEmail ?? "a new address"}. If you did not do this, reset your password from the sign-in page and contact support.`;
+    return {
+      subject: "Your email address was changed",
+      text: `${greeting}\n\n${notice}\n\n${link}\n`,
+      html: `<p>${escapeHtml(greeting)}</p><p>${escapeHtml(notice)}</p><p><a href="${escapeHtml(link)}">${escapeHtml(link)}</a></p>`,
+    };
+  },
 };

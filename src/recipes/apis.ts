@@ -50,29 +50,29 @@ export interface Recipes {
 
 export function createRecipes(deps: Deps, options: RecipeOptions = {}): Recipes {
   const emailpassword = applyOverride(
-    createEmailPasswordFunctions(deps),
+    (self) => createEmailPasswordFunctions(deps, self),
     (functions) => createEmailPasswordApis(deps, functions, options.emailpassword),
     options.emailpassword?.override,
   );
   const passwordless = applyOverride(
-    createPasswordlessFunctions(deps, options.passwordless),
+    () => createPasswordlessFunctions(deps, options.passwordless),
     (functions) => createPasswordlessApis(deps, functions, options.passwordless),
     options.passwordless?.override,
   );
-  const totp = applyOverride(createTotpFunctions(deps), (functions) => createTotpApis(deps, functions), options.totp?.override);
-  const pat = applyOverride(createPatFunctions(deps), (functions) => createPatApis(deps, functions), options.pat?.override);
-  const anonymous = applyOverride({}, () => createAnonymousApis(deps, emailpassword.functions), options.anonymous?.override);
+  const totp = applyOverride(() => createTotpFunctions(deps), (functions) => createTotpApis(deps, functions), options.totp?.override);
+  const pat = applyOverride(() => createPatFunctions(deps), (functions) => createPatApis(deps, functions), options.pat?.override);
+  const anonymous = applyOverride(() => ({}), () => createAnonymousApis(deps, emailpassword.functions), options.anonymous?.override);
   const webauthn = applyOverride(
-    createWebauthnFunctions(deps),
+    () => createWebauthnFunctions(deps),
     (functions) => createWebauthnApis(deps, functions, emailpassword.functions, options.webauthn),
     options.webauthn?.override,
   );
   const thirdparty = applyOverride(
-    createThirdPartyFunctions(deps),
+    (self) => createThirdPartyFunctions(deps, self),
     (functions) => createThirdPartyApis(deps, functions, emailpassword.functions, options.thirdparty),
     options.thirdparty?.override,
   );
-  const session = applyOverride({}, () => createSessionApis(deps), options.session?.override);
+  const session = applyOverride(() => ({}), () => createSessionApis(deps), options.session?.override);
   return {
     functions: {
       emailpassword: emailpassword.functions,

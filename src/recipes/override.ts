@@ -14,12 +14,19 @@ export interface RecipeOverride<F, A> {
 
 export type EnabledApis<A> = { [K in keyof A]?: A[K] };
 
+/**
+ * `createFunctions` receives `self`, which answers the final (overridden)
+ * function object: a recipe calls its own functions through it, so an override
+ * is honoured wherever the recipe calls itself (SuperTokens' `this: RecipeInterface`).
+ */
 export function applyOverride<F, A>(
-  functions: F,
+  createFunctions: (self: () => F) => F,
   createApis: (functions: F) => A,
   override: RecipeOverride<F, A> | undefined,
 ): { functions: F; apis: EnabledApis<A> } {
-  const finalFunctions = override?.functions ? override.functions(functions) : functions;
+  let finalFunctions: F | undefined;
+  const functions = createFunctions(() => finalFunctions!);
+  finalFunctions = override?.functions ? override.functions(functions) : functions;
   const apis = createApis(finalFunctions);
   const finalApis = override?.apis ? override.apis(apis) : apis;
   const enabled = Object.fromEntries(Object.entries(finalApis as object).filter(([, api]) => typeof api === "function"));

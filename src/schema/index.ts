@@ -9,7 +9,7 @@ import { registerPatSchema } from "../recipes/pat/schema.js";
 import { registerAnonymousSchema } from "../recipes/anonymous/schema.js";
 import { registerWebauthnSchema } from "../recipes/webauthn/schema.js";
 import { registerThirdPartySchema } from "../recipes/thirdparty/schema.js";
-import { registerUserTypes } from "../users/schema.js";
+import { registerUserTypes } from "../accounts/schema.js";
 import { createBuilder } from "./builder.js";
 import { registerResultTypes } from "./result-types.js";
 import { registerScalars } from "./scalars.js";

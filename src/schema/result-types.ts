@@ -3,7 +3,7 @@ import type { ArgBuilder, ObjectRef } from "@pothos/core";
 import type { Context } from "../context.js";
 import type { Builder, Types } from "./builder.js";
 import { CREDENTIAL_CHECK } from "./fields.js";
-import { AuthFailure, ERROR_STATUSES, FAILURE_CLASSES, InvalidInputError, PROGRESS_STATUSES, errorTypeName, toResult, type ErrorStatus } from "./results.js";
+import { AuthFailure, ERROR_STATUSES, FAILURE_CLASSES, InvalidInputError, PROGRESS_STATUSES, errorTypeName, toResult, type ErrorStatus } from "../results.js";
 
 type OkFields<T> = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, T>) => Record<string, PothosSchemaTypes.FieldRef<Types, unknown>>;
 

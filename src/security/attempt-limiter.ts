@@ -9,7 +9,7 @@
  * 10, 30 s, 1 h).
  */
 import type { Clock } from "../clock.js";
-import { USER_COLUMNS, type UserRow } from "../users/users.js";
+import { USER_COLUMNS, type UserRow } from "../accounts/users.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 
 /**
@@ -47,6 +47,8 @@ export interface AttemptLimiter {
   beginFor(key: string, account: { tenantId: string; email: string }): Promise<{ verdict: AttemptVerdict; user: UserRow | null }>;
   /** The credential was right: forget the failures. */
   succeed(key: string): Promise<void>;
+  /** Whether a failure of this attempt locks the key (for the audit log's user.locked_out). */
+  locksOut(verdict: AttemptVerdict): boolean;
 }
 
 export function createAttemptLimiter(prisma: PrismaClient, clock: Clock, policy: LockoutPolicy): AttemptLimiter {
@@ -80,6 +82,7 @@ export function createAttemptLimiter(prisma: PrismaClient, clock: Clock, policy:
 
   return {
     begin: async (key) => (await count(key)).verdict,
+    locksOut: (verdict) => verdict.allowed && verdict.failures >= policy.threshold,
     beginFor: (key, account) => count(key, account),
     async succeed(key) {
       // Reset in place rather than deleted: the row is reused by the next attempt (a cheap HOT update).

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { ObjectRef } from "@pothos/core";
 import type { Context } from "../context.js";
 import type { AuditEvent } from "../generated/prisma/client.js";
-import { unauthenticated } from "../sessions/api.js";
+import { unauthenticated } from "../schema/unauthenticated.js";
 import type { Builder, Types } from "../schema/builder.js";
 
 // Refreshes are routine, not news.

@@ -1,8 +1,7 @@
 /** What the session fields do, as overridable functions returning status values. */
-import { GraphQLError } from "graphql";
 import { loadViewer, type Context } from "../context.js";
 import type { Deps } from "../deps.js";
-import { isUuid } from "../users/users.js";
+import { isUuid } from "../accounts/users.js";
 import type { AccessTokenClaims } from "./access-token.js";
 import type { SessionInfo, SessionTokens } from "./service.js";
 
@@ -11,13 +10,10 @@ export interface SessionApis {
     { status: "OK"; session: SessionTokens } | { status: "UNAUTHORISED" } | { status: "TOKEN_THEFT_DETECTED" }
   >;
   signOut(input: { refreshToken?: string | null; all: boolean }, ctx: Context): Promise<{ status: "OK" }>;
-  sessions(input: object, ctx: Context): Promise<Array<SessionInfo & { current: boolean }>>;
+  /** The signed-in user's live sessions; null without a session. */
+  sessions(input: object, ctx: Context): Promise<Array<SessionInfo & { current: boolean }> | null>;
   revokeSession(input: { sessionId: string }, ctx: Context): Promise<{ status: "OK" } | { status: "UNKNOWN_SESSION_ERROR" } | { status: "UNAUTHORISED" }>;
   verifyToken(input: { token?: string | null }, ctx: Context): Promise<{ status: "OK"; claims: AccessTokenClaims } | { status: "UNAUTHORISED" }>;
-}
-
-export function unauthenticated(): GraphQLError {
-  return new GraphQLError("Sign in first: no valid session", { extensions: { code: "UNAUTHENTICATED", http: { status: 200 } } });
 }
 
 export function createSessionApis(deps: Deps): SessionApis {
@@ -42,11 +38,12 @@ export function createSessionApis(deps: Deps): SessionApis {
 
     async signOut({ refreshToken, all }, ctx) {
       const viewer = await ctx.viewer();
-      const session = refreshToken ? await sessions.findByRefreshToken(refreshToken) : viewer ? { id: viewer.sessionId, userId: viewer.user.id } : null;
+      const session = refreshToken ? await sessions.findByRefreshToken(refreshToken) : viewer ? { id: viewer.sessionId, userId: viewer.user.id, current: true } : null;
       if (!session) return { status: "OK" };
-      if (all) await sessions.revokeAll(session.userId, "signed_out");
+      // A token rotated away may be a thief's copy: it ends its own session, never the user's others.
+      if (all && session.current) await sessions.revokeAll(session.userId, "signed_out");
       else await sessions.revoke(session.id, "signed_out");
-      const user = await deps.users.byId(session.userId);
+      const user = await deps.accounts.byId(session.userId);
       if (user) {
         await audit.record({ type: "user.signed_out", tenantId: user.tenantId, userId: user.id, ip: ctx.meta.ip, userAgent: ctx.meta.userAgent, data: { all } });
       }
@@ -55,7 +52,7 @@ export function createSessionApis(deps: Deps): SessionApis {
 
     async sessions(_, ctx) {
       const viewer = await ctx.viewer();
-      if (!viewer) throw unauthenticated();
+      if (!viewer) return null;
       const list = await sessions.list(viewer.user.id);
       return list.map((session) => ({ ...session, current: session.id === viewer.sessionId }));
     },

@@ -2,8 +2,8 @@
 import type { Builder } from "../schema/builder.js";
 import { CREDENTIAL_CHECK } from "../schema/fields.js";
 import type { Results } from "../schema/result-types.js";
-import { toResult } from "../schema/results.js";
-import { viewerList, type SharedTypes } from "../users/schema.js";
+import { toResult } from "../results.js";
+import { viewerList, type SharedTypes } from "../accounts/schema.js";
 import type { EnabledApis } from "../recipes/override.js";
 import type { SessionApis } from "./api.js";
 import type { SessionInfo, SessionTokens } from "./service.js";

@@ -65,8 +65,8 @@ export interface SessionService {
    */
   create(user: SessionUser & { email: string | null; phoneNumber: string | null }, meta: RequestMeta, method: string): Promise<SessionTokens>;
   refresh(refreshToken: string, meta: RequestMeta): Promise<RefreshResult>;
-  /** The live session a refresh token belongs to (current or already rotated), if any. */
-  findByRefreshToken(refreshToken: string): Promise<{ id: string; userId: string } | null>;
+  /** The live session a refresh token belongs to, if any; `current` is false for a token already rotated away. */
+  findByRefreshToken(refreshToken: string): Promise<{ id: string; userId: string; current: boolean } | null>;
   revoke(sessionId: string, reason: string, userId?: string): Promise<boolean>;
   revokeAll(userId: string, reason: string, exceptSessionId?: string): Promise<number>;
   list(userId: string): Promise<SessionInfo[]>;
@@ -212,8 +212,8 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
       if (typeof refreshToken !== "string" || refreshToken.length > 512) return null;
       const tokenHash = sha256(refreshToken);
       // The current token, or one rotated away (a tab still holding the parent signs the session out too).
-      const rows = await prisma.$queryRaw<Array<{ id: string; userId: string }>>`
-        SELECT s.id, s."userId" FROM "Session" s
+      const rows = await prisma.$queryRaw<Array<{ id: string; userId: string; current: boolean }>>`
+        SELECT s.id, s."userId", s."currentTokenHash" = ${tokenHash} AS current FROM "Session" s
         WHERE s."revokedAt" IS NULL AND (s."currentTokenHash" = ${tokenHash}
           OR s.id = (SELECT "sessionId" FROM "UsedRefreshToken" WHERE "tokenHash" = ${tokenHash}))`;
       return rows[0] ?? null;

@@ -6,7 +6,7 @@
  */
 import type { Deps } from "../deps.js";
 import { userAttemptKey } from "../security/attempt-limiter.js";
-import type { UserRow } from "../users/users.js";
+import type { UserRow } from "../accounts/users.js";
 import type { RequestMeta, SessionTokens } from "./service.js";
 
 export type SessionWithUser = SessionTokens & { user: UserRow };

@@ -9,7 +9,7 @@
  * elevated operations never read from it.
  */
 import type { Clock } from "../clock.js";
-import type { UserRow } from "../users/users.js";
+import type { UserRow } from "../accounts/users.js";
 
 export interface CachedViewer {
   user: UserRow;

@@ -1,6 +1,6 @@
 /** Tenant checks shared by the recipes' APIs. */
 import type { Deps } from "../deps.js";
-import type { FieldError } from "../schema/results.js";
+import type { FieldError } from "../results.js";
 import type { FirstFactor } from "./tenants.js";
 import { passwordProblem } from "../recipes/emailpassword/password-policy.js";
 

@@ -3,14 +3,12 @@
  * data stays with the same user id when they later make the account permanent
  * with an email and password, or an email for passwordless sign-in.
  */
-import { randomUUID } from "node:crypto";
 import type { Context } from "../../context.js";
 import type { Deps } from "../../deps.js";
-import { isUniqueViolation } from "../../db/errors.js";
-import type { ApiResult } from "../../schema/results.js";
+import type { ApiResult } from "../../results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
-import { parseSignUpOptions, type SignUpOptionsInput } from "../../users/sign-up-options.js";
-import { normaliseEmail, type UserRow } from "../../users/users.js";
+import { parseSignUpOptions, type SignUpOptionsInput } from "../../accounts/sign-up-options.js";
+import { normaliseEmail, type UserRow } from "../../accounts/users.js";
 import { checkEmail, invalid } from "../../validation.js";
 import { checkPassword, checkTenant } from "../../tenants/check.js";
 import type { EmailPasswordFunctions } from "../emailpassword/service.js";
@@ -30,7 +28,7 @@ export interface AnonymousApis {
 }
 
 export function createAnonymousApis(deps: Deps, emailPasswordFunctions: EmailPasswordFunctions): AnonymousApis {
-  const { config, prisma, clock } = deps;
+  const { config } = deps;
   const ticketMail = createTicketMail(deps, emailPasswordFunctions);
   return {
     async signInAnonymous({ displayName, locale, metadata, tenantId }, ctx) {
@@ -38,19 +36,16 @@ export function createAnonymousApis(deps: Deps, emailPasswordFunctions: EmailPas
       const { profile, errors } = parseSignUpOptions(config, { displayName, locale, metadata });
       const bad = invalid(...errors, await checkTenant(deps, tenantId, "anonymous"));
       if (bad) return bad;
-      const user = await prisma.user.create({
-        data: {
-          id: randomUUID(),
+      const created = await deps.accounts.signUp(
+        {
           tenantId,
           isAnonymous: true,
-          roles: [ANONYMOUS_ROLE],
-          defaultRole: ANONYMOUS_ROLE,
-          displayName: profile.displayName,
-          locale: profile.locale,
-          metadata: profile.metadata as object,
-          createdAt: clock.now(),
+          profile: { ...profile, roles: [ANONYMOUS_ROLE], defaultRole: ANONYMOUS_ROLE },
         },
-      });
+        ctx.meta,
+      );
+      if (created.status !== "OK") throw new Error("an anonymous user has no address to be taken");
+      const { user } = created;
       const signedIn = await completeSignIn(deps, user, ctx.meta, "anonymous");
       if (signedIn.status !== "OK") throw new Error("a new anonymous user cannot be disabled or have a second factor");
       return { status: "OK", user, session: signedIn.session };
@@ -71,30 +66,21 @@ export function createAnonymousApis(deps: Deps, emailPasswordFunctions: EmailPas
       if (!user.isAnonymous) return { status: "USER_NOT_ANONYMOUS_ERROR" };
       const normalised = normaliseEmail(email);
       const passwordHash = withPassword ? await deps.hasher.hash(password!) : null;
-      deps.viewerCache.forgetUser(user.id);
-      try {
-        // The same user (id, data, sessions) becomes a permanent account.
-        await prisma.user.update({
-          where: { id: user.id, isAnonymous: true },
-          data: {
-            email: normalised,
-            passwordHash,
-            isAnonymous: false,
-            roles: profile.roles,
-            defaultRole: profile.defaultRole,
-            ...(options?.displayName != null ? { displayName: profile.displayName } : {}),
-            ...(options?.locale != null ? { locale: profile.locale } : {}),
-            loginMethods: {
-              create: { id: randomUUID(), tenantId: user.tenantId, recipeId: withPassword ? "emailpassword" : "passwordless", email: normalised, createdAt: clock.now() },
-            },
-          },
-        });
-      } catch (error) {
-        if (isUniqueViolation(error)) return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
-        // P2025: no anonymous user matched, a parallel request made it permanent first.
-        if ((error as { code?: string }).code === "P2025") return { status: "USER_NOT_ANONYMOUS_ERROR" };
-        throw error;
-      }
+      // The same user (id, data, sessions) becomes a permanent account, with an address it has yet to prove.
+      const permanent = await deps.accounts.makePermanent(
+        user,
+        {
+          email: normalised,
+          passwordHash,
+          roles: profile.roles,
+          defaultRole: profile.defaultRole,
+          ...(options?.displayName != null ? { displayName: profile.displayName } : {}),
+          ...(options?.locale != null ? { locale: profile.locale } : {}),
+        },
+        { recipeId: withPassword ? "emailpassword" : "passwordless", email: normalised, verified: false },
+        ctx.meta,
+      );
+      if (permanent !== "OK") return { status: permanent };
       // Either way the address is proved by a link (passwordless sign-in also verifies it).
       await ticketMail.sendVerification(user, normalised, redirectTo);
       return { status: "OK" };

@@ -6,16 +6,16 @@
 import type { Context } from "../../context.js";
 import { accountHolder, isElevated } from "../../context.js";
 import type { Deps } from "../../deps.js";
-import type { ApiResult, FieldError, SignInApiResult, TenantInput } from "../../schema/results.js";
+import type { ApiResult, FieldError, SignInApiResult, TenantInput } from "../../results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
-import { parseSignUpOptions, type SignUpOptionsInput } from "../../users/sign-up-options.js";
-import { normaliseEmail, type UserRow } from "../../users/users.js";
+import { parseSignUpOptions, type SignUpOptionsInput } from "../../accounts/sign-up-options.js";
+import { normaliseEmail, type UserRow } from "../../accounts/users.js";
 import { checkEmail, checkRedirect, invalid } from "../../validation.js";
-import { checkPassword, checkTenant, emailVerificationOf } from "../../tenants/check.js";
+import { allowsFactor, checkPassword, checkTenant, emailVerificationOf } from "../../tenants/check.js";
 import { accountAttemptKey } from "../../security/attempt-limiter.js";
 import { ticketLink } from "./links.js";
 import { createTicketMail } from "./ticket-mail.js";
-import type { EmailPasswordFunctions } from "./service.js";
+import { spendResetTicket, type EmailPasswordFunctions } from "./service.js";
 
 export interface FormFieldConfig {
   id: string;
@@ -42,11 +42,17 @@ export interface EmailPasswordApis {
   ): SignInApiResult<{ user: UserRow; session: SessionWithUser }>;
   emailExists(input: TenantInput & { email: string }, ctx: Context): Promise<boolean>;
   sendPasswordResetEmail(input: TenantInput & { email: string; redirectTo?: string | null }, ctx: Context): ApiResult<object>;
-  resetPassword(input: TenantInput & { token: string; newPassword: string }, ctx: Context): ApiResult<object>;
+  /**
+   * Spends a reset ticket and recovers the account. Without `newPassword` (the
+   * emailed link opened on this server, GET /verify) the user is signed in
+   * instead, to choose the password with changePassword in the fresh session.
+   */
+  resetPassword(input: TenantInput & { token: string; newPassword: string | null }, ctx: Context): SignInApiResult<{ session?: SessionWithUser }>;
   changePassword(input: { newPassword: string; signOutOtherSessions: boolean }, ctx: Context): ApiResult<object>;
   changeEmail(input: { newEmail: string; redirectTo?: string | null }, ctx: Context): ApiResult<object>;
   sendVerificationEmail(input: TenantInput & { email: string; redirectTo?: string | null }, ctx: Context): ApiResult<object>;
-  verifyEmail(input: TenantInput & { token: string }, ctx: Context): ApiResult<{ user: UserRow }>;
+  /** Spends a verification or email-change ticket; with `signIn` (the link opened on this server) also signs the user in, where the tenant lets them sign in by this address. */
+  verifyEmail(input: TenantInput & { token: string; signIn?: boolean }, ctx: Context): SignInApiResult<{ user: UserRow; session?: SessionWithUser }>;
 }
 
 export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunctions, options: EmailPasswordOptions = {}): EmailPasswordApis {
@@ -72,6 +78,16 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
 
   const { mail, sendVerification } = createTicketMail(deps, functions);
 
+  /** The reset link opened on this server: recovery, then a fresh session (or the second factor) in which to set the password. */
+  async function resetByLink(token: string, tenantId: string, ctx: Context) {
+    const bad = invalid(await checkTenant(deps, tenantId, "emailpassword"));
+    if (bad) return bad;
+    const user = await spendResetTicket(deps, token, tenantId);
+    if (!user) return { status: "RESET_PASSWORD_INVALID_TOKEN_ERROR" } as const;
+    const recovered = await deps.accounts.recover(user, {}, ctx.meta);
+    return completeSignIn(deps, recovered, ctx.meta, "passwordReset");
+  }
+
 
   return {
     async signUpEmailPassword({ email, password, options: signUpOptions, formFields, tenantId }, ctx) {
@@ -85,10 +101,9 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
       );
       if (bad) return bad;
       if (options.signUpDisabled) return { status: "SIGN_UP_NOT_ALLOWED", reason: "Sign-up is disabled" };
-      const created = await functions.signUp({ email, password, tenantId, profile });
+      const created = await functions.signUp({ email, password, tenantId, profile, meta: ctx.meta });
       if (created.status !== "OK") return created;
       const { user } = created;
-      await deps.audit.recordFor(ctx.meta, "user.signed_up", user, { method: "emailpassword" });
       const verification = await emailVerificationOf(deps, tenantId);
       if (verification !== "off") await sendVerification(user, user.email!, redirectTo);
       if (verification === "required") return { status: "OK", user, session: null, createdNewUser: true };
@@ -108,7 +123,10 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
       if (!verdict.allowed) return { status: "LIMIT_REACHED_ERROR", retryAfterMs: verdict.retryAfterMs };
       const checked = await functions.signIn({ email, password, tenantId, user: account });
       if (checked.status !== "OK") {
-        await deps.audit.record({ type: "user.sign_in_failed", tenantId, ip: ctx.meta.ip, userAgent: ctx.meta.userAgent, data: { method: "emailpassword", email: normaliseEmail(email) } });
+        // Tied to the account it targeted (when there is one), so its owner and admins see the guessing.
+        const failed = { tenantId, userId: account?.id ?? null, ip: ctx.meta.ip, userAgent: ctx.meta.userAgent };
+        await deps.audit.record({ ...failed, type: "user.sign_in_failed", data: { method: "emailpassword", email: normaliseEmail(email) } });
+        if (deps.limiter.locksOut(verdict)) await deps.audit.record({ ...failed, type: "user.locked_out", data: { failures: verdict.failures } });
         return checked;
       }
       const { user } = checked;
@@ -126,7 +144,7 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
     },
 
     async sendPasswordResetEmail({ email, redirectTo, tenantId }) {
-      const bad = invalid(await checkTenant(deps, tenantId), checkEmail("email", email), checkRedirect(config, "redirectTo", redirectTo));
+      const bad = invalid(await checkTenant(deps, tenantId, "emailpassword"), checkEmail("email", email), checkRedirect(config, "redirectTo", redirectTo));
       if (bad) return bad;
       const user = await functions.getUserByEmail({ email, tenantId });
       if (user?.email && !user.disabled) {
@@ -140,15 +158,14 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
     },
 
     async resetPassword({ token, newPassword, tenantId }, ctx) {
-      const bad = invalid(await checkTenant(deps, tenantId), await checkPassword(deps, "newPassword", newPassword, tenantId));
+      if (newPassword === null) return resetByLink(token, tenantId, ctx);
+      // The policy also refuses the account's own address: the ticket says which it is.
+      const ticket = await deps.tickets.peek(token, ["passwordReset"]);
+      const bad = invalid(await checkTenant(deps, tenantId, "emailpassword"), await checkPassword(deps, "newPassword", newPassword, tenantId, ticket?.email));
       if (bad) return bad;
-      const reset = await functions.resetPasswordUsingToken({ token, newPassword, tenantId });
-      if (reset.status !== "OK") return reset;
-      const user = await functions.getUserById({ userId: reset.userId });
-      // Whoever held the old password is signed out everywhere.
-      await deps.sessions.revokeAll(reset.userId, "password_reset");
-      if (user) await deps.audit.recordFor(ctx.meta, "password.reset", user);
-      return { status: "OK" };
+      // Recovery: every session and PAT ends, every ticket is spent, the lockout clears (API.md "Accounts").
+      const reset = await functions.resetPasswordUsingToken({ token, newPassword, tenantId, meta: ctx.meta });
+      return reset.status === "OK" ? { status: "OK" } : reset;
     },
 
     async changePassword({ newPassword, signOutOtherSessions }, ctx) {
@@ -157,10 +174,9 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
       const bad = invalid(await checkPassword(deps, "newPassword", newPassword, viewer.user.tenantId, viewer.user.email));
       if (bad) return bad;
       if (!isElevated(deps, viewer)) return { status: "ELEVATION_REQUIRED" };
-      const updated = await functions.updateEmailOrPassword({ userId: viewer.user.id, password: newPassword });
+      const updated = await functions.updateEmailOrPassword({ userId: viewer.user.id, password: newPassword, meta: ctx.meta });
       if (updated.status !== "OK") return { status: "UNAUTHORISED" };
       if (signOutOtherSessions) await deps.sessions.revokeAll(viewer.user.id, "password_changed", viewer.sessionId);
-      await deps.audit.recordFor(ctx.meta, "password.changed", viewer.user);
       return { status: "OK" };
     },
 
@@ -195,12 +211,21 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
       return sendVerification(user, user.email, redirectTo);
     },
 
-    async verifyEmail({ token, tenantId }, ctx) {
+    async verifyEmail({ token, tenantId, signIn }, ctx) {
       const bad = invalid(await checkTenant(deps, tenantId));
       if (bad) return bad;
-      const verified = await functions.verifyEmailUsingToken({ token, tenantId });
-      if (verified.status === "OK") await deps.audit.recordFor(ctx.meta, "email.verified", verified.user);
-      return verified;
+      const verified = await functions.verifyEmailUsingToken({ token, tenantId, meta: ctx.meta });
+      if (verified.status !== "OK") return verified;
+      // An email change is announced to the address it leaves (GoTrue's secure email change).
+      if (verified.previousEmail) {
+        mail("emailChanged", verified.previousEmail, config.clientUrl, verified.user, 0);
+        return verified;
+      }
+      // As Nhost does, following a verification link also signs in: a sign-in by this address, so only
+      // where the tenant offers one (email and password, or passwordless).
+      if (!signIn || !((await allowsFactor(deps, tenantId, "emailpassword")) || (await allowsFactor(deps, tenantId, "passwordless")))) return verified;
+      const signedIn = await completeSignIn(deps, verified.user, ctx.meta, "emailVerify");
+      return signedIn.status === "OK" ? { ...verified, session: signedIn.session } : signedIn;
     },
   };
 }

@@ -3,17 +3,16 @@
  * emailpassword RecipeInterface). They touch the database only; flows (sessions,
  * lockouts, emails) live in api.ts. The whole object is overridable.
  */
-import { randomUUID } from "node:crypto";
 import type { Deps } from "../../deps.js";
-import { isUniqueViolation } from "../../db/errors.js";
-import { normaliseEmail, type UserRow } from "../../users/users.js";
-import { profileColumns, type NewUserProfile } from "../../users/sign-up-options.js";
-import { addLoginMethod } from "../../users/login-methods.js";
+import { NO_REQUEST } from "../../accounts/accounts.js";
+import { normaliseEmail, type UserRow } from "../../accounts/users.js";
+import { profileColumns, type NewUserProfile } from "../../accounts/sign-up-options.js";
+import type { RequestMeta } from "../../sessions/service.js";
 
 export const RECIPE_ID = "emailpassword";
 
 export interface EmailPasswordFunctions {
-  signUp(input: { email: string; password: string; tenantId: string; profile?: NewUserProfile }): Promise<
+  signUp(input: { email: string; password: string; tenantId: string; profile?: NewUserProfile; meta?: RequestMeta }): Promise<
     { status: "OK"; user: UserRow } | { status: "EMAIL_ALREADY_EXISTS_ERROR" }
   >;
   /** `user`, when given, is the account with this email, looked up already (undefined: look it up). */
@@ -25,18 +24,20 @@ export interface EmailPasswordFunctions {
   createResetPasswordToken(input: { userId: string; email: string; tenantId: string }): Promise<
     { status: "OK"; token: string } | { status: "UNKNOWN_USER_ID_ERROR" }
   >;
-  resetPasswordUsingToken(input: { token: string; newPassword: string; tenantId: string }): Promise<
+  /** Spends the reset ticket, recovers the account (API.md "Accounts": recovery) and sets the new password. */
+  resetPasswordUsingToken(input: { token: string; newPassword: string; tenantId: string; meta?: RequestMeta }): Promise<
     { status: "OK"; userId: string; email: string } | { status: "RESET_PASSWORD_INVALID_TOKEN_ERROR" }
   >;
-  updateEmailOrPassword(input: { userId: string; email?: string; password?: string; emailVerified?: boolean; tenantId?: string }): Promise<
+  updateEmailOrPassword(input: { userId: string; email?: string; password?: string; emailVerified?: boolean; tenantId?: string; meta?: RequestMeta }): Promise<
     { status: "OK" } | { status: "UNKNOWN_USER_ID_ERROR" } | { status: "EMAIL_ALREADY_EXISTS_ERROR" }
   >;
   createEmailVerificationToken(input: { userId: string; email: string; tenantId: string; redirectTo?: string | null }): Promise<
     { status: "OK"; token: string } | { status: "EMAIL_ALREADY_VERIFIED_ERROR" }
   >;
   /** Spends an emailVerify or emailConfirmChange ticket; the latter moves the account to the new address. */
-  verifyEmailUsingToken(input: { token: string; tenantId: string }): Promise<
-    | { status: "OK"; user: UserRow }
+  verifyEmailUsingToken(input: { token: string; tenantId: string; meta?: RequestMeta }): Promise<
+    /** `previousEmail`: the address an email change moved the account away from. */
+    | { status: "OK"; user: UserRow; previousEmail?: string | null }
     | { status: "EMAIL_VERIFICATION_INVALID_TOKEN_ERROR" }
     | { status: "EMAIL_ALREADY_EXISTS_ERROR" }
   >;
@@ -48,40 +49,31 @@ export interface EmailPasswordFunctions {
  */
 export async function spendResetTicket(deps: Deps, token: string, tenantId: string): Promise<UserRow | null> {
   const ticket = await deps.tickets.consume(token, ["passwordReset"], tenantId);
-  const user = ticket && (await deps.users.byId(ticket.userId, tenantId));
+  const user = ticket && (await deps.accounts.byId(ticket.userId, tenantId));
   return user && ticket.email && user.email === ticket.email ? user : null;
 }
 
-export function createEmailPasswordFunctions(deps: Deps): EmailPasswordFunctions {
-  const { prisma, hasher, tickets, config } = deps;
+/**
+ * `self` answers the final, overridden functions: the recipe calls itself through
+ * it, so an override of updateEmailOrPassword is also what verifyEmailUsingToken
+ * and resetPasswordUsingToken use.
+ */
+export function createEmailPasswordFunctions(deps: Deps, self: () => EmailPasswordFunctions): EmailPasswordFunctions {
+  const { hasher, tickets, config, accounts } = deps;
 
-  const functions: EmailPasswordFunctions = {
-    async signUp({ email, password, tenantId, profile }) {
+  return {
+    async signUp({ email, password, tenantId, profile, meta = NO_REQUEST }) {
       const normalised = normaliseEmail(email);
-      if (await deps.users.byEmail(tenantId, normalised)) return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
+      if (await accounts.byEmail(tenantId, normalised)) return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
       const passwordHash = await hasher.hash(password);
-      try {
-        const user = await prisma.user.create({
-          data: {
-            id: randomUUID(),
-            tenantId,
-            email: normalised,
-            passwordHash,
-            ...profileColumns(config, profile),
-            createdAt: deps.clock.now(),
-            loginMethods: { create: { id: randomUUID(), tenantId, recipeId: RECIPE_ID, email: normalised, createdAt: deps.clock.now() } },
-          },
-        });
-        return { status: "OK", user };
-      } catch (error) {
-        // A parallel sign-up with the same (normalised) email won the unique index.
-        if (isUniqueViolation(error)) return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
-        throw error;
-      }
+      return accounts.signUp(
+        { tenantId, email: normalised, passwordHash, profile: profileColumns(config, profile), loginMethod: { recipeId: RECIPE_ID, email: normalised, verified: false } },
+        meta,
+      );
     },
 
     async signIn({ email, password, tenantId, user: known }) {
-      const user = known !== undefined ? known : await deps.users.byEmail(tenantId, email);
+      const user = known !== undefined ? known : await accounts.byEmail(tenantId, email);
       if (!user?.passwordHash) {
         await hasher.burn(password); // same time as a wrong password: no enumeration by timing
         return { status: "WRONG_CREDENTIALS_ERROR" };
@@ -89,11 +81,11 @@ export function createEmailPasswordFunctions(deps: Deps): EmailPasswordFunctions
       return (await hasher.verify(user.passwordHash, password)) ? { status: "OK", user } : { status: "WRONG_CREDENTIALS_ERROR" };
     },
 
-    getUserById: async ({ userId, tenantId }) => (await deps.users.byId(userId, tenantId)) ?? undefined,
-    getUserByEmail: async ({ email, tenantId }) => (await deps.users.byEmail(tenantId, email)) ?? undefined,
+    getUserById: async ({ userId, tenantId }) => (await accounts.byId(userId, tenantId)) ?? undefined,
+    getUserByEmail: async ({ email, tenantId }) => (await accounts.byEmail(tenantId, email)) ?? undefined,
 
     async createResetPasswordToken({ userId, email, tenantId }) {
-      const user = await deps.users.byId(userId, tenantId);
+      const user = await accounts.byId(userId, tenantId);
       if (!user) return { status: "UNKNOWN_USER_ID_ERROR" };
       const token = await tickets.issue({
         type: "passwordReset",
@@ -105,51 +97,45 @@ export function createEmailPasswordFunctions(deps: Deps): EmailPasswordFunctions
       return { status: "OK", token };
     },
 
-    async resetPasswordUsingToken({ token, newPassword, tenantId }) {
+    async resetPasswordUsingToken({ token, newPassword, tenantId, meta = NO_REQUEST }) {
       const user = await spendResetTicket(deps, token, tenantId);
       if (!user?.email) return { status: "RESET_PASSWORD_INVALID_TOKEN_ERROR" };
-      // Following the emailed link proves the address, as verification would.
-      await functions.updateEmailOrPassword({ userId: user.id, password: newPassword, emailVerified: true });
+      // Following the emailed link proves the address: recovery leaves nobody else in.
+      const recovered = await accounts.recover(user, {}, meta);
+      await self().updateEmailOrPassword({ userId: recovered.id, password: newPassword, meta });
       return { status: "OK", userId: user.id, email: user.email };
     },
 
-    async updateEmailOrPassword({ userId, email, password, emailVerified, tenantId }) {
-      const user = await deps.users.byId(userId, tenantId);
+    async updateEmailOrPassword({ userId, email, password, emailVerified, tenantId, meta = NO_REQUEST }) {
+      const user = await accounts.byId(userId, tenantId);
       if (!user) return { status: "UNKNOWN_USER_ID_ERROR" };
       const normalised = email === undefined ? undefined : normaliseEmail(email);
-      const passwordHash = password === undefined ? undefined : await hasher.hash(password);
-      const emailChanged = normalised !== undefined && normalised !== user.email;
-      deps.viewerCache.forgetUser(userId);
-      try {
-        await prisma.$transaction([
-          prisma.user.update({
-            where: { id: userId },
-            data: {
-              ...(emailChanged ? { email: normalised, emailVerified: emailVerified ?? false } : {}),
-              ...(!emailChanged && emailVerified !== undefined ? { emailVerified } : {}),
-              ...(passwordHash ? { passwordHash } : {}),
-            },
-          }),
-          prisma.loginMethod.updateMany({
-            where: { userId, recipeId: RECIPE_ID },
-            data: {
-              ...(emailChanged ? { email: normalised } : {}),
-              ...(emailVerified !== undefined ? { verified: emailVerified } : {}),
-            },
-          }),
-        ]);
-      } catch (error) {
-        if (isUniqueViolation(error)) return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
-        throw error;
+      if (normalised !== undefined && normalised !== user.email) {
+        if (emailVerified) {
+          const moved = await accounts.changeEmail(user, normalised, meta);
+          if (moved.status !== "OK") return moved;
+        } else {
+          // An unproven address (set by an admin): the account must prove it again.
+          const moved = await accounts.update(user, { email: normalised, emailVerified: false, emailVerifiedAt: null }, meta, {
+            type: "email.changed",
+            data: { from: user.email, to: normalised },
+          });
+          if (moved === "TAKEN") return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
+        }
+      } else if (emailVerified === true && user.email) {
+        await accounts.verifyEmail(user, user.email, meta);
+      } else if (emailVerified === false && user.emailVerified) {
+        await accounts.update(user, { emailVerified: false, emailVerifiedAt: null }, meta);
       }
-      if (passwordHash) {
-        await addLoginMethod(prisma, { userId, tenantId: user.tenantId, recipeId: RECIPE_ID, email: normalised ?? user.email, verified: false, at: deps.clock.now() });
+      if (password !== undefined) {
+        const current = (await accounts.byId(userId))!;
+        await accounts.setPassword(current, await hasher.hash(password), meta);
       }
       return { status: "OK" };
     },
 
     async createEmailVerificationToken({ userId, email, tenantId, redirectTo }) {
-      const user = await deps.users.byId(userId, tenantId);
+      const user = await accounts.byId(userId, tenantId);
       const normalised = normaliseEmail(email);
       if (user?.emailVerified && user.email === normalised) return { status: "EMAIL_ALREADY_VERIFIED_ERROR" };
       const token = await tickets.issue({
@@ -163,15 +149,15 @@ export function createEmailPasswordFunctions(deps: Deps): EmailPasswordFunctions
       return { status: "OK", token };
     },
 
-    async verifyEmailUsingToken({ token, tenantId }) {
+    async verifyEmailUsingToken({ token, tenantId, meta = NO_REQUEST }) {
       const ticket = await tickets.consume(token, ["emailVerify", "emailConfirmChange"], tenantId);
-      const user = ticket ? await deps.users.byId(ticket.userId, tenantId) : null;
+      const user = ticket ? await accounts.byId(ticket.userId, tenantId) : null;
       if (!ticket?.email || !user) return { status: "EMAIL_VERIFICATION_INVALID_TOKEN_ERROR" };
       if (ticket.type === "emailVerify" && user.email !== ticket.email) return { status: "EMAIL_VERIFICATION_INVALID_TOKEN_ERROR" };
-      const updated = await functions.updateEmailOrPassword({ userId: user.id, email: ticket.email, emailVerified: true });
+      const updated = await self().updateEmailOrPassword({ userId: user.id, email: ticket.email, emailVerified: true, meta });
       if (updated.status !== "OK") return updated.status === "EMAIL_ALREADY_EXISTS_ERROR" ? updated : { status: "EMAIL_VERIFICATION_INVALID_TOKEN_ERROR" };
-      return { status: "OK", user: (await deps.users.byId(user.id))! };
+      const previousEmail = user.email !== ticket.email ? user.email : undefined;
+      return { status: "OK", user: (await accounts.byId(user.id))!, ...(previousEmail !== undefined ? { previousEmail } : {}) };
     },
   };
-  return functions;
 }

@@ -1,6 +1,6 @@
 /** Emails carrying a ticket link (verification, reset, email change), sent without delaying the answer. */
 import type { Deps } from "../../deps.js";
-import type { UserRow } from "../../users/users.js";
+import type { UserRow } from "../../accounts/users.js";
 import { ticketLink } from "./links.js";
 import type { EmailPasswordFunctions } from "./service.js";
 
@@ -19,6 +19,7 @@ export function createTicketMail(deps: Deps, functions: EmailPasswordFunctions):
         email: to,
         displayName: user?.displayName ?? "",
         expiresInMinutes: Math.round(ttlSeconds / 60),
+        newEmail: user?.email ?? undefined,
       });
       // Sent in the background: the answer must not take longer when the account exists.
       deps.background(deps.mailer.send({ to, ...content }), `sending ${template} email`);

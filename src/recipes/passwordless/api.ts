@@ -2,11 +2,11 @@
 import { parsePhoneNumberFromString } from "libphonenumber-js";
 import type { Context } from "../../context.js";
 import type { Deps } from "../../deps.js";
-import type { ApiResult, FieldError, SignInApiResult, TenantInput } from "../../schema/results.js";
+import type { ApiResult, FieldError, SignInApiResult, TenantInput } from "../../results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
 import { checkTenant } from "../../tenants/check.js";
-import { parseSignUpOptions, type SignUpOptionsInput } from "../../users/sign-up-options.js";
-import { normaliseEmail, type UserRow } from "../../users/users.js";
+import { parseSignUpOptions, type SignUpOptionsInput } from "../../accounts/sign-up-options.js";
+import { normaliseEmail, type UserRow } from "../../accounts/users.js";
 import { checkEmail, invalid } from "../../validation.js";
 import { createRateLimit, type RateLimit } from "../../security/rate-limit.js";
 import { accountAttemptKey } from "../../security/attempt-limiter.js";
@@ -121,7 +121,7 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
       if (limited) return limited;
       if (options.signUpDisabled) {
         // Invite-only: telling unknown addresses apart is the point here.
-        const known = to.email ? await deps.users.byEmail(tenantId, to.email) : await functions.getUserByPhoneNumber({ phoneNumber: to.phoneNumber!, tenantId });
+        const known = to.email ? await deps.accounts.byEmail(tenantId, to.email) : await functions.getUserByPhoneNumber({ phoneNumber: to.phoneNumber!, tenantId });
         if (!known) return { status: "SIGN_IN_UP_NOT_ALLOWED", reason: "Sign-up is disabled" };
       }
       const code = await functions.createCode({ ...to, tenantId, options: { profile, redirectTo } });
@@ -164,7 +164,9 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
       const verdict = await deps.limiter.begin(attemptKey);
       if (!verdict.allowed) return { status: "LIMIT_REACHED_ERROR", retryAfterMs: verdict.retryAfterMs };
       const consumed = await functions.consumeCode(
-        byCode ? { tenantId, preAuthSessionId, deviceId: deviceId!, userInputCode: userInputCode! } : { tenantId, preAuthSessionId, linkCode: linkCode! },
+        byCode
+          ? { tenantId, preAuthSessionId, deviceId: deviceId!, userInputCode: userInputCode!, meta: ctx.meta }
+          : { tenantId, preAuthSessionId, linkCode: linkCode!, meta: ctx.meta },
       );
       if (consumed.status !== "OK") return consumed;
       const signedIn = await completeSignIn(deps, consumed.user, ctx.meta, "passwordless"); // resets the account's counter

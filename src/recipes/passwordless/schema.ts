@@ -4,8 +4,8 @@ import type { Builder } from "../../schema/builder.js";
 import { tenantArg, tenantOf } from "../../schema/fields.js";
 import type { Results } from "../../schema/result-types.js";
 import type { SessionWithUser } from "../../sessions/sign-in.js";
-import type { SharedTypes } from "../../users/schema.js";
-import type { UserRow } from "../../users/users.js";
+import type { SharedTypes } from "../../accounts/schema.js";
+import type { UserRow } from "../../accounts/users.js";
 import type { EnabledApis } from "../override.js";
 import type { PasswordlessApis } from "./api.js";
 

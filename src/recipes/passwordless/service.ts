@@ -11,12 +11,12 @@
  */
 import { randomInt, randomUUID } from "node:crypto";
 import type { Deps } from "../../deps.js";
-import { addLoginMethod } from "../../users/login-methods.js";
-import { isUniqueViolation } from "../../db/errors.js";
+import { NO_REQUEST } from "../../accounts/accounts.js";
+import type { RequestMeta } from "../../sessions/service.js";
 import { randomToken, sha256 } from "../../crypto/tokens.js";
 import { addSeconds } from "../../clock.js";
-import { profileColumns, type NewUserProfile } from "../../users/sign-up-options.js";
-import { normaliseEmail, type UserRow } from "../../users/users.js";
+import { profileColumns, type NewUserProfile } from "../../accounts/sign-up-options.js";
+import { normaliseEmail, type UserRow } from "../../accounts/users.js";
 
 export const RECIPE_ID = "passwordless";
 
@@ -39,7 +39,7 @@ export interface StoredOptions {
 
 type Attempts = { failedCodeInputAttemptCount: number; maximumCodeInputAttempts: number };
 
-export type ConsumeInput = { tenantId: string; preAuthSessionId: string } & (
+export type ConsumeInput = { tenantId: string; preAuthSessionId: string; meta?: RequestMeta } & (
   | { deviceId: string; userInputCode: string; linkCode?: undefined }
   | { linkCode: string; deviceId?: undefined; userInputCode?: undefined }
 );
@@ -134,58 +134,20 @@ export function createPasswordlessFunctions(deps: Deps, options: PasswordlessFun
     return expired > 0 ? "EXPIRED" : "INCORRECT";
   }
 
-  /** The contact's user, found or created; the contact counts as verified since a code reached it. */
-  async function signInUp(device: DeviceRow): Promise<{ user: UserRow; created: boolean } | { reason: string }> {
+  /** The contact's account under the linking rule (accounts/linking.ts): a code that reached the address proves it. */
+  async function signInUp(device: DeviceRow, meta: RequestMeta): Promise<{ user: UserRow; created: boolean } | { reason: string }> {
     const { tenantId, email, phoneNumber } = device;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const existing = email ? await deps.users.byEmail(tenantId, email) : await functions.getUserByPhoneNumber({ phoneNumber: phoneNumber!, tenantId });
-      if (existing) {
-        const verified = email ? existing.emailVerified : existing.phoneNumberVerified;
-        // Someone else may have registered this address with a password and never proved it:
-        // signing the code's owner into that account would hand it to them.
-        if (!verified && existing.passwordHash) {
-          return { reason: "An account with this address exists but the address is not verified; sign in with its password and verify it first" };
-        }
-        await markVerified(existing, device);
-        return { user: (await deps.users.byId(existing.id))!, created: false };
-      }
-      if (options.signUpDisabled) return { reason: "Sign-up is disabled" };
-      try {
-        return { user: await createUser(device), created: true };
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error; // a parallel sign-up won: find its user
-      }
-    }
-    return { reason: "Try again" };
-  }
-
-  async function markVerified(user: UserRow, device: DeviceRow): Promise<void> {
-    deps.viewerCache.forgetUser(user.id);
-    await prisma.user.update({
-      where: { id: user.id },
-      data: device.email ? { emailVerified: true } : { phoneNumberVerified: true },
-    });
-    await addLoginMethod(prisma, { userId: user.id, tenantId: user.tenantId, recipeId: RECIPE_ID, email: device.email, phoneNumber: device.phoneNumber, verified: true, at: clock.now() });
-  }
-
-  function createUser(device: DeviceRow): Promise<UserRow> {
-    const profile = device.options.profile;
-    const now = clock.now();
-    return prisma.user.create({
-      data: {
-        id: randomUUID(),
-        tenantId: device.tenantId,
-        email: device.email,
-        emailVerified: Boolean(device.email),
-        phoneNumber: device.phoneNumber,
-        phoneNumberVerified: Boolean(device.phoneNumber),
-        ...profileColumns(config, profile),
-        createdAt: now,
-        loginMethods: {
-          create: { id: randomUUID(), tenantId: device.tenantId, recipeId: RECIPE_ID, email: device.email, phoneNumber: device.phoneNumber, verified: true, createdAt: now },
-        },
+    const signedIn = await deps.accounts.signInProven(
+      {
+        tenantId,
+        contact: email ? { email } : { phoneNumber: phoneNumber! },
+        method: { recipeId: RECIPE_ID, email, phoneNumber, verified: true },
+        newAccount: options.signUpDisabled ? null : () => ({ tenantId, profile: profileColumns(config, device.options.profile) }),
       },
-    });
+      meta,
+    );
+    if (signedIn.status !== "OK") return { reason: options.signUpDisabled ? "Sign-up is disabled" : "Try again" };
+    return { user: signedIn.user, created: signedIn.created };
   }
 
   const functions: PasswordlessFunctions = {
@@ -225,14 +187,12 @@ export function createPasswordlessFunctions(deps: Deps, options: PasswordlessFun
         if (failed === null) return { status: "RESTART_FLOW_ERROR" };
         return { status: spent === "EXPIRED" ? "EXPIRED_USER_INPUT_CODE_ERROR" : "INCORRECT_USER_INPUT_CODE_ERROR", ...attempts(failed) };
       }
-      const outcome = await signInUp(spent);
+      const outcome = await signInUp(spent, input.meta ?? NO_REQUEST);
       if ("reason" in outcome) return { status: "SIGN_IN_UP_NOT_ALLOWED", reason: outcome.reason };
       return { status: "OK", createdNewRecipeUser: outcome.created, user: outcome.user };
     },
 
-    async getUserByPhoneNumber({ phoneNumber, tenantId }) {
-      return (await prisma.user.findUnique({ where: { tenantId_phoneNumber: { tenantId, phoneNumber } } })) ?? undefined;
-    },
+    getUserByPhoneNumber: async ({ phoneNumber, tenantId }) => (await deps.accounts.byPhone(tenantId, phoneNumber)) ?? undefined,
   };
   return functions;
 }

@@ -2,7 +2,7 @@
 import type { Context } from "../../context.js";
 import { accountHolder, isElevated } from "../../context.js";
 import type { Deps } from "../../deps.js";
-import type { ApiResult } from "../../schema/results.js";
+import type { ApiResult } from "../../results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
 import { isTextJson, invalid } from "../../validation.js";
 import { allowsFactor } from "../../tenants/check.js";

@@ -2,7 +2,7 @@
 import type { Builder } from "../../schema/builder.js";
 import type { Results } from "../../schema/result-types.js";
 import type { SessionWithUser } from "../../sessions/sign-in.js";
-import { viewerList, type SharedTypes } from "../../users/schema.js";
+import { viewerList, type SharedTypes } from "../../accounts/schema.js";
 import type { EnabledApis } from "../override.js";
 import type { PatApis } from "./api.js";
 import type { PersonalAccessTokenInfo } from "./service.js";

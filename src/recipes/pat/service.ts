@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import type { Deps } from "../../deps.js";
 import { randomToken, sha256 } from "../../crypto/tokens.js";
-import { isUuid, USER_COLUMNS, type UserRow } from "../../users/users.js";
+import { isUuid, USER_COLUMNS, type UserRow } from "../../accounts/users.js";
 
 export const PAT_PREFIX = "pat_";
 

@@ -5,11 +5,11 @@
 import type { Context } from "../../context.js";
 import { accountHolder, isElevated } from "../../context.js";
 import type { Deps } from "../../deps.js";
-import type { ApiResult, SignInApiResult, TenantInput } from "../../schema/results.js";
+import type { ApiResult, SignInApiResult, TenantInput } from "../../results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
 import { allowsFactor, checkTenant, emailVerificationOf } from "../../tenants/check.js";
-import { parseSignUpOptions, type NewUserProfile, type SignUpOptionsInput } from "../../users/sign-up-options.js";
-import type { UserRow } from "../../users/users.js";
+import { parseSignUpOptions, type NewUserProfile, type SignUpOptionsInput } from "../../accounts/sign-up-options.js";
+import type { UserRow } from "../../accounts/users.js";
 import { checkRedirect, invalid } from "../../validation.js";
 import { createTicketMail } from "../emailpassword/ticket-mail.js";
 import type { EmailPasswordFunctions } from "../emailpassword/service.js";
@@ -25,7 +25,14 @@ type SignedIn = { createdNewUser: boolean; user: UserRow; session: SessionWithUs
 
 export interface ThirdPartyApis {
   thirdPartyProviders(input: TenantInput, ctx: Context): Promise<Array<{ id: string; name: string }>>;
-  thirdPartyAuthorisationUrl(input: TenantInput & { providerId: string; redirectURI: string }, ctx: Context): ApiResult<{ url: string; state: string }>;
+  /**
+   * Starts an authorization. The redirect flow (GET /signin/provider/:id) passes this server's callback as
+   * `redirectURI`, the page to land on as `redirectTo`, and the new user's profile as `options`.
+   */
+  thirdPartyAuthorisationUrl(
+    input: TenantInput & { providerId: string; redirectURI: string; redirectTo?: string | null; options?: SignUpOptionsInput | null },
+    ctx: Context,
+  ): ApiResult<{ url: string; state: string }>;
   thirdPartySignInUp(
     input: TenantInput & { providerId: string; redirectURI: string; code: string; state: string; iss?: string | null; options?: SignUpOptionsInput | null },
     ctx: Context,
@@ -65,12 +72,9 @@ export function createThirdPartyApis(deps: Deps, functions: ThirdPartyFunctions,
     if (options.signUpDisabled && !(await identityOrEmailKnown(tenantId, providerId, profile))) {
       return { status: "SIGN_IN_UP_NOT_ALLOWED", reason: "Sign-up is disabled" } as const;
     }
-    const result = await functions.signInUp({ tenantId, providerId, profile, newUser });
+    const result = await functions.signInUp({ tenantId, providerId, profile, newUser, meta: ctx.meta });
     if (result.status !== "OK") return result;
     const { user, createdNewUser } = result;
-    if (createdNewUser) {
-      await deps.audit.record({ type: "user.signed_up", tenantId, userId: user.id, ip: ctx.meta.ip, userAgent: ctx.meta.userAgent, data: { method: RECIPE_ID, providerId } });
-    }
     if (!user.emailVerified && (await emailVerificationOf(deps, tenantId)) === "required") {
       if (createdNewUser) await sendVerification(user, user.email!, redirectTo);
       return { status: "EMAIL_NOT_VERIFIED_ERROR" } as const;
@@ -80,8 +84,8 @@ export function createThirdPartyApis(deps: Deps, functions: ThirdPartyFunctions,
   }
 
   async function identityOrEmailKnown(tenantId: string, providerId: string, profile: ProviderProfile): Promise<boolean> {
-    const identity = await deps.prisma.loginMethod.count({ where: { tenantId, thirdPartyId: providerId, thirdPartyUserId: profile.id } });
-    return identity > 0 || Boolean(profile.email && (await deps.users.byEmail(tenantId, profile.email)));
+    if (await deps.accounts.identityOwner(tenantId, providerId, profile.id)) return true;
+    return Boolean(profile.email && (await deps.accounts.byEmail(tenantId, profile.email)));
   }
 
   /** Signs in from a code exchange, keeping and returning the provider's tokens when the provider is set to. */
@@ -109,10 +113,19 @@ export function createThirdPartyApis(deps: Deps, functions: ThirdPartyFunctions,
       return (await functions.providers({ tenantId })).map(({ id, name }) => ({ id, name }));
     },
 
-    async thirdPartyAuthorisationUrl({ providerId, redirectURI, tenantId }) {
-      const bad = invalid(await checkTenant(deps, tenantId, "thirdparty"), checkRedirect(config, "redirectURI", redirectURI));
+    async thirdPartyAuthorisationUrl({ providerId, redirectURI, tenantId, redirectTo, options: signUpOptions }) {
+      // This server's own callback is always a valid redirect URI for the provider.
+      const ownCallback = redirectURI === `${config.publicUrl}/signin/provider/${encodeURIComponent(providerId)}/callback`;
+      const { profile, errors } = parseSignUpOptions(config, signUpOptions);
+      const bad = invalid(
+        await checkTenant(deps, tenantId, "thirdparty"),
+        ownCallback ? null : checkRedirect(config, "redirectURI", redirectURI),
+        checkRedirect(config, "redirectTo", redirectTo),
+        ...errors,
+      );
       if (bad) return bad;
-      const created = await functions.getAuthorisationUrl({ tenantId, providerId, redirectURI });
+      const data = { ...(redirectTo ? { redirectTo } : {}), ...(signUpOptions ? { profile } : {}) };
+      const created = await functions.getAuthorisationUrl({ tenantId, providerId, redirectURI, data });
       return created.status === "OK" ? created : unknownProvider;
     },
 
@@ -130,10 +143,11 @@ export function createThirdPartyApis(deps: Deps, functions: ThirdPartyFunctions,
     async thirdPartyCallback({ providerId, callback }, ctx) {
       // A refusal (error=access_denied...) also spends the state, so it cannot be replayed.
       const exchanged = await functions.exchangeAuthCode({ tenantId: null, providerId, redirectURI: null, callback });
-      if (exchanged.status !== "OK") {
-        const redirectTo = "data" in exchanged && typeof exchanged.data?.redirectTo === "string" ? exchanged.data.redirectTo : undefined;
-        return { ...exchanged, ...(redirectTo ? { redirectTo } : {}) };
-      }
+      const redirectTo = "data" in exchanged && typeof exchanged.data?.redirectTo === "string" ? exchanged.data.redirectTo : undefined;
+      if (exchanged.status !== "OK") return { ...exchanged, ...(redirectTo ? { redirectTo } : {}) };
+      // The tenant's policy as it is now, not as it was when the flow started.
+      const bad = invalid(await checkTenant(deps, exchanged.tenantId, "thirdparty"));
+      if (bad) return { ...bad, ...(redirectTo ? { redirectTo } : {}) };
       return fromExchange(exchanged, { tenantId: exchanged.tenantId, providerId }, undefined, ctx);
     },
 
@@ -161,7 +175,7 @@ export function createThirdPartyApis(deps: Deps, functions: ThirdPartyFunctions,
     async linkedIdentities(_, ctx) {
       const viewer = await ctx.viewer({ cached: true });
       if (!viewer) return null;
-      const methods = await deps.prisma.loginMethod.findMany({ where: { userId: viewer.user.id, recipeId: RECIPE_ID }, orderBy: { createdAt: "asc" } });
+      const methods = await deps.accounts.loginMethods(viewer.user.id, RECIPE_ID);
       return methods.map((method) => ({
         providerId: method.thirdPartyId!,
         providerUserId: method.thirdPartyUserId!,

@@ -16,10 +16,12 @@ import * as oauth from "openid-client";
 import type { Deps } from "../../deps.js";
 import { addSeconds } from "../../clock.js";
 import { randomToken, sha256 } from "../../crypto/tokens.js";
-import { isUniqueViolation } from "../../db/errors.js";
+import { NO_REQUEST } from "../../accounts/accounts.js";
+import type { NewAccount, NewLoginMethod } from "../../accounts/store.js";
+import type { RequestMeta } from "../../sessions/service.js";
 import type { OAuthState } from "../../generated/prisma/client.js";
-import { normaliseEmail, type UserRow } from "../../users/users.js";
-import { profileColumns, type NewUserProfile } from "../../users/sign-up-options.js";
+import { normaliseEmail, type UserRow } from "../../accounts/users.js";
+import { profileColumns, type NewUserProfile } from "../../accounts/sign-up-options.js";
 import { resolveProvider, type ProviderProfile, type ResolvedProvider } from "./providers.js";
 
 export const RECIPE_ID = "thirdparty";
@@ -51,7 +53,7 @@ export interface ThirdPartyFunctions {
   verifyIdToken(input: { tenantId: string; providerId: string; idToken: string; nonce?: string | null }): Promise<
     { status: "OK"; profile: ProviderProfile } | { status: "UNKNOWN_PROVIDER" } | FieldError
   >;
-  signInUp(input: { tenantId: string; providerId: string; profile: ProviderProfile; newUser?: NewUserProfile }): Promise<
+  signInUp(input: { tenantId: string; providerId: string; profile: ProviderProfile; newUser?: NewUserProfile; meta?: RequestMeta }): Promise<
     | { status: "OK"; user: UserRow; createdNewUser: boolean }
     | { status: "NO_EMAIL_GIVEN_BY_PROVIDER" }
     | { status: "SIGN_IN_UP_NOT_ALLOWED"; reason: string }
@@ -87,7 +89,7 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : "the provider could not be reached";
 }
 
-export function createThirdPartyFunctions(deps: Deps): ThirdPartyFunctions {
+export function createThirdPartyFunctions(deps: Deps, self: () => ThirdPartyFunctions): ThirdPartyFunctions {
   const { prisma, clock, encrypter, config } = deps;
   // Resolved once at start-up, so a provider without preset or issuer stops the server with its name.
   for (const list of Object.values(config.thirdParty.providers)) list.forEach(resolveProvider);
@@ -156,35 +158,25 @@ export function createThirdPartyFunctions(deps: Deps): ThirdPartyFunctions {
     scope: tokens.scope ?? null,
   });
 
-  async function createUser(tenantId: string, providerId: string, profile: ProviderProfile & { email: string }, newUser?: NewUserProfile): Promise<UserRow> {
-    const now = clock.now();
-    return prisma.user.create({
-      data: {
-        id: randomUUID(),
-        tenantId,
-        email: profile.email,
-        emailVerified: profile.emailVerified,
-        ...profileColumns(config, newUser),
-        // The provider's name for the user unless the sign-up options give one.
-        displayName: newUser?.displayName || profile.displayName?.slice(0, 200) || "",
-        avatarUrl: profile.avatarUrl?.slice(0, 2048) ?? "",
-        createdAt: now,
-        loginMethods: {
-          create: { id: randomUUID(), tenantId, recipeId: RECIPE_ID, thirdPartyId: providerId, thirdPartyUserId: profile.id, email: profile.email, verified: profile.emailVerified, createdAt: now },
-        },
-      },
-    });
-  }
+  /** The new account a provider identity signs up: the provider's name and picture unless the sign-up options give a name. */
+  const newAccount = (tenantId: string, profile: ProviderProfile, newUser?: NewUserProfile): NewAccount => ({
+    tenantId,
+    profile: {
+      ...profileColumns(config, newUser),
+      displayName: newUser?.displayName || profile.displayName?.slice(0, 200) || "",
+      avatarUrl: profile.avatarUrl?.slice(0, 2048) ?? "",
+    },
+  });
 
-  async function identityOwner(tenantId: string, providerId: string, subject: string): Promise<string | null> {
-    const method = await prisma.loginMethod.findUnique({
-      where: { tenantId_thirdPartyId_thirdPartyUserId: { tenantId, thirdPartyId: providerId, thirdPartyUserId: subject } },
-      select: { userId: true },
-    });
-    return method?.userId ?? null;
-  }
+  const identity = (providerId: string, profile: ProviderProfile, email: string | null): NewLoginMethod => ({
+    recipeId: RECIPE_ID,
+    thirdPartyId: providerId,
+    thirdPartyUserId: profile.id,
+    email,
+    verified: profile.emailVerified,
+  });
 
-  const functions: ThirdPartyFunctions = {
+  return {
     providers: ({ tenantId }) => providersOf(tenantId),
 
     async getAuthorisationUrl({ tenantId, providerId, redirectURI, data }) {
@@ -299,64 +291,40 @@ export function createThirdPartyFunctions(deps: Deps): ThirdPartyFunctions {
       }
     },
 
-    async signInUp({ tenantId, providerId, profile, newUser }) {
+    async signInUp({ tenantId, providerId, profile, newUser, meta = NO_REQUEST }) {
       const email = profile.email ? normaliseEmail(profile.email) : null;
       for (let attempt = 0; attempt < 3; attempt++) {
-        const ownerId = await identityOwner(tenantId, providerId, profile.id);
+        const ownerId = await deps.accounts.identityOwner(tenantId, providerId, profile.id);
         if (ownerId) {
-          const user = (await deps.users.byId(ownerId, tenantId))!;
-          // The provider now vouches for the address the account has.
-          if (profile.emailVerified && email && user.email === email && !user.emailVerified) {
-            deps.viewerCache.forgetUser(user.id);
-            await prisma.user.update({ where: { id: user.id }, data: { emailVerified: true } });
-            return { status: "OK", user: { ...user, emailVerified: true }, createdNewUser: false };
-          }
-          return { status: "OK", user, createdNewUser: false };
+          const user = (await deps.accounts.byId(ownerId, tenantId))!;
+          if (!(profile.emailVerified && email && user.email === email && !user.emailVerified)) return { status: "OK", user, createdNewUser: false };
+          // The provider now vouches for the account's address: a proof, under the linking rule like any other.
         }
         if (!email) return { status: "NO_EMAIL_GIVEN_BY_PROVIDER" };
-        const existing = await deps.users.byEmail(tenantId, email);
-        if (existing) {
-          if (!profile.emailVerified) {
-            return { status: "SIGN_IN_UP_NOT_ALLOWED", reason: "An account with this email exists, and the provider has not verified the email" };
-          }
-          if (!existing.emailVerified) {
-            return { status: "SIGN_IN_UP_NOT_ALLOWED", reason: "An account with this email exists but its email is not verified; sign in to it and verify the email first" };
-          }
-          const linked = await functions.linkIdentity({ user: existing, providerId, profile: { ...profile, email } });
-          if (linked.status === "OK") return { status: "OK", user: existing, createdNewUser: false };
-          continue; // a parallel request linked this identity: sign in through it
+        if (profile.emailVerified) {
+          const signedIn = await deps.accounts.signInProven(
+            { tenantId, contact: { email }, method: identity(providerId, profile, email), newAccount: () => newAccount(tenantId, profile, newUser) },
+            meta,
+          );
+          if (signedIn.status === "OK") return { status: "OK", user: signedIn.user, createdNewUser: signedIn.created };
+          continue;
         }
-        try {
-          return { status: "OK", user: await createUser(tenantId, providerId, { ...profile, email }, newUser), createdNewUser: true };
-        } catch (error) {
-          if (!isUniqueViolation(error)) throw error; // a parallel sign-in created the user or identity: look again
+        // An address the provider has not verified proves nothing: it never joins an account.
+        if (await deps.accounts.byEmail(tenantId, email)) {
+          return { status: "SIGN_IN_UP_NOT_ALLOWED", reason: "An account with this email exists, and the provider has not verified the email" };
         }
+        const created = await deps.accounts.signUp({ ...newAccount(tenantId, profile, newUser), email, loginMethod: identity(providerId, profile, email) }, meta);
+        if (created.status === "OK") return { status: "OK", user: created.user, createdNewUser: true };
+        // A parallel sign-in created the user or identity: look again.
       }
       return { status: "SIGN_IN_UP_NOT_ALLOWED", reason: "Try again" };
     },
 
     async linkIdentity({ user, providerId, profile }) {
-      const ownerId = await identityOwner(user.tenantId, providerId, profile.id);
+      const ownerId = await deps.accounts.identityOwner(user.tenantId, providerId, profile.id);
       if (ownerId) return ownerId === user.id ? { status: "OK", wasAlreadyLinked: true } : { status: "PROVIDER_ACCOUNT_ALREADY_LINKED_ERROR" };
-      try {
-        await prisma.loginMethod.create({
-          data: {
-            id: randomUUID(),
-            userId: user.id,
-            tenantId: user.tenantId,
-            recipeId: RECIPE_ID,
-            thirdPartyId: providerId,
-            thirdPartyUserId: profile.id,
-            email: profile.email ? normaliseEmail(profile.email) : null,
-            verified: profile.emailVerified,
-            createdAt: clock.now(),
-          },
-        });
-        return { status: "OK", wasAlreadyLinked: false };
-      } catch (error) {
-        if (isUniqueViolation(error)) return { status: "PROVIDER_ACCOUNT_ALREADY_LINKED_ERROR" };
-        throw error;
-      }
+      const added = await deps.accounts.addLoginMethod(user, identity(providerId, profile, profile.email ? normaliseEmail(profile.email) : null));
+      return added === "OK" ? { status: "OK", wasAlreadyLinked: false } : { status: "PROVIDER_ACCOUNT_ALREADY_LINKED_ERROR" };
     },
 
     async storeTokens({ userId, providerId, tokens }) {
@@ -382,12 +350,11 @@ export function createThirdPartyFunctions(deps: Deps): ThirdPartyFunctions {
       if (!token) return fieldError(`No ${provider.name} refresh token is kept for this user`);
       try {
         const tokens = sessionOf(await oauth.refreshTokenGrant(await configurationOf(tenantId, provider), token));
-        if (provider.storeTokens) await functions.storeTokens({ userId, providerId, tokens });
+        if (provider.storeTokens) await self().storeTokens({ userId, providerId, tokens });
         return { status: "OK", providerSession: tokens };
       } catch (error) {
         return fieldError(`Refreshing the ${provider.name} token failed: ${describe(error)}`);
       }
     },
   };
-  return functions;
 }

@@ -2,12 +2,12 @@
 import type { Context } from "../../context.js";
 import { accountHolder, isElevated } from "../../context.js";
 import type { Deps } from "../../deps.js";
-import type { ApiResult } from "../../schema/results.js";
+import type { ApiResult } from "../../results.js";
 import { isText, invalid } from "../../validation.js";
 import { createSecondFactorLimiter, type TotpDeviceInfo, type TotpFunctions } from "./service.js";
 import { createRecoveryCodes } from "./recovery-codes.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
-import type { UserRow } from "../../users/users.js";
+import type { UserRow } from "../../accounts/users.js";
 
 export interface TotpApis {
   createTotpDevice(input: { deviceName?: string | null }, ctx: Context): ApiResult<{ deviceName: string; qrCodeString: string; secret: string }>;
@@ -28,7 +28,7 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
 
   /** Spends the MFA ticket and opens the session once the second factor passed. */
   async function finishMfa(ticket: string, pending: { userId: string; tenantId: string }, ctx: Context, method: string) {
-    const user = (await deps.tickets.consume(ticket, ["mfaSignIn"], pending.tenantId)) && (await deps.users.byId(pending.userId));
+    const user = (await deps.tickets.consume(ticket, ["mfaSignIn"], pending.tenantId)) && (await deps.accounts.byId(pending.userId));
     if (!user) return { status: "INVALID_TICKET_ERROR" } as const;
     const signedIn = await completeSignIn(deps, user, ctx.meta, method, { secondFactorPassed: true });
     return signedIn.status === "OK" ? signedIn : ({ status: "INVALID_TICKET_ERROR" } as const);

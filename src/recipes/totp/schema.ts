@@ -5,8 +5,8 @@ import type { EnabledApis } from "../override.js";
 import type { TotpApis } from "./api.js";
 import type { TotpDeviceInfo } from "./service.js";
 import type { SessionWithUser } from "../../sessions/sign-in.js";
-import { viewerList, type SharedTypes } from "../../users/schema.js";
-import type { UserRow } from "../../users/users.js";
+import { viewerList, type SharedTypes } from "../../accounts/schema.js";
+import type { UserRow } from "../../accounts/users.js";
 
 export function registerTotpSchema(builder: Builder, results: Results, types: SharedTypes, apis: EnabledApis<TotpApis>): void {
   const signedIn = (name: string) => results.ok<{ user: UserRow; session: SessionWithUser }>(name, (t) => types.signedIn(t));

@@ -49,7 +49,7 @@ export interface TotpFunctions {
 export function createSecondFactorLimiter(deps: Deps): Pick<AttemptLimiter, "begin" | "succeed"> {
   const totp = createAttemptLimiter(deps.prisma, deps.clock, deps.config.totp.lockout);
   const accountKey = async (userId: string) => {
-    const user = await deps.users.byId(userId);
+    const user = await deps.accounts.byId(userId);
     return user ? userAttemptKey(user) : null;
   };
   return {
@@ -151,12 +151,13 @@ export function createTotpFunctions(deps: Deps): TotpFunctions {
     },
 
     async removeDevice({ userId, deviceName }) {
-      deps.viewerCache.forgetUser(userId); // activeMfaType may change
       const { count } = await prisma.totpDevice.deleteMany({ where: { userId, name: deviceName } });
-      // Removing the last verified device turns multi-factor sign-in off (Nhost's "deactivate MFA").
-      await prisma.$executeRaw`
-        UPDATE "User" SET "activeMfaType" = NULL
-        WHERE id = ${userId}::uuid AND NOT EXISTS (SELECT 1 FROM "TotpDevice" WHERE "userId" = ${userId}::uuid AND verified)`;
+      // Removing the last verified device turns multi-factor sign-in off (Nhost's "deactivate MFA"),
+      // and its recovery codes go with it: they must not come back to life with the next device.
+      if ((await prisma.totpDevice.count({ where: { userId, verified: true } })) === 0) {
+        await prisma.recoveryCode.deleteMany({ where: { userId } });
+        await deps.accounts.setActiveMfa(userId, null);
+      }
       return { status: "OK", didDeviceExist: count > 0 };
     },
 
@@ -166,8 +167,7 @@ export function createTotpFunctions(deps: Deps): TotpFunctions {
       const checked = await check(userId, [device], totp, true);
       if ("status" in checked) return checked;
       // A verified device turns multi-factor sign-in on (Nhost's "activate MFA").
-      deps.viewerCache.forgetUser(userId);
-      await prisma.user.update({ where: { id: userId }, data: { activeMfaType: "totp" } });
+      await deps.accounts.setActiveMfa(userId, "totp");
       return { status: "OK", wasAlreadyVerified: device.verified };
     },
 

@@ -8,13 +8,11 @@ import { randomUUID } from "node:crypto";
 import type { Context, Viewer } from "../../context.js";
 import { accountHolder, isElevated } from "../../context.js";
 import type { Deps } from "../../deps.js";
-import { isUniqueViolation } from "../../db/errors.js";
-import type { ApiResult, FieldError, SignInApiResult, TenantInput } from "../../schema/results.js";
+import type { ApiResult, FieldError, SignInApiResult, TenantInput } from "../../results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
 import { checkTenant, emailVerificationOf } from "../../tenants/check.js";
-import { parseSignUpOptions, profileColumns, type NewUserProfile, type SignUpOptionsInput } from "../../users/sign-up-options.js";
-import { normaliseEmail, type UserRow } from "../../users/users.js";
-import { addLoginMethod } from "../../users/login-methods.js";
+import { parseSignUpOptions, profileColumns, type NewUserProfile, type SignUpOptionsInput } from "../../accounts/sign-up-options.js";
+import { normaliseEmail, type UserRow } from "../../accounts/users.js";
 import { checkEmail, invalid, isText } from "../../validation.js";
 import { createTicketMail } from "../emailpassword/ticket-mail.js";
 import type { EmailPasswordFunctions } from "../emailpassword/service.js";
@@ -74,25 +72,8 @@ export function createWebauthnApis(deps: Deps, functions: WebauthnFunctions, ema
     return isElevated(deps, viewer) ? viewer : { status: "ELEVATION_REQUIRED" };
   }
 
-  const ensureLoginMethod = (user: UserRow) =>
-    addLoginMethod(prisma, { userId: user.id, tenantId: user.tenantId, recipeId: RECIPE_ID, email: user.email, verified: true, at: deps.clock.now() });
-
-  async function createUser(tenantId: string, id: string, email: string, profile: NewUserProfile): Promise<UserRow | null> {
-    try {
-      return await prisma.user.create({
-        data: {
-          id,
-          tenantId,
-          email,
-          ...profileColumns(config, profile),
-          createdAt: deps.clock.now(),
-        },
-      });
-    } catch (error) {
-      if (isUniqueViolation(error)) return null; // the email was taken since the options were handed out
-      throw error;
-    }
-  }
+  /** The webauthn login method follows the account's address and whether it is proven. */
+  const ensureLoginMethod = (user: UserRow) => deps.accounts.addLoginMethod(user, { recipeId: RECIPE_ID, email: user.email, verified: user.emailVerified });
 
   return {
     async webauthnSignUpOptions({ email, options: signUpOptions, tenantId }) {
@@ -101,7 +82,7 @@ export function createWebauthnApis(deps: Deps, functions: WebauthnFunctions, ema
       if (bad) return bad;
       if (options.signUpDisabled) return { status: "SIGN_UP_NOT_ALLOWED", reason: "Sign-up is disabled" };
       const normalised = normaliseEmail(email);
-      if (await deps.users.byEmail(tenantId, normalised)) return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
+      if (await deps.accounts.byEmail(tenantId, normalised)) return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
       // The new user's id is fixed now: it is the user handle the passkey will carry.
       const user = { id: randomUUID(), name: normalised, displayName: profile.displayName || normalised };
       const created = await functions.registrationOptions({ tenantId, flow: "signUp", user, email: normalised, data: { profile, redirectTo } });
@@ -120,15 +101,24 @@ export function createWebauthnApis(deps: Deps, functions: WebauthnFunctions, ema
         return { status: "INVALID_CREDENTIAL_ERROR", message: ALREADY_REGISTERED };
       }
       const { profile, redirectTo } = challenge.data as unknown as { profile: NewUserProfile; redirectTo: string | null };
-      const user = await createUser(tenantId, challenge.userId, challenge.email, profile);
-      if (!user) return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
-      const added = await functions.addCredential({ userId: user.id, tenantId, credential: verified.credential, nickname: nickname ?? DEFAULT_NICKNAME });
-      if (added.status !== "OK") {
-        await prisma.user.delete({ where: { id: user.id } }); // a parallel sign-up registered the same key first
-        return added;
+      // The user, its login method and its key in one transaction: never a user without its key.
+      const created = await deps.accounts.signUp(
+        {
+          id: challenge.userId,
+          tenantId,
+          email: challenge.email,
+          profile: profileColumns(config, profile),
+          loginMethod: { recipeId: RECIPE_ID, email: challenge.email, verified: false },
+          webauthnCredential: { ...verified.credential, nickname: nickname ?? DEFAULT_NICKNAME },
+        },
+        ctx.meta,
+      );
+      if (created.status !== "OK") {
+        // A parallel sign-up took the address or registered the same key first.
+        const keyTaken = await prisma.webauthnCredential.count({ where: { credentialId: verified.credential.credentialId } });
+        return keyTaken ? { status: "INVALID_CREDENTIAL_ERROR", message: ALREADY_REGISTERED } : created;
       }
-      await ensureLoginMethod(user);
-      await deps.audit.recordFor(ctx.meta, "user.signed_up", user, { method: RECIPE_ID });
+      const { user } = created;
       const verification = await emailVerificationOf(deps, tenantId);
       if (verification !== "off") await sendVerification(user, user.email!, redirectTo);
       if (verification === "required") return { status: "OK", user, session: null };
@@ -144,7 +134,7 @@ export function createWebauthnApis(deps: Deps, functions: WebauthnFunctions, ema
         return { status: "OK", options: await functions.authenticationOptions({ tenantId, flow: "signIn", credentials: [] }) };
       }
       const normalised = normaliseEmail(email);
-      const user = await deps.users.byEmail(tenantId, normalised);
+      const user = await deps.accounts.byEmail(tenantId, normalised);
       const credentials = user ? await functions.listCredentials({ userId: user.id }) : [];
       const offered = credentials.length > 0 ? credentials : decoyCredentials(deps, tenantId, normalised);
       const created = await functions.authenticationOptions({
@@ -165,7 +155,7 @@ export function createWebauthnApis(deps: Deps, functions: WebauthnFunctions, ema
       if (!challenge) return { status: "INVALID_CHALLENGE_ERROR" };
       const verified = await functions.verifyAuthentication({ response: parsed.credential, challenge });
       if (verified.status !== "OK") return verified;
-      const user = await deps.users.byId(verified.credential.userId, tenantId);
+      const user = await deps.accounts.byId(verified.credential.userId, tenantId);
       if (!user) return { status: "UNKNOWN_CREDENTIAL_ERROR" };
       if (user.disabled) return { status: "USER_DISABLED_ERROR" };
       if (user.email && !user.emailVerified && (await emailVerificationOf(deps, tenantId)) === "required") return { status: "EMAIL_NOT_VERIFIED_ERROR" };
@@ -215,9 +205,7 @@ export function createWebauthnApis(deps: Deps, functions: WebauthnFunctions, ema
       const { user } = owner;
       const removed = await functions.removeCredential({ userId: user.id, id });
       if (removed.didExist) {
-        await prisma.$executeRaw`
-          DELETE FROM "LoginMethod" WHERE "userId" = ${user.id}::uuid AND "recipeId" = ${RECIPE_ID}
-            AND NOT EXISTS (SELECT 1 FROM "WebauthnCredential" WHERE "userId" = ${user.id}::uuid)`;
+        await deps.accounts.removeLoginMethod(user, RECIPE_ID);
         await deps.audit.recordFor(ctx.meta, "security_key.removed", user, { securityKeyId: id });
       }
       return removed;

@@ -29,6 +29,7 @@ import { addSeconds } from "../../clock.js";
 import { hmacSha256, sha256 } from "../../crypto/tokens.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import type { WebauthnChallenge, WebauthnCredential } from "../../generated/prisma/client.js";
+import type { NewWebauthnCredential } from "../../accounts/store.js";
 
 export const RECIPE_ID = "webauthn";
 
@@ -36,15 +37,8 @@ export type Flow = "signUp" | "signIn" | "addKey" | "elevate";
 
 export type StoredCredential = WebauthnCredential;
 
-/** What a verified registration yields, ready to store. */
-export interface NewCredential {
-  credentialId: string;
-  publicKey: Uint8Array;
-  counter: number;
-  transports: string[];
-  deviceType: string;
-  backedUp: boolean;
-}
+/** What a verified registration yields, ready to store (with a nickname, by sign-up or addCredential). */
+export type NewCredential = Omit<NewWebauthnCredential, "nickname">;
 
 type Invalid = { status: "INVALID_CREDENTIAL_ERROR"; message?: string };
 

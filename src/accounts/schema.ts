@@ -1,6 +1,6 @@
 /** The shared User, LoginMethod and Session types, and `me`. */
 import type { Builder, Types } from "../schema/builder.js";
-import { unauthenticated } from "../sessions/api.js";
+import { unauthenticated } from "../schema/unauthenticated.js";
 import type { SessionTokens } from "../sessions/service.js";
 import type { UserRow } from "./users.js";
 import type { LoginMethod as LoginMethodRow } from "../generated/prisma/client.js";
@@ -136,7 +136,7 @@ function defineSession(builder: Builder, User: ReturnType<typeof defineUser>) {
       refreshTokenId: t.exposeID("refreshTokenId", { description: "The session's id (also the access token's sid claim)." }),
       user: t.field({
         type: User,
-        resolve: async (session, _, ctx) => session.user ?? (await ctx.deps.users.byId(session.userId))!,
+        resolve: async (session, _, ctx) => session.user ?? (await ctx.deps.accounts.byId(session.userId))!,
       }),
     }),
   });

@@ -4,8 +4,10 @@
  * them; redirectTo must be allow-listed.
  */
 import type { Config } from "../config.js";
-import type { FieldError } from "../schema/results.js";
-import { checkRedirect, isText, isTextJson } from "../validation.js";
+import type { ProfileColumns } from "./store.js";
+import type { FieldError } from "../results.js";
+import { checkRedirect } from "../validation.js";
+import { checkProfile } from "./profile.js";
 
 export interface SignUpOptionsInput {
   allowedRoles?: string[] | null;
@@ -24,11 +26,6 @@ export interface NewUserProfile {
   metadata: Record<string, unknown>;
 }
 
-const MAX_DISPLAY_NAME = 200;
-const MAX_METADATA_BYTES = 8 * 1024;
-// BCP 47 language tags, e.g. "en", "pt-BR", "zh-Hant-TW".
-const LOCALE = /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8}){0,3}$/;
-
 export function parseSignUpOptions(
   config: Config,
   options: SignUpOptionsInput | null | undefined,
@@ -40,35 +37,25 @@ export function parseSignUpOptions(
   const unknown = roles.filter((role) => !config.userRoles.includes(role));
   if (unknown.length > 0) errors.push({ id: "options.allowedRoles", error: `not configured roles: ${unknown.join(", ")}` });
   if (!defaultRole || !roles.includes(defaultRole)) errors.push({ id: "options.defaultRole", error: "must be one of the allowed roles" });
-  const displayName = (input.displayName ?? "").trim();
-  if (!isText(displayName)) errors.push({ id: "options.displayName", error: "must be text without NUL or lone surrogates" });
-  else if ([...displayName].length > MAX_DISPLAY_NAME) errors.push({ id: "options.displayName", error: `must be at most ${MAX_DISPLAY_NAME} characters` });
-  const locale = input.locale ?? "en";
-  if (!LOCALE.test(locale)) errors.push({ id: "options.locale", error: "must be a language tag like en or pt-BR" });
-  const metadata = input.metadata ?? {};
-  if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) {
-    errors.push({ id: "options.metadata", error: "must be a JSON object" });
-  } else if (!isTextJson(metadata)) {
-    errors.push({ id: "options.metadata", error: "strings must be text without NUL or lone surrogates" });
-  } else if (Buffer.byteLength(JSON.stringify(metadata)) > MAX_METADATA_BYTES) {
-    errors.push({ id: "options.metadata", error: `must be at most ${MAX_METADATA_BYTES} bytes as JSON` });
-  }
+  const checked = checkProfile({ displayName: input.displayName ?? "", locale: input.locale ?? "en", metadata: input.metadata ?? {} }, "options.");
+  errors.push(...checked.errors);
+  const { displayName = "", locale = "en", metadata = {} } = checked.values;
   const redirectError = checkRedirect(config, "options.redirectTo", input.redirectTo);
   if (redirectError) errors.push(redirectError);
   return {
-    profile: { roles: [...new Set(roles)], defaultRole: defaultRole ?? config.userDefaultRole, displayName, locale, metadata: metadata as Record<string, unknown> },
+    profile: { roles: [...new Set(roles)], defaultRole: defaultRole ?? config.userDefaultRole, displayName, locale, metadata },
     redirectTo: input.redirectTo ?? null,
     errors,
   };
 }
 
 /** The user columns a profile sets; the server's defaults for a user made without one. */
-export function profileColumns(config: Pick<Config, "userRoles" | "userDefaultRole">, profile?: NewUserProfile | null) {
+export function profileColumns(config: Pick<Config, "userRoles" | "userDefaultRole">, profile?: NewUserProfile | null): ProfileColumns {
   return {
     roles: profile?.roles ?? config.userRoles,
     defaultRole: profile?.defaultRole ?? config.userDefaultRole,
     displayName: profile?.displayName ?? "",
     locale: profile?.locale ?? "en",
-    metadata: (profile?.metadata ?? {}) as object,
+    metadata: profile?.metadata ?? {},
   };
 }

@@ -11,6 +11,9 @@ export function normaliseEmail(email: string): string {
 export interface UserStore {
   byId(id: string, tenantId?: string): Promise<UserRow | null>;
   byEmail(tenantId: string, email: string): Promise<UserRow | null>;
+  byPhone(tenantId: string, phoneNumber: string): Promise<UserRow | null>;
+  /** The user a provider identity (provider, subject) belongs to. */
+  identityOwner(tenantId: string, providerId: string, subject: string): Promise<string | null>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -40,6 +43,18 @@ export function createUserStore(prisma: PrismaClient): UserStore {
     async byEmail(tenantId, email) {
       const rows = await prisma.$queryRaw<UserRow[]>`
         SELECT ${USER_COLUMNS} FROM "User" u WHERE "tenantId" = ${tenantId} AND email = ${normaliseEmail(email)}`;
+      return rows[0] ?? null;
+    },
+    async identityOwner(tenantId, providerId, subject) {
+      const method = await prisma.loginMethod.findUnique({
+        where: { tenantId_thirdPartyId_thirdPartyUserId: { tenantId, thirdPartyId: providerId, thirdPartyUserId: subject } },
+        select: { userId: true },
+      });
+      return method?.userId ?? null;
+    },
+    async byPhone(tenantId, phoneNumber) {
+      const rows = await prisma.$queryRaw<UserRow[]>`
+        SELECT ${USER_COLUMNS} FROM "User" u WHERE "tenantId" = ${tenantId} AND "phoneNumber" = ${phoneNumber}`;
       return rows[0] ?? null;
     },
   };

@@ -1,0 +1,214 @@
+/**
+ * The accounts core: the one owner of users, login methods, proven contacts and
+ * profiles. Recipes and the admin API call it; nothing else writes User or
+ * LoginMethod. Each operation is one transaction in the store, evicts the viewer
+ * cache and writes its audit event here, so no caller can forget either.
+ *
+ * The linking rule (linking.ts) is applied in `signInProven`, the one path of
+ * every login method that proves an address (passwordless codes and links,
+ * verified provider emails); sign-ups that prove nothing go through `signUp`,
+ * which never joins an existing account. Recovery (`recover`) is the password
+ * reset's: it proves the address and leaves nobody else in.
+ */
+import type { AuditEventType, AuditLog } from "../audit.js";
+import type { Clock } from "../clock.js";
+import type { RequestMeta } from "../sessions/service.js";
+import type { ViewerCache } from "../sessions/viewer-cache.js";
+import type { LoginMethod } from "../generated/prisma/client.js";
+import { linkDecision } from "./linking.js";
+import type { AccountStore, NewAccount, NewLoginMethod, UserChanges } from "./store.js";
+import { normaliseEmail, type UserRow, type UserStore } from "./users.js";
+
+export type Contact = { email: string; phoneNumber?: undefined } | { phoneNumber: string; email?: undefined };
+
+/** For writes no request caused (housekeeping, tests). */
+const NO_REQUEST: RequestMeta = { ip: "", userAgent: "" };
+
+export interface Accounts extends UserStore {
+  loginMethods(userId: string, recipeId?: string): Promise<LoginMethod[]>;
+  /** A sign-up whose login method does not prove the address: never joins an existing account. */
+  signUp(account: NewAccount, meta: RequestMeta, auditType?: AuditEventType): Promise<{ status: "OK"; user: UserRow } | { status: "EMAIL_ALREADY_EXISTS_ERROR" }>;
+  /**
+   * A sign-in (or sign-up) by a login method that proves `contact`, under the
+   * linking rule: the contact's account joined as it is when its address was
+   * proven, started clean when it was not, or created (by `newAccount`; null
+   * when sign-up is off).
+   */
+  signInProven(
+    input: { tenantId: string; contact: Contact; method: NewLoginMethod; newAccount: (() => NewAccount) | null },
+    meta: RequestMeta,
+  ): Promise<{ status: "OK"; user: UserRow; created: boolean; startedClean: boolean } | { status: "SIGN_UP_NOT_ALLOWED" }>;
+  /** Adds a login method to a signed-in user (a provider identity, a passkey, a password). */
+  addLoginMethod(user: UserRow, method: NewLoginMethod): Promise<"OK" | "TAKEN">;
+  removeLoginMethod(user: UserRow, recipeId: string, identity?: { thirdPartyId: string; thirdPartyUserId: string }): Promise<number>;
+  /** A verification link the account asked for: the account's address is proven as the account stands. Null when the address changed since. */
+  verifyEmail(user: UserRow, email: string, meta: RequestMeta): Promise<UserRow | null>;
+  /** A confirmed email change: the new address, proven by its link, replaces the old one. */
+  changeEmail(user: UserRow, email: string, meta: RequestMeta): Promise<{ status: "OK"; user: UserRow; previous: string | null } | { status: "EMAIL_ALREADY_EXISTS_ERROR" }>;
+  setPassword(user: UserRow, passwordHash: string, meta: RequestMeta): Promise<void>;
+  /** An anonymous user becomes a permanent account (same id and data) with an address and a login method. */
+  makePermanent(user: UserRow, changes: UserChanges & { email: string }, method: NewLoginMethod, meta: RequestMeta): Promise<
+    "OK" | "EMAIL_ALREADY_EXISTS_ERROR" | "USER_NOT_ANONYMOUS_ERROR"
+  >;
+  /**
+   * Recovery through the address (a password-reset link): proves the address,
+   * ends every session and PAT, spends every ticket, clears the lockout, removes
+   * credentials made before the address was proven (all of them when it never
+   * was), and sets the new password when given.
+   */
+  recover(user: UserRow, input: { passwordHash?: string | null }, meta: RequestMeta): Promise<UserRow>;
+  /** Profile, roles, disabled and other columns an admin or the user changes; the audit type says who. */
+  update(user: UserRow, changes: UserChanges, meta: RequestMeta, audit?: { type: AuditEventType; data?: Record<string, unknown> }): Promise<UserRow | "TAKEN">;
+  setActiveMfa(userId: string, type: string | null): Promise<void>;
+  delete(user: UserRow, meta: RequestMeta, auditType: AuditEventType): Promise<boolean>;
+}
+
+export interface AccountsOptions {
+  users: UserStore;
+  store: AccountStore;
+  viewerCache: ViewerCache;
+  audit: AuditLog;
+  clock: Clock;
+}
+
+export function createAccounts({ users, store, viewerCache, audit, clock }: AccountsOptions): Accounts {
+  /** Every write ends here: cached viewers of the user are stale. */
+  const changed = <T>(userId: string, value: T): T => {
+    viewerCache.forgetUser(userId);
+    return value;
+  };
+
+  const accounts: Accounts = {
+    byId: (id, tenantId) => users.byId(id, tenantId),
+    byEmail: (tenantId, email) => users.byEmail(tenantId, email),
+    byPhone: (tenantId, phoneNumber) => users.byPhone(tenantId, phoneNumber),
+    identityOwner: (tenantId, providerId, subject) => users.identityOwner(tenantId, providerId, subject),
+    loginMethods: (userId, recipeId) => store.loginMethods(userId, recipeId),
+
+    async signUp(account, meta, auditType = "user.signed_up") {
+      const created = await store.create({ ...account, email: account.email == null ? account.email : normaliseEmail(account.email) });
+      if (created === "TAKEN") return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
+      await audit.recordFor(meta, auditType, created, { method: account.loginMethod?.recipeId ?? (account.isAnonymous ? "anonymous" : "admin") });
+      return { status: "OK", user: created };
+    },
+
+    async signInProven({ tenantId, contact, method, newAccount }, meta) {
+      const proven = contact.email !== undefined ? "email" : "phoneNumber";
+      const address = contact.email !== undefined ? normaliseEmail(contact.email) : contact.phoneNumber;
+      // A parallel sign-up may win the address between the lookup and the write: look again.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const existing = proven === "email" ? await users.byEmail(tenantId, address) : await users.byPhone(tenantId, address);
+        const addressProven = existing ? (proven === "email" ? existing.emailVerified : existing.phoneNumberVerified) : false;
+        switch (linkDecision(existing && { addressProven }, true)) {
+          case "CREATE": {
+            if (!newAccount) return { status: "SIGN_UP_NOT_ALLOWED" };
+            const account = newAccount();
+            const created = await store.create({
+              ...account,
+              ...(proven === "email" ? { email: address, emailVerified: true } : { phoneNumber: address, phoneNumberVerified: true }),
+              loginMethod: method,
+            });
+            if (created === "TAKEN") continue;
+            await audit.recordFor(meta, "user.signed_up", created, { method: method.recipeId });
+            return { status: "OK", user: created, created: true, startedClean: false };
+          }
+          case "JOIN": {
+            const user = existing!;
+            if ((await store.addLoginMethod(user, method)) === "TAKEN") continue;
+            if (proven === "email") await store.verifyLoginMethods(user.id, address);
+            return changed(user.id, { status: "OK", user, created: false, startedClean: false });
+          }
+          case "START_CLEAN": {
+            const user = await store.startClean(existing!, { keep: method, proven, at: clock.now() });
+            await audit.recordFor(meta, "account.started_clean", user, { method: method.recipeId, proven });
+            return changed(user.id, { status: "OK", user, created: false, startedClean: true });
+          }
+          case "REFUSE":
+            throw new Error("a method that proves its address is never refused");
+        }
+      }
+      return { status: "SIGN_UP_NOT_ALLOWED" };
+    },
+
+    async addLoginMethod(user, method) {
+      return changed(user.id, await store.addLoginMethod(user, method));
+    },
+
+    async removeLoginMethod(user, recipeId, identity) {
+      return changed(user.id, await store.removeLoginMethod(user.id, recipeId, identity));
+    },
+
+    async verifyEmail(user, email, meta) {
+      const address = normaliseEmail(email);
+      if (user.email !== address) return null;
+      const updated = await store.update(user.id, { emailVerified: true, emailVerifiedAt: user.emailVerified ? user.emailVerifiedAt : clock.now() });
+      if (typeof updated === "string") return null;
+      await store.verifyLoginMethods(user.id, address);
+      await audit.recordFor(meta, "email.verified", updated);
+      return changed(user.id, updated);
+    },
+
+    async changeEmail(user, email, meta) {
+      const address = normaliseEmail(email);
+      const updated = await store.update(user.id, { email: address, emailVerified: true, emailVerifiedAt: clock.now() });
+      if (typeof updated === "string") return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
+      // The login methods that sign in by the account's address follow it.
+      if (user.email) await store.moveLoginMethods(user.id, user.email, address);
+      await audit.recordFor(meta, "email.changed", updated, { from: user.email, to: address });
+      return changed(user.id, { status: "OK", user: updated, previous: user.email });
+    },
+
+    async setPassword(user, passwordHash, meta) {
+      await store.update(user.id, { passwordHash });
+      await store.addLoginMethod(user, { recipeId: "emailpassword", email: user.email, verified: user.emailVerified });
+      await audit.recordFor(meta, "password.changed", user);
+      changed(user.id, undefined);
+    },
+
+    async makePermanent(user, changes, method, meta) {
+      const outcome = await store.makePermanent(user, { ...changes, email: normaliseEmail(changes.email), isAnonymous: false }, method);
+      if (outcome === "TAKEN") return "EMAIL_ALREADY_EXISTS_ERROR";
+      if (outcome === "UNKNOWN") return "USER_NOT_ANONYMOUS_ERROR"; // a parallel request made it permanent first
+      await audit.recordFor(meta, "user.signed_up", outcome, { method: method.recipeId, deanonymized: true });
+      return changed(user.id, "OK");
+    },
+
+    async recover(user, { passwordHash }, meta) {
+      const at = clock.now();
+      const recovered = user.emailVerified
+        ? await store.recover(user, { passwordHash, at })
+        : await store.startClean(user, {
+            keep: passwordHash ? { recipeId: "emailpassword", email: user.email, verified: true } : null,
+            passwordHash,
+            proven: "email",
+            at,
+          });
+      if (passwordHash) await store.addLoginMethod(recovered, { recipeId: "emailpassword", email: recovered.email, verified: true });
+      await store.verifyLoginMethods(user.id, recovered.email!);
+      await audit.recordFor(meta, "password.reset", recovered, { startedClean: !user.emailVerified });
+      return changed(user.id, recovered);
+    },
+
+    async update(user, changes, meta, event) {
+      const updated = await store.update(user.id, changes);
+      if (updated === "TAKEN") return "TAKEN";
+      if (updated === "UNKNOWN") return user;
+      if (event) await audit.recordFor(meta, event.type, updated, event.data);
+      return changed(user.id, updated);
+    },
+
+    async setActiveMfa(userId, type) {
+      await store.update(userId, { activeMfaType: type });
+      changed(userId, undefined);
+    },
+
+    async delete(user, meta, auditType) {
+      const existed = await store.delete(user.id);
+      if (existed) await audit.recordFor(meta, auditType, user, { email: user.email });
+      return changed(user.id, existed);
+    },
+  };
+  return accounts;
+}
+
+export { NO_REQUEST };

@@ -1,0 +1,40 @@
+/**
+ * The shape the code keeps (DESIGN.md "Layers"), checked by reading the source:
+ * account data has one writer, and services know nothing of GraphQL.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+
+const SRC = path.resolve(import.meta.dirname, "../src");
+
+function sources(dir = SRC): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === "generated" ? [] : sources(full);
+    return entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts") ? [full] : [];
+  });
+}
+const relative = (file: string) => path.relative(SRC, file);
+
+// Writes to the account tables through Prisma's client or in SQL.
+const ACCOUNT_WRITE =
+  /prisma\.(user|loginMethod)\.(create|createMany|update|updateMany|updateManyAndReturn|upsert|delete|deleteMany)\b|(INSERT INTO|UPDATE|DELETE FROM)\s+"(User|LoginMethod)"/;
+
+describe("layers", () => {
+  it("only the account store writes users and login methods", () => {
+    const writers = sources().filter((file) => ACCOUNT_WRITE.test(readFileSync(file, "utf8")));
+    // Housekeeping removes anonymous users nobody came back to: a maintenance statement beside the other expiries.
+    expect(writers.map(relative).sort()).toEqual(["accounts/store.ts", "db/housekeeping.ts"]);
+  });
+
+  it("services, the accounts core and the routes import nothing from GraphQL or the schema layer", () => {
+    const edge = (file: string) => file.startsWith("schema/") || file.endsWith("/schema.ts") || ["app.ts", "index.ts", "security/events.ts", "security/credential-limit.ts"].includes(file);
+    const offenders = sources()
+      .map(relative)
+      .filter((file) => !edge(file))
+      // Type-only imports of yoga's request and plugin types are fine (the routes are a yoga plugin); values are not.
+      .filter((file) => /^import (?!type )[^;]*from "(graphql|@pothos\/[^"]+|graphql-yoga)"|from "[./]*schema\//m.test(readFileSync(path.join(SRC, file), "utf8")));
+    expect(offenders).toEqual([]);
+  });
+});
