@@ -12,7 +12,7 @@ import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { loadConfig, type Config } from "./config.js";
 import { createContext, type Context } from "./context.js";
 import { createDeps, type Deps, type DepsOptions } from "./deps.js";
-import { createRecipes, type RecipeOptions, type Recipes } from "./recipes/apis.js";
+import { RECIPES, createRecipes, type AnyRecipe, type RecipeOptions, type Recipes } from "./recipes/index.js";
 import { credentialLimitRule } from "./security/credential-limit.js";
 import { buildSchema } from "./schema/index.js";
 import { routes } from "./routes.js";
@@ -94,7 +94,11 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
     },
     plugins: [...hardeningPlugins(config), routes(deps, recipes)],
   });
-  const housekeeping = () => deleteExpired(deps.prisma, deps.clock, config.anonymous.retentionSeconds);
+  const housekeeping = async (): Promise<HousekeepingResult> => {
+    const deleted = await deleteExpired(deps.prisma, deps.clock);
+    for (const recipe of RECIPES as readonly AnyRecipe[]) Object.assign(deleted, await recipe.housekeeping?.(deps));
+    return deleted;
+  };
   const timer =
     config.housekeepingIntervalSeconds > 0
       ? setInterval(() => {

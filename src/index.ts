@@ -7,7 +7,7 @@ export type { Mailer, EmailMessage } from "./delivery/mailer.js";
 export type { EmailTemplates } from "./delivery/email-templates.js";
 export type { PasswordHasher } from "./crypto/password-hasher.js";
 export type { Clock } from "./clock.js";
-export type { RecipeOptions } from "./recipes/apis.js";
+export type { RecipeOptions } from "./recipes/index.js";
 export type { EmailPasswordApis, EmailPasswordOptions } from "./recipes/emailpassword/api.js";
 export type { EmailPasswordFunctions } from "./recipes/emailpassword/service.js";
 export type { SessionApis } from "./sessions/api.js";

@@ -11,7 +11,7 @@
  * reset's: it proves the address and leaves nobody else in.
  */
 import type { AuditEventType, AuditLog } from "../audit.js";
-import type { Clock } from "../clock.js";
+import { addSeconds, type Clock } from "../clock.js";
 import type { RequestMeta } from "../sessions/service.js";
 import type { ViewerCache } from "../sessions/viewer-cache.js";
 import type { LoginMethod } from "../generated/prisma/client.js";
@@ -61,6 +61,8 @@ export interface Accounts extends UserStore {
   update(user: UserRow, changes: UserChanges, meta: RequestMeta, audit?: { type: AuditEventType; data?: Record<string, unknown> }): Promise<UserRow | "TAKEN">;
   setActiveMfa(userId: string, type: string | null): Promise<void>;
   delete(user: UserRow, meta: RequestMeta, auditType: AuditEventType): Promise<boolean>;
+  /** Housekeeping: anonymous users older than `retentionSeconds` without a live session. */
+  deleteStaleAnonymous(retentionSeconds: number): Promise<number>;
 }
 
 export interface AccountsOptions {
@@ -201,6 +203,8 @@ export function createAccounts({ users, store, viewerCache, audit, clock }: Acco
       await store.update(userId, { activeMfaType: type });
       changed(userId, undefined);
     },
+
+    deleteStaleAnonymous: (retentionSeconds) => store.deleteStaleAnonymous(addSeconds(clock.now(), -retentionSeconds), clock.now()),
 
     async delete(user, meta, auditType) {
       const existed = await store.delete(user.id);

@@ -104,6 +104,8 @@ export interface AccountStore {
    */
   recover(user: UserRow, input: { passwordHash?: string | null; at: Date }): Promise<UserRow>;
   delete(userId: string): Promise<boolean>;
+  /** Anonymous users created before `createdBefore` with no session live at `now`. */
+  deleteStaleAnonymous(createdBefore: Date, now: Date): Promise<number>;
 }
 
 const profileData = (profile: ProfileColumns) => ({
@@ -295,6 +297,13 @@ export function createAccountStore(prisma: PrismaClient, clock: Clock): AccountS
       await prisma.$transaction(batch);
       const rows = await prisma.$queryRaw<UserRow[]>`SELECT ${USER_COLUMNS} FROM "User" u WHERE id = ${user.id}::uuid`;
       return rows[0]!;
+    },
+
+    async deleteStaleAnonymous(createdBefore, now) {
+      const { count } = await prisma.user.deleteMany({
+        where: { isAnonymous: true, createdAt: { lte: createdBefore }, sessions: { none: { revokedAt: null, expiresAt: { gt: now } } } },
+      });
+      return count;
     },
 
     async delete(userId) {

@@ -10,7 +10,8 @@ import type { EmailPasswordFunctions } from "../recipes/emailpassword/service.js
 import { ticketLink } from "../recipes/emailpassword/links.js";
 import { checkPassword, checkTenant } from "../tenants/check.js";
 import type { ApiResult, FieldError } from "../results.js";
-import { DEFAULT_TENANT, FIRST_FACTORS, isTenantId, type FirstFactor, type TenantConfig } from "../tenants/tenants.js";
+import { DEFAULT_TENANT, isTenantId, type FirstFactor, type TenantConfig } from "../tenants/tenants.js";
+import { FIRST_FACTORS } from "../recipes/index.js";
 import { providerListSchema, type ProviderSettings } from "../recipes/thirdparty/providers.js";
 import type { EmailVerificationMode } from "../config.js";
 import type { UserChanges } from "../accounts/store.js";

@@ -1,79 +1,72 @@
 /**
  * `authConfig`: what a login screen needs to know to render itself, per tenant:
- * the first factors on offer, the passwordless flow, the password policy,
- * whether email verification is required, and the second factors.
+ * the first factors on offer (from each recipe definition), the password policy,
+ * whether email verification is required, and the second factors. Recipes add
+ * their own fields (the passwordless flow, the providers) through the
+ * `AuthConfig` type they receive in their schema context.
  */
-import type { Config } from "../config.js";
-import type { Recipes } from "../recipes/apis.js";
-import { tenantArg, tenantOf } from "./fields.js";
 import type { ObjectRef } from "@pothos/core";
+import type { Config } from "../config.js";
+import { apisOf, functionsOf, type AnyRecipe, type Recipes } from "../recipes/index.js";
+import { tenantArg, tenantOf } from "./fields.js";
 import type { Builder, Types } from "./builder.js";
-import type { FirstFactor } from "../tenants/tenants.js";
 
-interface AuthConfig {
+/** The value behind authConfig: the tenant it describes (recipes' fields read the rest). */
+export interface AuthConfigValue {
   tenantId: string;
   firstFactors: string[];
-  passwordless: { flowType: string; codeLength: number } | null;
   passwordPolicy: { minLength: number; maxLength: number };
   emailVerification: string;
   mfaFactors: string[];
-  thirdPartyProviders: Array<{ id: string; name: string }>;
+  /** Whether a first factor is on offer for this tenant (for recipes' own fields). */
+  offers(factor: string): boolean;
 }
 
-export function registerAuthConfig(builder: Builder, config: Config, recipes: Recipes, ThirdPartyProvider: ObjectRef<Types, { id: string; name: string }>): void {
-  const { emailpassword, passwordless, anonymous, pat, totp, webauthn, thirdparty } = recipes.apis;
-  const PasswordPolicy = builder.objectRef<AuthConfig["passwordPolicy"]>("PasswordPolicy").implement({
+export type AuthConfigRef = ObjectRef<Types, AuthConfigValue>;
+
+export function defineAuthConfig(builder: Builder): AuthConfigRef {
+  const PasswordPolicy = builder.objectRef<AuthConfigValue["passwordPolicy"]>("PasswordPolicy").implement({
     fields: (t) => ({
       minLength: t.exposeInt("minLength", { description: "In Unicode code points." }),
       maxLength: t.exposeInt("maxLength"),
     }),
   });
-  const PasswordlessConfig = builder.objectRef<NonNullable<AuthConfig["passwordless"]>>("PasswordlessConfig").implement({
-    fields: (t) => ({
-      flowType: t.exposeString("flowType", { description: "USER_INPUT_CODE, MAGIC_LINK or USER_INPUT_CODE_AND_MAGIC_LINK." }),
-      codeLength: t.exposeInt("codeLength"),
-    }),
-  });
   const EmailVerification = builder.enumType("EmailVerificationMode", { values: ["REQUIRED", "OPTIONAL", "OFF"] as const });
-  const AuthConfigType = builder.objectRef<AuthConfig>("AuthConfig").implement({
+  return builder.objectRef<AuthConfigValue>("AuthConfig").implement({
     fields: (t) => ({
       tenantId: t.exposeString("tenantId"),
       firstFactors: t.exposeStringList("firstFactors", {
         description: 'Ways to sign in: "emailpassword", "passwordless", "webauthn", "thirdparty", "anonymous", "personalAccessToken".',
       }),
-      passwordless: t.field({ type: PasswordlessConfig, nullable: true, resolve: (value) => value.passwordless }),
       passwordPolicy: t.field({ type: PasswordPolicy, resolve: (value) => value.passwordPolicy }),
       emailVerification: t.field({ type: EmailVerification, resolve: (value) => value.emailVerification as never }),
       mfaFactors: t.exposeStringList("mfaFactors", { description: 'Second factors a user can enable: "totp", "recoveryCode".' }),
-      thirdPartyProviders: t.field({ type: [ThirdPartyProvider], resolve: (value) => value.thirdPartyProviders }),
     }),
   });
+}
+
+export function registerAuthConfigQuery(builder: Builder, AuthConfig: AuthConfigRef, config: Config, recipes: Recipes, definitions: readonly AnyRecipe[]): void {
   builder.queryField("authConfig", (t) =>
     t.field({
-      type: AuthConfigType,
+      type: AuthConfig,
       description: "What this server offers, for rendering a login screen.",
       args: { tenantId: tenantArg(t) },
       resolve: async (_, args, ctx) => {
         const tenantId = tenantOf(args);
         const settings = await ctx.deps.tenants.settings(tenantId);
-        const offered = (factor: FirstFactor, enabled: unknown) => Boolean(enabled) && (settings.firstFactors === null || settings.firstFactors.includes(factor));
-        const providers =
-          offered("thirdparty", thirdparty.thirdPartySignInUp || thirdparty.signInIdToken) ? await recipes.functions.thirdparty.providers({ tenantId }) : [];
+        const firstFactors: string[] = [];
+        for (const recipe of definitions) {
+          const factor = recipe.firstFactor;
+          if (!factor || (settings.firstFactors !== null && !settings.firstFactors.includes(factor.id))) continue;
+          if (await factor.offered({ apis: apisOf(recipes, recipe), functions: functionsOf(recipes, recipe), config, tenantId })) firstFactors.push(factor.id);
+        }
         return {
           tenantId,
-          firstFactors: [
-            ...(offered("emailpassword", emailpassword.signInEmailPassword) ? ["emailpassword"] : []),
-            ...(offered("passwordless", passwordless.consumeCode) ? ["passwordless"] : []),
-            ...(offered("webauthn", webauthn.webauthnSignIn) ? ["webauthn"] : []),
-            ...(providers.length > 0 ? ["thirdparty"] : []),
-            ...(offered("anonymous", anonymous.signInAnonymous && config.anonymous.enabled) ? ["anonymous"] : []),
-            ...(offered("personalAccessToken", pat.signInPersonalAccessToken) ? ["personalAccessToken"] : []),
-          ],
-          passwordless: offered("passwordless", passwordless.createCode) ? { flowType: config.passwordless.flowType, codeLength: config.passwordless.codeLength } : null,
+          firstFactors,
           passwordPolicy: { minLength: settings.passwordMinLength, maxLength: config.passwordMaxLength },
           emailVerification: settings.emailVerification.toUpperCase(),
-          mfaFactors: totp.verifySignInMfaTotp ? ["totp", ...(totp.verifySignInMfaRecoveryCode ? ["recoveryCode"] : [])] : [],
-          thirdPartyProviders: providers.map(({ id, name }) => ({ id, name })),
+          mfaFactors: definitions.flatMap((recipe) => recipe.secondFactors?.(apisOf(recipes, recipe)) ?? []),
+          offers: (factor: string) => firstFactors.includes(factor),
         };
       },
     }),

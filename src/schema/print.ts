@@ -1,7 +1,7 @@
 /** The committed schema.graphql (and schema.admin.graphql): the default app's schemas, printed. */
 import { lexicographicSortSchema, printSchema } from "graphql";
 import { loadConfig } from "../config.js";
-import { createRecipes } from "../recipes/apis.js";
+import { createRecipes } from "../recipes/index.js";
 import type { Deps } from "../deps.js";
 import { buildSchema } from "./index.js";
 import { createAdminApis } from "../admin/service.js";

@@ -15,8 +15,8 @@ export const DEFAULT_TENANT = "public";
 const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 export const isTenantId = (id: string) => TENANT_ID.test(id);
 
-export const FIRST_FACTORS = ["emailpassword", "passwordless", "webauthn", "thirdparty", "anonymous", "personalAccessToken"] as const;
-export type FirstFactor = (typeof FIRST_FACTORS)[number];
+/** A first factor's id, as recipe definitions name them (recipes/index.ts lists the known ones). */
+export type FirstFactor = string;
 
 /** What a tenant's admins set; unset fields follow the server's configuration. */
 export interface TenantConfig {
@@ -37,7 +37,7 @@ export interface TenantSettings {
 
 // Provider client secrets are sealed in the database.
 const storedSchema = z.object({
-  firstFactors: z.array(z.enum(FIRST_FACTORS)).nullish(),
+  firstFactors: z.array(z.string()).nullish(),
   passwordMinLength: z.number().int().nullish(),
   emailVerification: z.enum(["required", "optional", "off"]).nullish(),
   thirdPartyProviders: z.array(providerSettingsSchema.omit({ clientSecret: true }).extend({ clientSecretSealed: z.string().optional() })).nullish(),

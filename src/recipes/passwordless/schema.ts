@@ -1,5 +1,6 @@
 /** The passwordless fields of API.md, each present only while its API is enabled. */
 import { PASSWORDLESS_FLOW_TYPES } from "../../config.js";
+import type { AuthConfigRef } from "../../schema/auth-config.js";
 import type { Builder } from "../../schema/builder.js";
 import { tenantArg, tenantOf } from "../../schema/fields.js";
 import type { Results } from "../../schema/result-types.js";
@@ -81,4 +82,24 @@ export function registerPasswordlessSchema(builder: Builder, results: Results, t
       }),
     );
   }
+}
+
+/** authConfig.passwordless: the flow a login screen offers, where the tenant offers passwordless sign-in. */
+export function registerPasswordlessAuthConfig(builder: Builder, AuthConfig: AuthConfigRef, apis: EnabledApis<PasswordlessApis>): void {
+  const PasswordlessConfig = builder.objectRef<{ flowType: string; codeLength: number }>("PasswordlessConfig").implement({
+    fields: (t) => ({
+      flowType: t.exposeString("flowType", { description: "USER_INPUT_CODE, MAGIC_LINK or USER_INPUT_CODE_AND_MAGIC_LINK." }),
+      codeLength: t.exposeInt("codeLength"),
+    }),
+  });
+  builder.objectField(AuthConfig, "passwordless", (t) =>
+    t.field({
+      type: PasswordlessConfig,
+      nullable: true,
+      resolve: (value, _, ctx) => {
+        const { flowType, codeLength } = ctx.deps.config.passwordless;
+        return value.offers("passwordless") && apis.createCode ? { flowType, codeLength } : null;
+      },
+    }),
+  );
 }

@@ -196,3 +196,12 @@ export function createPasswordlessFunctions(deps: Deps, options: PasswordlessFun
   };
   return functions;
 }
+
+/** Housekeeping: a day-old sign-in whose every code has expired can never be finished. */
+export async function deleteAbandonedDevices({ prisma, clock }: Pick<Deps, "prisma" | "clock">): Promise<number> {
+  const now = clock.now();
+  return prisma.$executeRaw`
+    DELETE FROM "PasswordlessDevice" d
+    WHERE NOT EXISTS (SELECT 1 FROM "PasswordlessCode" c WHERE c."preAuthSessionId" = d."preAuthSessionId" AND c."expiresAt" > ${now})
+      AND d."createdAt" <= ${addSeconds(now, -86400)}`;
+}

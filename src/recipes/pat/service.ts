@@ -66,3 +66,8 @@ export function createPatFunctions(deps: Deps): PatFunctions {
     },
   };
 }
+
+/** Housekeeping: expired tokens can never be used again. */
+export async function deleteExpiredTokens({ prisma, clock }: Pick<Deps, "prisma" | "clock">): Promise<number> {
+  return (await prisma.personalAccessToken.deleteMany({ where: { expiresAt: { lte: clock.now() } } })).count;
+}

@@ -1,4 +1,6 @@
 /** The third-party fields of API.md, each present only while its API is enabled. */
+import type { ObjectRef } from "@pothos/core";
+import type { AuthConfigRef } from "../../schema/auth-config.js";
 import type { Builder, Types } from "../../schema/builder.js";
 import { tenantArg, tenantOf } from "../../schema/fields.js";
 import type { Results } from "../../schema/result-types.js";
@@ -143,4 +145,14 @@ export function registerThirdPartySchema(builder: Builder, results: Results, typ
     });
   }
   return Provider;
+}
+
+/** authConfig.thirdPartyProviders: the providers a login screen shows, where the tenant offers provider sign-in. */
+export function registerThirdPartyAuthConfig(builder: Builder, AuthConfig: AuthConfigRef, Provider: ObjectRef<Types, { id: string; name: string }>, apis: EnabledApis<ThirdPartyApis>): void {
+  builder.objectField(AuthConfig, "thirdPartyProviders", (t) =>
+    t.field({
+      type: [Provider],
+      resolve: async (value, _, ctx) => (value.offers("thirdparty") && apis.thirdPartyProviders ? apis.thirdPartyProviders({ tenantId: value.tenantId }, ctx) : []),
+    }),
+  );
 }

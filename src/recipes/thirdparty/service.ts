@@ -358,3 +358,8 @@ export function createThirdPartyFunctions(deps: Deps, self: () => ThirdPartyFunc
     },
   };
 }
+
+/** Housekeeping: expired authorization states can never be spent. */
+export async function deleteExpiredStates({ prisma, clock }: Pick<Deps, "prisma" | "clock">): Promise<number> {
+  return (await prisma.oAuthState.deleteMany({ where: { expiresAt: { lte: clock.now() } } })).count;
+}

@@ -287,3 +287,8 @@ export function decoyCredentials(deps: Deps, tenantId: string, email: string): A
   const key = deps.encrypter.deriveKey("webauthn decoy credentials v1");
   return [{ credentialId: hmacSha256(key, `${tenantId}\n${email}`), transports: ["internal", "hybrid"] }];
 }
+
+/** Housekeeping: expired challenges can never be answered. */
+export async function deleteExpiredChallenges({ prisma, clock }: Pick<Deps, "prisma" | "clock">): Promise<number> {
+  return (await prisma.webauthnChallenge.deleteMany({ where: { expiresAt: { lte: clock.now() } } })).count;
+}

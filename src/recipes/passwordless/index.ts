@@ -1,0 +1,25 @@
+/** Passwordless (SuperTokens passwordless, Nhost magic links and OTP): codes and links by email or SMS. */
+import type { RecipeSchemaContext } from "../../schema/recipe-schema.js";
+import { defineRecipe } from "../definition.js";
+import { createPasswordlessApis, type PasswordlessApis, type PasswordlessOptions } from "./api.js";
+import { registerPasswordlessAuthConfig, registerPasswordlessSchema } from "./schema.js";
+import { createPasswordlessFunctions, deleteAbandonedDevices, RECIPE_ID, type PasswordlessFunctions } from "./service.js";
+
+export const passwordlessRecipe = defineRecipe<typeof RECIPE_ID, PasswordlessFunctions, PasswordlessApis, PasswordlessOptions>({
+  id: RECIPE_ID,
+  firstFactor: { id: "passwordless", offered: ({ apis }) => Boolean(apis.consumeCode) },
+  functions: (deps, _self, options) => createPasswordlessFunctions(deps, options),
+  apis: (deps, functions, options) => createPasswordlessApis(deps, functions, options),
+  schema: ({ builder, results, types, AuthConfig }: RecipeSchemaContext, apis) => {
+    registerPasswordlessSchema(builder, results, types, apis);
+    registerPasswordlessAuthConfig(builder, AuthConfig, apis);
+  },
+  housekeeping: async (deps) => ({ devices: await deleteAbandonedDevices(deps) }),
+  links: {
+    signinPasswordless: ({ consumeCode }, { ticket, tenantId, query }, ctx) => {
+      if (!consumeCode) return null;
+      const preAuthSessionId = query.get("preAuthSessionId");
+      return preAuthSessionId ? consumeCode({ preAuthSessionId, linkCode: ticket, tenantId }, ctx) : Promise.resolve({ status: "RESTART_FLOW_ERROR" as const });
+    },
+  },
+});

@@ -1,0 +1,63 @@
+/**
+ * The redirect flow (Nhost's provider sign-in) as REST routes, over the same APIs
+ * as the GraphQL fields: GET /signin/provider/:id starts it through
+ * thirdPartyAuthorisationUrl (state, PKCE and nonce kept server-side) with this
+ * server's callback as the redirect URI; GET or POST (form_post providers such as
+ * Apple) /signin/provider/:id/callback finishes it through thirdPartyCallback and
+ * lands on redirectTo with `refreshToken` (or `mfaTicket`, or `error`).
+ */
+import type { Deps } from "../../deps.js";
+import { badRequest, describeFailure, landing, redirect } from "../../http.js";
+import { DEFAULT_TENANT } from "../../tenants/tenants.js";
+import { isAllowedRedirect } from "../../validation.js";
+import type { RecipeRoute } from "../definition.js";
+import type { ThirdPartyApis } from "./api.js";
+
+/** The redirect URI of the redirect flow: this server's callback route for the provider. */
+export const providerCallbackUrl = (deps: Deps, providerId: string) => `${deps.config.publicUrl}/signin/provider/${encodeURIComponent(providerId)}/callback`;
+
+// Bodies of form_post callbacks are a few fields; anything longer is not a provider's.
+const MAX_CALLBACK_BODY = 64 * 1024;
+
+export const providerRoutes: Array<RecipeRoute<ThirdPartyApis>> = [
+  {
+    methods: ["GET"],
+    path: /^\/signin\/provider\/([^/]+)$/,
+    async handle({ request, match, apis, deps, ctx }) {
+      const providerId = decodeURIComponent(match[1]!);
+      const query = new URL(request.url).searchParams;
+      const redirectTo = query.get("redirectTo") ?? deps.config.clientUrl;
+      if (!isAllowedRedirect(deps.config, redirectTo)) return badRequest("redirectTo is not an allowed redirect URL");
+      if (!apis.thirdPartyAuthorisationUrl || !apis.thirdPartyCallback) return badRequest("provider sign-in is disabled");
+      const started = await apis.thirdPartyAuthorisationUrl(
+        {
+          providerId,
+          redirectURI: providerCallbackUrl(deps, providerId),
+          tenantId: query.get("tenantId") ?? DEFAULT_TENANT,
+          redirectTo,
+          options: { displayName: query.get("displayName"), locale: query.get("locale") },
+        },
+        ctx,
+      );
+      if (started.status !== "OK") return landing(redirectTo, { error: started.status, errorDescription: describeFailure(started) });
+      return redirect(new URL(started.url as string));
+    },
+  },
+  {
+    methods: ["GET", "POST"],
+    path: /^\/signin\/provider\/([^/]+)\/callback$/,
+    async handle({ request, match, apis, deps, ctx }) {
+      const providerId = decodeURIComponent(match[1]!);
+      const callback =
+        request.method === "POST"
+          ? new URLSearchParams((await request.text().catch(() => "")).slice(0, MAX_CALLBACK_BODY))
+          : new URL(request.url).searchParams;
+      if (!apis.thirdPartyCallback) return badRequest("provider sign-in is disabled");
+      const result = await apis.thirdPartyCallback({ providerId, callback }, ctx);
+      const redirectTo = "redirectTo" in result && typeof result.redirectTo === "string" ? result.redirectTo : deps.config.clientUrl;
+      if (result.status === "OK") return landing(redirectTo, { refreshToken: (result as { session: { refreshToken: string } }).session.refreshToken });
+      if (result.status === "MFA_REQUIRED") return landing(redirectTo, { mfaTicket: (result as { ticket: string }).ticket });
+      return landing(redirectTo, { error: result.status, errorDescription: describeFailure(result) });
+    },
+  },
+];
