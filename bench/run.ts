@@ -151,7 +151,10 @@ async function adminQuery(url: string, sql: string): Promise<void> {
 async function waitForHealth(base: string, server: ChildProcess): Promise<void> {
   for (let i = 0; i < 300; i++) {
     if (server.exitCode !== null) throw new Error("server exited during start-up");
-    const ok = await fetch(`${base}/healthz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${base}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -214,8 +217,7 @@ async function load(
         onResponse: (status: number, body: string, context: unknown) => {
           if (status !== 200 || !body.includes(options.expect)) {
             if (unexpected++ === 0) console.error(`${name}: unexpected answer ${status} ${body.slice(0, 300)}`);
-          }
-          else options.onResponse?.(status, body, context);
+          } else options.onResponse?.(status, body, context);
         },
       },
     ],

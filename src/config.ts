@@ -106,27 +106,42 @@ const DURATION = /^(\d+)(ms|s|m|h|d)?$/;
 const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
 
 /** "900", "900s", "15m", "30d" -> seconds. */
-const duration = z.string().trim().regex(DURATION, 'a number of seconds, or a number with a unit (ms, s, m, h, d), like "15m"')
+const duration = z
+  .string()
+  .trim()
+  .regex(DURATION, 'a number of seconds, or a number with a unit (ms, s, m, h, d), like "15m"')
   .transform((value) => {
     const [, amount, unit = "s"] = DURATION.exec(value)!;
     return Number(amount) * UNIT_SECONDS[unit]!;
   })
   .refine((seconds) => seconds > 0, "must be positive");
-const durationOrZero = z.string().trim().regex(DURATION, 'a number of seconds, or a number with a unit (ms, s, m, h, d), like "2s"')
+const durationOrZero = z
+  .string()
+  .trim()
+  .regex(DURATION, 'a number of seconds, or a number with a unit (ms, s, m, h, d), like "2s"')
   .transform((value) => {
     const [, amount, unit = "s"] = DURATION.exec(value)!;
     return Number(amount) * UNIT_SECONDS[unit]!;
   });
 
 /** "5/1h": 5 requests per hour. */
-const rate = z.string().trim().regex(/^\d+\/\d+(ms|s|m|h|d)?$/, 'a count and a window, like "5/1h"').transform((value) => {
-  const [count, window] = value.split("/") as [string, string];
-  const [, amount, unit = "s"] = DURATION.exec(window)!;
-  return { points: Number(count), windowSeconds: Number(amount) * UNIT_SECONDS[unit]! };
-});
+const rate = z
+  .string()
+  .trim()
+  .regex(/^\d+\/\d+(ms|s|m|h|d)?$/, 'a count and a window, like "5/1h"')
+  .transform((value) => {
+    const [count, window] = value.split("/") as [string, string];
+    const [, amount, unit = "s"] = DURATION.exec(window)!;
+    return { points: Number(count), windowSeconds: Number(amount) * UNIT_SECONDS[unit]! };
+  });
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const list = z.string().transform((value) => value.split(",").map((item) => item.trim()).filter(Boolean));
+const list = z.string().transform((value) =>
+  value
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
 const boolean = z.enum(["true", "false", "1", "0"]).transform((value) => value === "true" || value === "1");
 const httpUrl = z.url({ protocol: /^https?$/ }).transform((value) => value.replace(/\/+$/, ""));
 const key = z.string().transform((value, ctx) => {
@@ -141,7 +156,10 @@ const key = z.string().transform((value, ctx) => {
 const envSchema = z.object({
   NODE_ENV: z.string().default("development"),
   PORT: int(0, 65535).default(4000),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL").optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+    .optional(),
   DATA_DIR: z.string().min(1).default(".data"),
   PUBLIC_URL: httpUrl.optional(),
   CLIENT_URL: httpUrl.default("http://localhost:3000"),
@@ -150,7 +168,10 @@ const envSchema = z.object({
   ADMIN_ROLE: z.string().min(1).default("admin"),
   SECURITY_EVENTS_POLL_INTERVAL: duration.default(1),
   ADMIN_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
-  SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL").optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL")
+    .optional(),
   EMAIL_FROM: z.string().min(3).default("Auth <no-reply@localhost>"),
   SMS_API_URL: httpUrl.default("https://api.twilio.com"),
   SMS_ACCOUNT_SID: z.string().min(1).optional(),
@@ -206,7 +227,10 @@ const envSchema = z.object({
     })
     .pipe(providerListSchema)
     .default([]),
-  WEBAUTHN_RP_ID: z.string().regex(/^[a-z0-9.-]+$/i, "must be a host name like example.com").optional(),
+  WEBAUTHN_RP_ID: z
+    .string()
+    .regex(/^[a-z0-9.-]+$/i, "must be a host name like example.com")
+    .optional(),
   WEBAUTHN_RP_NAME: z.string().min(1).optional(),
   WEBAUTHN_ORIGINS: list.pipe(z.array(httpUrl)).optional(),
   WEBAUTHN_USER_VERIFICATION: z.enum(["required", "preferred", "discouraged"]).default("preferred"),

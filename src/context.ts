@@ -8,7 +8,7 @@ import type { Deps } from "./deps.js";
 import { safeEqual } from "./crypto/tokens.js";
 import type { RequestMeta } from "./sessions/service.js";
 import type { AccessTokenClaims } from "./sessions/access-token.js";
-import { isUuid, USER_COLUMNS, type UserRow } from "./accounts/users.js";
+import { isUuid, type UserRow } from "./accounts/users.js";
 
 export interface Viewer {
   user: UserRow;
@@ -57,16 +57,10 @@ export async function loadViewer(deps: Deps, token: string | null, options: { ca
   if (!claims || !isUuid(claims.sid) || !isUuid(claims.sub)) return null;
   const cached = options.cached ? deps.viewerCache.get(claims.sid) : undefined;
   if (cached) return { ...cached, sessionId: claims.sid, claims };
-  const rows = await deps.prisma.$queryRaw<Array<UserRow & { sessionAuthenticatedAt: Date }>>`
-    SELECT ${USER_COLUMNS}, s."authenticatedAt" AS "sessionAuthenticatedAt"
-    FROM "Session" s JOIN "User" u ON u.id = s."userId"
-    WHERE s.id = ${claims.sid}::uuid AND s."userId" = ${claims.sub}::uuid
-      AND s."revokedAt" IS NULL AND s."expiresAt" > ${deps.clock.now()} AND NOT u.disabled`;
-  const row = rows[0];
-  if (!row) return null;
-  const { sessionAuthenticatedAt, ...user } = row;
-  deps.viewerCache.set(claims.sid, { user, authenticatedAt: sessionAuthenticatedAt });
-  return { user, sessionId: claims.sid, authenticatedAt: sessionAuthenticatedAt, claims };
+  const live = await deps.sessions.live(claims.sid, claims.sub);
+  if (!live) return null;
+  deps.viewerCache.set(claims.sid, live);
+  return { ...live, sessionId: claims.sid, claims };
 }
 
 export function createContext(deps: Deps, initial: YogaInitialContext & { req?: IncomingMessage }): Context {

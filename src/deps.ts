@@ -26,6 +26,7 @@ import { createTicketStore, type TicketStore } from "./tickets.js";
 import { createUserStore } from "./accounts/users.js";
 import { createAccounts, type Accounts } from "./accounts/accounts.js";
 import { createAccountStore } from "./accounts/store.js";
+import { createMfaStore, type MfaStore } from "./mfa/store.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
 
 export interface Deps {
@@ -41,6 +42,7 @@ export interface Deps {
   viewerCache: ViewerCache;
   /** The one owner of users and login methods (reads and writes). */
   accounts: Accounts;
+  mfa: MfaStore;
   tenants: TenantStore;
   tickets: TicketStore;
   limiter: AttemptLimiter;
@@ -91,8 +93,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     clock,
     rotationSeconds: config.signingKeyRotationSeconds,
     tokenTtlSeconds: config.accessTokenTtlSeconds,
-    onUnreadableKey: (kid, error) =>
-      logger.error({ kid, err: error }, "signing key cannot be decrypted with this ENCRYPTION_KEY; starting a new signing key"),
+    onUnreadableKey: (kid, error) => logger.error({ kid, err: error }, "signing key cannot be decrypted with this ENCRYPTION_KEY; starting a new signing key"),
   });
   const accessTokens = createAccessTokens({
     keys,
@@ -129,7 +130,8 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     sessions,
     viewerCache,
     accounts,
-    tenants: createTenantStore(prisma, config, encrypter),
+    mfa: createMfaStore(prisma),
+    tenants: createTenantStore(prisma, config, encrypter, clock),
     tickets: createTicketStore(prisma, clock),
     limiter: createAttemptLimiter(prisma, clock, config.lockout),
     audit,
@@ -137,9 +139,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     sms: options.sms ?? (config.sms ? createHttpSmsSender(config.sms) : createSmsOutbox(logger)),
     emailTemplates: { ...defaultEmailTemplates, ...options.emailTemplates },
     background(task, what) {
-      const tracked = task
-        .catch((error: unknown) => logger.error({ err: error }, `${what} failed`))
-        .finally(() => pending.delete(tracked));
+      const tracked = task.catch((error: unknown) => logger.error({ err: error }, `${what} failed`)).finally(() => pending.delete(tracked));
       pending.add(tracked);
     },
     async idle() {

@@ -127,14 +127,12 @@ export type ApiResult<Ok> = Promise<({ status: "OK" } & Ok) | ({ status: ErrorSt
 export type MfaRequiredValue = { status: "MFA_REQUIRED"; ticket: string; factors: string[] };
 
 /** What a first-factor sign-in API answers: a session, a second factor to pass, or an error. */
-export type SignInApiResult<Ok> = Promise<
-  ({ status: "OK" } & Ok) | MfaRequiredValue | ({ status: ErrorStatus; message?: string } & Record<string, unknown>)
->;
+export type SignInApiResult<Ok> = Promise<({ status: "OK" } & Ok) | MfaRequiredValue | ({ status: ErrorStatus; message?: string } & Record<string, unknown>)>;
 
 /** Inputs of operations scoped to a tenant. */
 export type TenantInput = { tenantId: string };
 
-export function failure(value: { status: ErrorStatus; message?: string } & Record<string, unknown>): AuthFailure {
+function failure(value: { status: ErrorStatus; message?: string } & Record<string, unknown>): AuthFailure {
   if (value instanceof AuthFailure) return value;
   const { status, message, ...details } = value;
   if (status === "INVALID_INPUT_ERROR") return new InvalidInputError((details.fieldErrors as FieldError[]) ?? []);

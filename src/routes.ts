@@ -21,7 +21,11 @@ type Handler = (request: Request, ctx: () => Context) => Promise<Response> | Res
 export function routes(deps: Deps, recipes: Recipes): Plugin {
   const definitions = RECIPES as readonly AnyRecipe[];
   // Every ticket type a recipe spends, with the APIs it spends it through.
-  const links = new Map(definitions.flatMap((recipe) => Object.entries(recipe.links ?? {}).map(([type, handle]) => [type, { handle: handle as LinkHandler<any>, apis: apisOf(recipes, recipe) }] as const)));
+  const links = new Map(
+    definitions.flatMap((recipe) =>
+      Object.entries(recipe.links ?? {}).map(([type, handle]) => [type, { handle: handle as LinkHandler<any>, apis: apisOf(recipes, recipe) }] as const),
+    ),
+  );
   const recipeRoutes = definitions.flatMap((recipe) => (recipe.routes ?? []).map((route) => ({ route, apis: apisOf(recipes, recipe) })));
   const handlers: Record<string, Handler> = {
     "GET /verify": (request, ctx) => verifyTicket(deps, links, request, ctx()),
@@ -47,10 +51,7 @@ export function routes(deps: Deps, recipes: Recipes): Plugin {
 async function health(deps: Deps, head: boolean): Promise<Response> {
   let ok = false;
   try {
-    await Promise.race([
-      deps.prisma.$queryRaw`SELECT 1`,
-      new Promise((_, reject) => setTimeout(() => reject(new Error("database did not answer within 2 s")), 2000).unref()),
-    ]);
+    await Promise.race([deps.db.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error("database did not answer within 2 s")), 2000).unref())]);
     ok = true;
   } catch (error) {
     deps.logger.warn({ err: error }, "health check failed");
@@ -65,7 +66,12 @@ async function health(deps: Deps, head: boolean): Promise<Response> {
  * the outcome in the query, as Nhost does: `refreshToken` and `type` on success,
  * `mfaTicket` when a second factor is needed, `error` and `errorDescription` otherwise.
  */
-async function verifyTicket(deps: Deps, links: Map<string, { handle: LinkHandler<any>; apis: EnabledApis<any> }>, request: Request, ctx: Context): Promise<Response> {
+async function verifyTicket(
+  deps: Deps,
+  links: Map<string, { handle: LinkHandler<any>; apis: EnabledApis<any> }>,
+  request: Request,
+  ctx: Context,
+): Promise<Response> {
   const query = new URL(request.url).searchParams;
   const redirectTo = query.get("redirectTo") ?? deps.config.clientUrl;
   if (!isAllowedRedirect(deps.config, redirectTo)) return badRequest("redirectTo is not an allowed redirect URL");

@@ -47,7 +47,15 @@ describe.each(DATABASES)("account integrity (%s)", (kind) => {
   let idp: TestProvider;
   beforeAll(async () => {
     idp = await startOidcProvider([REDIRECT_URI]);
-    const providers = [{ id: "local", issuer: idp.issuer, clientId: idp.clients.web.clientId, clientSecret: idp.clients.web.clientSecret, scopes: ["openid", "email", "profile"] }];
+    const providers = [
+      {
+        id: "local",
+        issuer: idp.issuer,
+        clientId: idp.clients.web.clientId,
+        clientSecret: idp.clients.web.clientSecret,
+        scopes: ["openid", "email", "profile"],
+      },
+    ];
     app = await startApp(kind, {
       env: { THIRD_PARTY_PROVIDERS: JSON.stringify(providers), ANONYMOUS_USERS: "on", ADMIN_SECRET: ADMIN["x-admin-secret"] },
     });
@@ -109,6 +117,8 @@ describe.each(DATABASES)("account integrity (%s)", (kind) => {
       expect((await passkeySignIn(attacker.authenticator)).__typename).not.toBe("WebauthnSignInOk");
       const keys = (await app.gql(`{ securityKeys { id } }`, {}, bearer(owner.session.accessToken))).data.securityKeys;
       expect(keys).toEqual([]);
+      const events = (await app.gql(AUDIT, { type: "account.started_clean" }, ADMIN)).data.auditEvents.nodes;
+      expect(events).toContainEqual(expect.objectContaining({ userId: attacker.userId, data: { method: "passwordless", proven: "email" } }));
     });
 
     it("a passkey sign-up under EMAIL_VERIFICATION=required: the attacker's passkey stays useless after the owner signs in", async () => {
@@ -141,8 +151,8 @@ describe.each(DATABASES)("account integrity (%s)", (kind) => {
       const signInWithProvider = async () => {
         const started = (await app.gql(AUTH_URL, { redirectURI: REDIRECT_URI })).data.thirdPartyAuthorisationUrl;
         const back = await idp.authorize(started.url, "attacker-idp");
-        return (await app.gql(THIRD_PARTY, { code: back.searchParams.get("code"), state: back.searchParams.get("state"), iss: back.searchParams.get("iss") })).data
-          .thirdPartySignInUp;
+        return (await app.gql(THIRD_PARTY, { code: back.searchParams.get("code"), state: back.searchParams.get("state"), iss: back.searchParams.get("iss") }))
+          .data.thirdPartySignInUp;
       };
       const attacker = await signInWithProvider();
       expect(attacker).toMatchObject({ __typename: "ThirdPartySignInUpOk", createdNewUser: true, user: { emailVerified: false } });
@@ -200,7 +210,9 @@ describe.each(DATABASES)("account integrity (%s)", (kind) => {
       expect(await me(session.accessToken)).toBeNull();
       expect((await app.gql(PAT_SIGN_IN, { token })).data.signInPersonalAccessToken.__typename).toBe("InvalidPersonalAccessTokenError");
       expect((await app.gql(VERIFY_EMAIL, { token: changeTicket })).data.verifyEmail.__typename).toBe("EmailVerificationInvalidTokenError");
-      expect((await app.gql(RESET, { token: older, password: "the attacker's passphrase" })).data.resetPassword.__typename).toBe("ResetPasswordInvalidTokenError");
+      expect((await app.gql(RESET, { token: older, password: "the attacker's passphrase" })).data.resetPassword.__typename).toBe(
+        "ResetPasswordInvalidTokenError",
+      );
       expect((await app.gql(SIGN_IN, { email, password: newPassword })).data.signInEmailPassword.__typename).toBe("SignInEmailPasswordOk");
     });
 
@@ -225,7 +237,10 @@ describe.each(DATABASES)("account integrity (%s)", (kind) => {
       const { session, user } = await signUp(app, "old.address@example.com");
       await app.gql(CHANGE_EMAIL, { email: "new.address@example.com" }, bearer(session.accessToken));
       const ticket = await emailedToken(app, "new.address@example.com");
-      expect((await app.gql(VERIFY_EMAIL, { token: ticket })).data.verifyEmail).toMatchObject({ __typename: "VerifyEmailOk", user: { email: "new.address@example.com" } });
+      expect((await app.gql(VERIFY_EMAIL, { token: ticket })).data.verifyEmail).toMatchObject({
+        __typename: "VerifyEmailOk",
+        user: { email: "new.address@example.com" },
+      });
       await app.auth.deps.idle();
       expect(app.outbox.last("old.address@example.com")!.subject).toMatch(/email address was changed/i);
       const events = (await app.gql(AUDIT, { type: "email.changed" }, ADMIN)).data.auditEvents.nodes;

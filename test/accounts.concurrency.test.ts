@@ -46,10 +46,7 @@ describe.each(DATABASES)("parallel sign-ups with one address (%s)", (kind) => {
     for (let round = 0; round < 4; round++) {
       const email = `race-pw-code-${round}@example.com`;
       const code = await codeFor(email);
-      const [password, passwordless] = await Promise.all([
-        app.gql(SIGN_UP, { email, password: PASSWORD }),
-        app.gql(CONSUME, code),
-      ]);
+      const [password, passwordless] = await Promise.all([app.gql(SIGN_UP, { email, password: PASSWORD }), app.gql(CONSUME, code)]);
       expect(["SignUpEmailPasswordOk", "EmailAlreadyExistsError"]).toContain(password.data.signUpEmailPassword.__typename);
       expect(passwordless.data.consumeCode.__typename).toBe("ConsumeCodeOk");
       await expectOneWholeAccount(email);

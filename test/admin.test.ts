@@ -34,14 +34,35 @@ describe.each(DATABASES)("administration (%s)", (kind) => {
       expect(errors?.[0]?.message).toMatch(/Cannot query field "users"/);
     }
     const fields = async (headers: Record<string, string>) =>
-      (await app.gql(`{ __schema { queryType { fields { name } } } }`, {}, headers)).data.__schema.queryType.fields.map((field: { name: string }) => field.name);
+      (await app.gql(`{ __schema { queryType { fields { name } } } }`, {}, headers)).data.__schema.queryType.fields.map(
+        (field: { name: string }) => field.name,
+      );
     expect(await fields({})).not.toContain("users");
     expect(await fields(ADMIN)).toEqual(expect.arrayContaining(["users", "user", "auditEvents", "tenants"]));
   });
 
   it("creates, lists, pages, reads, updates and deletes users", async () => {
-    const created = (await app.gql(CREATE, { input: { email: "Made@Example.com", password: PASSWORD, emailVerified: true, roles: ["user", "editor"], defaultRole: "editor", displayName: "Made", metadata: { plan: "pro" } } }, ADMIN)).data.createUser;
-    expect(created).toMatchObject({ __typename: "CreateUserOk", user: { email: "made@example.com", emailVerified: true, roles: ["user", "editor"], defaultRole: "editor", metadata: { plan: "pro" } } });
+    const created = (
+      await app.gql(
+        CREATE,
+        {
+          input: {
+            email: "Made@Example.com",
+            password: PASSWORD,
+            emailVerified: true,
+            roles: ["user", "editor"],
+            defaultRole: "editor",
+            displayName: "Made",
+            metadata: { plan: "pro" },
+          },
+        },
+        ADMIN,
+      )
+    ).data.createUser;
+    expect(created).toMatchObject({
+      __typename: "CreateUserOk",
+      user: { email: "made@example.com", emailVerified: true, roles: ["user", "editor"], defaultRole: "editor", metadata: { plan: "pro" } },
+    });
     expect((await signIn(app, "made@example.com")).__typename).toBe("SignInEmailPasswordOk");
     expect((await app.gql(CREATE, { input: { email: "made@example.com" } }, ADMIN)).data.createUser.__typename).toBe("EmailAlreadyExistsError");
     const bad = (await app.gql(CREATE, { input: { email: "bad@example.com", roles: ["owner"], password: "short" } }, ADMIN)).data.createUser;
@@ -58,16 +79,39 @@ describe.each(DATABASES)("administration (%s)", (kind) => {
       after = page.pageInfo.endCursor;
     }
     expect(seen.sort()).toEqual(["page0@list.test", "page1@list.test", "page2@list.test", "page3@list.test", "page4@list.test"]);
-    expect((await app.gql(USERS, { filter: { role: "editor" } }, ADMIN)).data.users.nodes.map((user: { email: string }) => user.email)).toContain("made@example.com");
+    expect((await app.gql(USERS, { filter: { role: "editor" } }, ADMIN)).data.users.nodes.map((user: { email: string }) => user.email)).toContain(
+      "made@example.com",
+    );
 
     const id = created.user.id;
     expect((await app.gql(`query($id: ID!) { user(id: $id) { email } }`, { id }, ADMIN)).data.user.email).toBe("made@example.com");
-    const updated = (await app.gql(UPDATE, { id, input: { email: "renamed@example.com", password: "a whole new passphrase", roles: ["user"], defaultRole: "user", displayName: "Renamed", metadata: { plan: "free" } } }, ADMIN)).data.updateUser;
-    expect(updated).toMatchObject({ __typename: "UpdateUserOk", user: { email: "renamed@example.com", roles: ["user"], displayName: "Renamed", metadata: { plan: "free" } } });
+    const updated = (
+      await app.gql(
+        UPDATE,
+        {
+          id,
+          input: {
+            email: "renamed@example.com",
+            password: "a whole new passphrase",
+            roles: ["user"],
+            defaultRole: "user",
+            displayName: "Renamed",
+            metadata: { plan: "free" },
+          },
+        },
+        ADMIN,
+      )
+    ).data.updateUser;
+    expect(updated).toMatchObject({
+      __typename: "UpdateUserOk",
+      user: { email: "renamed@example.com", roles: ["user"], displayName: "Renamed", metadata: { plan: "free" } },
+    });
     expect((await signIn(app, "renamed@example.com")).__typename).toBe("WrongCredentialsError");
     expect((await signIn(app, "renamed@example.com", "a whole new passphrase")).__typename).toBe("SignInEmailPasswordOk");
     expect((await app.gql(UPDATE, { id, input: { defaultRole: "editor" } }, ADMIN)).data.updateUser.__typename).toBe("InvalidInputError");
-    expect((await app.gql(UPDATE, { id: "00000000-0000-4000-8000-000000000000", input: { displayName: "x" } }, ADMIN)).data.updateUser.__typename).toBe("UnknownUserIdError");
+    expect((await app.gql(UPDATE, { id: "00000000-0000-4000-8000-000000000000", input: { displayName: "x" } }, ADMIN)).data.updateUser.__typename).toBe(
+      "UnknownUserIdError",
+    );
     await signUp(app, "taken-by-admin@example.com");
     expect((await app.gql(UPDATE, { id, input: { email: "taken-by-admin@example.com" } }, ADMIN)).data.updateUser.__typename).toBe("EmailAlreadyExistsError");
 
@@ -79,11 +123,22 @@ describe.each(DATABASES)("administration (%s)", (kind) => {
   it("disables a user: sessions and personal access tokens end at once", async () => {
     const { user, session } = await signUp(app, "to-disable@example.com");
     const auth = bearer(session.accessToken);
-    const pat = (await app.gql(`mutation($at: DateTime!) { createPersonalAccessToken(expiresAt: $at) { ... on CreatePersonalAccessTokenOk { personalAccessToken } } }`, { at: new Date(app.clock.now().getTime() + 86_400_000).toISOString() }, auth)).data.createPersonalAccessToken.personalAccessToken;
+    const pat = (
+      await app.gql(
+        `mutation($at: DateTime!) { createPersonalAccessToken(expiresAt: $at) { ... on CreatePersonalAccessTokenOk { personalAccessToken } } }`,
+        { at: new Date(app.clock.now().getTime() + 86_400_000).toISOString() },
+        auth,
+      )
+    ).data.createPersonalAccessToken.personalAccessToken;
     expect((await app.gql(UPDATE, { id: user.id, input: { disabled: true } }, ADMIN)).data.updateUser.user.disabled).toBe(true);
     expect((await app.gql(`{ me { id } }`, {}, auth)).data.me).toBeNull();
-    expect((await app.gql(`mutation($t: String!) { refreshSession(refreshToken: $t) { __typename } }`, { t: session.refreshToken })).data.refreshSession.__typename).toBe("UnauthorisedError");
-    expect((await app.gql(`mutation($t: String!) { signInPersonalAccessToken(personalAccessToken: $t) { __typename } }`, { t: pat })).data.signInPersonalAccessToken.__typename).toBe("InvalidPersonalAccessTokenError");
+    expect(
+      (await app.gql(`mutation($t: String!) { refreshSession(refreshToken: $t) { __typename } }`, { t: session.refreshToken })).data.refreshSession.__typename,
+    ).toBe("UnauthorisedError");
+    expect(
+      (await app.gql(`mutation($t: String!) { signInPersonalAccessToken(personalAccessToken: $t) { __typename } }`, { t: pat })).data.signInPersonalAccessToken
+        .__typename,
+    ).toBe("InvalidPersonalAccessTokenError");
     expect((await signIn(app, "to-disable@example.com")).__typename).toBe("UserDisabledError");
     expect((await app.gql(USERS, { filter: { disabled: true } }, ADMIN)).data.users.nodes.map((node: { id: string }) => node.id)).toContain(user.id);
   });
@@ -124,7 +179,9 @@ describe.each(DATABASES)("administration (%s)", (kind) => {
     expect(inAcme.user.id).not.toBe(inPublic.user.id);
     expect((await signIn(app, "same@tenants.test", PASSWORD, "acme")).__typename).toBe("WrongCredentialsError");
     expect((await signIn(app, "same@tenants.test", "another passphrase", "acme")).user.id).toBe(inAcme.user.id);
-    expect((await app.gql(SIGN_UP, { email: "x@tenants.test", password: PASSWORD, tenantId: "nowhere" })).data.signUpEmailPassword.__typename).toBe("InvalidInputError");
+    expect((await app.gql(SIGN_UP, { email: "x@tenants.test", password: PASSWORD, tenantId: "nowhere" })).data.signUpEmailPassword.__typename).toBe(
+      "InvalidInputError",
+    );
     const acmeUsers = (await app.gql(USERS, { filter: { tenantId: "acme" } }, ADMIN)).data.users;
     expect(acmeUsers.nodes.map((node: { id: string }) => node.id)).toEqual([inAcme.user.id]);
     expect((await app.gql(`{ tenants { id } }`, {}, ADMIN)).data.tenants.map((tenant: { id: string }) => tenant.id).sort()).toEqual(["acme", "public"]);
@@ -141,31 +198,54 @@ describe.each(DATABASES)("administration (%s)", (kind) => {
     const configure = async (config: Record<string, unknown>, id = "strict") => (await app.gql(UPDATE_TENANT, { id, config }, ADMIN)).data.updateTenant;
     expect((await configure({ firstFactors: ["passwordless"], passwordMinLength: 20, emailVerification: "REQUIRED" })).__typename).toBe("UpdateTenantOk");
     const AUTH_CONFIG = `query($t: String) { authConfig(tenantId: $t) { firstFactors passwordPolicy { minLength } emailVerification } }`;
-    expect((await app.gql(AUTH_CONFIG, { t: "strict" })).data.authConfig).toEqual({ firstFactors: ["passwordless"], passwordPolicy: { minLength: 20 }, emailVerification: "REQUIRED" });
+    expect((await app.gql(AUTH_CONFIG, { t: "strict" })).data.authConfig).toEqual({
+      firstFactors: ["passwordless"],
+      passwordPolicy: { minLength: 20 },
+      emailVerification: "REQUIRED",
+    });
     expect((await app.gql(AUTH_CONFIG, {})).data.authConfig.firstFactors).toContain("emailpassword"); // other tenants unchanged
     const refused = (await app.gql(SIGN_UP, { email: "strict@example.com", password: PASSWORD, tenantId: "strict" })).data.signUpEmailPassword;
-    expect(refused).toMatchObject({ __typename: "InvalidInputError", fieldErrors: [{ id: "tenantId", error: expect.stringContaining("emailpassword sign-in is not enabled") }] });
+    expect(refused).toMatchObject({
+      __typename: "InvalidInputError",
+      fieldErrors: [{ id: "tenantId", error: expect.stringContaining("emailpassword sign-in is not enabled") }],
+    });
 
     await configure({ firstFactors: ["emailpassword"], passwordMinLength: 30 });
     const short = (await app.gql(SIGN_UP, { email: "strict@example.com", password: PASSWORD, tenantId: "strict" })).data.signUpEmailPassword;
     expect(short.fieldErrors).toEqual([{ id: "password", error: expect.stringContaining("30") }]);
     const made = (await app.gql(CREATE, { input: { email: "made-strict@example.com", password: PASSWORD, tenantId: "strict" } }, ADMIN)).data.createUser;
     expect(made.fieldErrors).toEqual([{ id: "password", error: expect.stringContaining("30") }]); // admins follow the tenant's policy too
-    const long = (await app.gql(SIGN_UP, { email: "strict@example.com", password: "a passphrase that is thirty-one chars", tenantId: "strict" })).data.signUpEmailPassword;
+    const long = (await app.gql(SIGN_UP, { email: "strict@example.com", password: "a passphrase that is thirty-one chars", tenantId: "strict" })).data
+      .signUpEmailPassword;
     expect(long).toMatchObject({ __typename: "SignUpEmailPasswordOk", session: { accessToken: expect.any(String) } }); // verification back to the server's OPTIONAL
 
-    const bad = await configure({ firstFactors: ["carrier-pigeon"], passwordMinLength: 0, emailVerification: "SOMETIMES", thirdPartyProviders: [{ id: "custom", clientId: "x" }] });
-    expect(bad.fieldErrors.map((field: { id: string }) => field.id)).toEqual(["config.firstFactors", "config.passwordMinLength", "config.emailVerification", "config.thirdPartyProviders"]);
+    const bad = await configure({
+      firstFactors: ["carrier-pigeon"],
+      passwordMinLength: 0,
+      emailVerification: "SOMETIMES",
+      thirdPartyProviders: [{ id: "custom", clientId: "x" }],
+    });
+    expect(bad.fieldErrors.map((field: { id: string }) => field.id)).toEqual([
+      "config.firstFactors",
+      "config.passwordMinLength",
+      "config.emailVerification",
+      "config.thirdPartyProviders",
+    ]);
     expect((await configure({}, "no-such-tenant")).__typename).toBe("InvalidInputError");
     const twice = { id: "okta", issuer: "https://idp.example.test", clientId: "okta-client" };
     const duplicate = await configure({ thirdPartyProviders: [twice, twice] });
     expect(duplicate.fieldErrors).toEqual([{ id: "config.thirdPartyProviders", error: expect.stringContaining("provider ids must be unique") }]);
 
     await app.gql(`mutation { createTenant(id: "sso") { __typename } }`, {}, ADMIN);
-    await configure({ thirdPartyProviders: [{ id: "okta", name: "Okta", issuer: "https://idp.example.test", clientId: "okta-client", clientSecret: "okta-secret-value" }] }, "sso");
+    await configure(
+      { thirdPartyProviders: [{ id: "okta", name: "Okta", issuer: "https://idp.example.test", clientId: "okta-client", clientSecret: "okta-secret-value" }] },
+      "sso",
+    );
     expect((await app.gql(`{ thirdPartyProviders(tenantId: "sso") { id name } }`)).data.thirdPartyProviders).toEqual([{ id: "okta", name: "Okta" }]);
     expect((await app.gql(`{ thirdPartyProviders { id } }`)).data.thirdPartyProviders).toEqual([]);
-    const shown = (await app.gql(`{ tenants { id config { thirdPartyProviders firstFactors } } }`, {}, ADMIN)).data.tenants.find((tenant: { id: string }) => tenant.id === "sso");
+    const shown = (await app.gql(`{ tenants { id config { thirdPartyProviders firstFactors } } }`, {}, ADMIN)).data.tenants.find(
+      (tenant: { id: string }) => tenant.id === "sso",
+    );
     expect(shown.config.thirdPartyProviders).toEqual([{ id: "okta", name: "Okta", issuer: "https://idp.example.test", clientId: "okta-client" }]);
     const row = await app.auth.deps.prisma.tenant.findUniqueOrThrow({ where: { id: "sso" } });
     expect(JSON.stringify(row.config)).not.toContain("okta-secret-value"); // sealed at rest
@@ -182,7 +262,9 @@ describe.each(DATABASES)("administration (%s)", (kind) => {
     const RESET = `mutation($id: ID!) { createResetPasswordLink(userId: $id) { ${STATUS} ... on CreateResetPasswordLinkOk { link } } }`;
     const link = new URL((await app.gql(RESET, { id: user.id }, ADMIN)).data.createResetPasswordLink.link);
     expect(link.origin + link.pathname).toBe("http://app.test/reset-password");
-    const reset = await app.gql(`mutation($t: String!) { resetPassword(token: $t, newPassword: "reset by support") { __typename } }`, { t: link.searchParams.get("token") });
+    const reset = await app.gql(`mutation($t: String!) { resetPassword(token: $t, newPassword: "reset by support") { __typename } }`, {
+      t: link.searchParams.get("token"),
+    });
     expect(reset.data.resetPassword.__typename).toBe("ResetPasswordOk");
     expect((await signIn(app, "support@example.com", "reset by support")).__typename).toBe("SignInEmailPasswordOk");
     expect((await app.gql(RESET, { id: "00000000-0000-4000-8000-000000000000" }, ADMIN)).data.createResetPasswordLink.__typename).toBe("UnknownUserIdError");
@@ -200,7 +282,11 @@ describe.each(DATABASES)("administration (%s)", (kind) => {
     const { user, session } = await signUp(app, "claims@example.com");
     const claims = decodeJwt(session.accessToken);
     expect(claims).toMatchObject({ org: `org-of-${user.id.slice(0, 8)}`, sub: user.id, roles: ["user", "me", "editor"] });
-    const refreshed = (await app.gql(`mutation($t: String!) { refreshSession(refreshToken: $t) { ... on RefreshSessionOk { session { accessToken } } } }`, { t: session.refreshToken })).data.refreshSession;
+    const refreshed = (
+      await app.gql(`mutation($t: String!) { refreshSession(refreshToken: $t) { ... on RefreshSessionOk { session { accessToken } } } }`, {
+        t: session.refreshToken,
+      })
+    ).data.refreshSession;
     expect(decodeJwt(refreshed.session.accessToken)).toMatchObject({ org: `org-of-${user.id.slice(0, 8)}`, sub: user.id });
   });
 });

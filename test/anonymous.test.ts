@@ -46,10 +46,21 @@ describe.each(DATABASES)("anonymous users (%s)", (kind) => {
     const auth = bearer(session.accessToken);
     const forbidden = { __typename: "ForbiddenAnonymousError", status: "FORBIDDEN_ANONYMOUS" };
     expect((await app.gql(`mutation { createTotpDevice { __typename ... on AuthResult { status } } }`, {}, auth)).data.createTotpDevice).toEqual(forbidden);
-    expect((await app.gql(`mutation { changePassword(newPassword: "a fine passphrase") { __typename ... on AuthResult { status } } }`, {}, auth)).data.changePassword).toEqual(forbidden);
-    expect((await app.gql(`mutation { changeEmail(newEmail: "x@example.com") { __typename ... on AuthResult { status } } }`, {}, auth)).data.changeEmail).toEqual(forbidden);
-    expect((await app.gql(`mutation { generateRecoveryCodes { __typename ... on AuthResult { status } } }`, {}, auth)).data.generateRecoveryCodes).toEqual(forbidden);
-    const pat = await app.gql(`mutation { createPersonalAccessToken(expiresAt: "2026-02-01T00:00:00Z") { __typename ... on AuthResult { status } } }`, {}, auth);
+    expect(
+      (await app.gql(`mutation { changePassword(newPassword: "a fine passphrase") { __typename ... on AuthResult { status } } }`, {}, auth)).data
+        .changePassword,
+    ).toEqual(forbidden);
+    expect(
+      (await app.gql(`mutation { changeEmail(newEmail: "x@example.com") { __typename ... on AuthResult { status } } }`, {}, auth)).data.changeEmail,
+    ).toEqual(forbidden);
+    expect((await app.gql(`mutation { generateRecoveryCodes { __typename ... on AuthResult { status } } }`, {}, auth)).data.generateRecoveryCodes).toEqual(
+      forbidden,
+    );
+    const pat = await app.gql(
+      `mutation { createPersonalAccessToken(expiresAt: "2026-02-01T00:00:00Z") { __typename ... on AuthResult { status } } }`,
+      {},
+      auth,
+    );
     expect(pat.data.createPersonalAccessToken).toEqual(forbidden);
   });
 
@@ -60,7 +71,13 @@ describe.each(DATABASES)("anonymous users (%s)", (kind) => {
     expect(weak.data.deanonymizeUser.fieldErrors).toEqual([{ id: "password" }]);
     const { data } = await app.gql(DEANON, { method: "EMAIL_PASSWORD", email: "Kept@example.com", password: PASSWORD }, auth);
     expect(data.deanonymizeUser).toEqual({ __typename: "DeanonymizeUserOk", status: "OK" });
-    expect((await app.gql(ME, {}, auth)).data.me).toEqual({ id: user.id, email: "kept@example.com", isAnonymous: false, roles: ["user", "me"], metadata: { cart: ["book"] } });
+    expect((await app.gql(ME, {}, auth)).data.me).toEqual({
+      id: user.id,
+      email: "kept@example.com",
+      isAnonymous: false,
+      roles: ["user", "me"],
+      metadata: { cart: ["book"] },
+    });
     const signedIn = (await app.gql(SIGN_IN, { email: "kept@example.com", password: PASSWORD })).data.signInEmailPassword;
     expect(signedIn.user.id).toBe(user.id);
     await app.auth.deps.idle();
@@ -83,7 +100,8 @@ describe.each(DATABASES)("anonymous users (%s)", (kind) => {
     const { user, session } = await visitor();
     const { data } = await app.gql(DEANON, { method: "PASSWORDLESS", email: "otp-kept@example.com" }, bearer(session.accessToken));
     expect(data.deanonymizeUser.__typename).toBe("DeanonymizeUserOk");
-    const flow = (await app.gql(`mutation { createCode(email: "otp-kept@example.com") { ... on CreateCodeOk { deviceId preAuthSessionId } } }`)).data.createCode;
+    const flow = (await app.gql(`mutation { createCode(email: "otp-kept@example.com") { ... on CreateCodeOk { deviceId preAuthSessionId } } }`)).data
+      .createCode;
     const code = /code is (\d+)/.exec(app.outbox.last("otp-kept@example.com")!.text)![1];
     const consumed = await app.gql(
       `mutation($p: String!, $d: String!, $c: String!) { consumeCode(preAuthSessionId: $p, deviceId: $d, userInputCode: $c) { __typename ... on ConsumeCodeOk { createdNewRecipeUser user { id emailVerified } } } }`,

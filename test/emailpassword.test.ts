@@ -55,7 +55,13 @@ describe.each(DATABASES)("email and password (%s)", (kind) => {
         password: PASSWORD,
         options: { allowedRoles: ["user"], defaultRole: "user", displayName: "Opt", locale: "pt-BR", metadata: { plan: "pro" } },
       });
-      expect(data.signUpEmailPassword.user).toMatchObject({ roles: ["user"], defaultRole: "user", displayName: "Opt", locale: "pt-BR", metadata: { plan: "pro" } });
+      expect(data.signUpEmailPassword.user).toMatchObject({
+        roles: ["user"],
+        defaultRole: "user",
+        displayName: "Opt",
+        locale: "pt-BR",
+        metadata: { plan: "pro" },
+      });
     });
 
     it.each([
@@ -144,7 +150,9 @@ describe.each(DATABASES)("email and password (%s)", (kind) => {
       expect(again.data.resetPassword).toMatchObject({ __typename: "ResetPasswordInvalidTokenError", status: "RESET_PASSWORD_INVALID_TOKEN_ERROR" });
 
       expect((await app.gql(SIGN_IN, { email: "reset@example.com", password: PASSWORD })).data.signInEmailPassword.__typename).toBe("WrongCredentialsError");
-      expect((await app.gql(SIGN_IN, { email: "reset@example.com", password: "a brand new passphrase" })).data.signInEmailPassword.__typename).toBe("SignInEmailPasswordOk");
+      expect((await app.gql(SIGN_IN, { email: "reset@example.com", password: "a brand new passphrase" })).data.signInEmailPassword.__typename).toBe(
+        "SignInEmailPasswordOk",
+      );
       expect((await app.gql(ME, {}, bearer(session.accessToken))).data.me).toBeNull();
     });
 
@@ -203,7 +211,9 @@ describe.each(DATABASES)("email and password (%s)", (kind) => {
       expect(data.changePassword).toMatchObject({ __typename: "ChangePasswordOk", status: "OK" });
       expect((await app.gql(ME, {}, bearer(session.accessToken))).data.me).not.toBeNull();
       expect((await app.gql(ME, {}, bearer(other.accessToken))).data.me).toBeNull();
-      expect((await app.gql(SIGN_IN, { email: "change@example.com", password: "an even better passphrase" })).data.signInEmailPassword.__typename).toBe("SignInEmailPasswordOk");
+      expect((await app.gql(SIGN_IN, { email: "change@example.com", password: "an even better passphrase" })).data.signInEmailPassword.__typename).toBe(
+        "SignInEmailPasswordOk",
+      );
     });
 
     it("answer ElevationRequiredError when the sign-in is older than the elevation window", async () => {
@@ -216,7 +226,10 @@ describe.each(DATABASES)("email and password (%s)", (kind) => {
     });
 
     it("answer UnauthorisedError without a session", async () => {
-      expect((await app.gql(CHANGE_PASSWORD, { newPassword: "an even better passphrase" })).data.changePassword).toMatchObject({ __typename: "UnauthorisedError", status: "UNAUTHORISED" });
+      expect((await app.gql(CHANGE_PASSWORD, { newPassword: "an even better passphrase" })).data.changePassword).toMatchObject({
+        __typename: "UnauthorisedError",
+        status: "UNAUTHORISED",
+      });
       expect((await app.gql(CHANGE_EMAIL, { newEmail: "x@example.com" })).data.changeEmail.__typename).toBe("UnauthorisedError");
     });
 

@@ -33,10 +33,18 @@ describe("embedded in another graphql-yoga server", () => {
   afterAll(() => app?.close());
 
   const post = async (query: string, headers: Record<string, string> = {}) =>
-    (await host.fetch("http://host.test/graphql", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ query }) })).json();
+    (
+      await host.fetch("http://host.test/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ query }),
+      })
+    ).json();
 
   it("serves the auth operations and the host's fields side by side", async () => {
-    const signUp = await post(`mutation { signUpEmailPassword(email: "host@example.com", password: "${PASSWORD}") { __typename ... on SignUpEmailPasswordOk { session { accessToken } } } }`);
+    const signUp = await post(
+      `mutation { signUpEmailPassword(email: "host@example.com", password: "${PASSWORD}") { __typename ... on SignUpEmailPasswordOk { session { accessToken } } } }`,
+    );
     expect(signUp.data.signUpEmailPassword.__typename).toBe("SignUpEmailPasswordOk");
     const token = signUp.data.signUpEmailPassword.session.accessToken;
     expect((await post(`{ greeting }`)).data.greeting).toBe("hello stranger");

@@ -70,7 +70,11 @@ export interface TestApp {
   outbox: Outbox;
   sms: SmsOutbox;
   /** POSTs a GraphQL operation; answers the parsed JSON body. */
-  gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ data?: T; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> }>;
+  gql<T = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<{ data?: T; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> }>;
   /** Raw request to the app. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
   close(): Promise<void>;
@@ -93,8 +97,7 @@ export async function startApp(kind: DatabaseKind, options: AuthOptions = {}): P
     ...options,
     env: { ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, PUBLIC_URL: "http://auth.test", CLIENT_URL: "http://app.test", LOG_LEVEL: "silent", ...options.env },
   });
-  const fetch = async (path: string, init?: RequestInit): Promise<Response> =>
-    auth.yoga.fetch(new Request(`http://auth.test${path}`, init), {});
+  const fetch = async (path: string, init?: RequestInit): Promise<Response> => auth.yoga.fetch(new Request(`http://auth.test${path}`, init), {});
   return {
     auth,
     clock,
@@ -147,6 +150,14 @@ export const SIGN_IN = `mutation SignIn($email: String!, $password: String!, $te
     ... on AuthError { message }
     ... on LimitReachedError { retryAfterMs }
     ... on InvalidInputError { fieldErrors { id error } }
+  }
+}`;
+
+export const REFRESH = `mutation($refreshToken: String!) {
+  refreshSession(refreshToken: $refreshToken) {
+    __typename ... on AuthResult { status }
+    ... on RefreshSessionOk { ${SESSION_FIELDS} }
+    ... on AuthError { message }
   }
 }`;
 

@@ -129,7 +129,12 @@ describe("authConfig", () => {
     });
     try {
       const { data } = await trimmed.gql(query);
-      expect(data.authConfig).toMatchObject({ firstFactors: ["emailpassword", "personalAccessToken"], passwordless: null, emailVerification: "OPTIONAL", mfaFactors: ["totp"] });
+      expect(data.authConfig).toMatchObject({
+        firstFactors: ["emailpassword", "personalAccessToken"],
+        passwordless: null,
+        emailVerification: "OPTIONAL",
+        mfaFactors: ["totp"],
+      });
     } finally {
       await trimmed.close();
     }

@@ -8,8 +8,7 @@ describe.each(DATABASES)("failed sign-in limit (%s)", (kind) => {
   });
   afterAll(() => app?.close());
 
-  const attempt = async (email: string, password = "wrong password!") =>
-    (await app.gql(SIGN_IN, { email, password })).data.signInEmailPassword;
+  const attempt = async (email: string, password = "wrong password!") => (await app.gql(SIGN_IN, { email, password })).data.signInEmailPassword;
 
   it("locks for 30 s after 10 failures, doubling per further failure up to an hour", async () => {
     await signUp(app, "locked@example.com");

@@ -30,7 +30,7 @@ export interface TestProvider {
 
 export async function startOidcProvider(
   redirectUris: string[],
-  options: { port?: number; /** Any login name signs in as <name>@example.com (verified): for trying the server by hand. */ anyAccount?: boolean } = {},
+  options: { port?: number /** Any login name signs in as <name>@example.com (verified): for trying the server by hand. */; anyAccount?: boolean } = {},
 ): Promise<TestProvider> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
@@ -57,7 +57,9 @@ export async function startOidcProvider(
     jwks: { keys: [jwk as never] },
     claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
     findAccount: (_ctx: unknown, id: string) => {
-      const account = accounts[id] ?? (options.anyAccount ? { email: `${id.toLowerCase().replace(/[^a-z0-9.-]/g, "")}@example.com`, email_verified: true, name: id } : undefined);
+      const account =
+        accounts[id] ??
+        (options.anyAccount ? { email: `${id.toLowerCase().replace(/[^a-z0-9.-]/g, "")}@example.com`, email_verified: true, name: id } : undefined);
       return account ? { accountId: id, claims: () => ({ sub: id, ...account }) } : undefined;
     },
     features: { devInteractions: { enabled: true } },
@@ -99,7 +101,11 @@ export async function startOidcProvider(
           const action = /action="([^"]+)"/.exec(html)?.[1];
           if (!prompt || !action) throw new Error(`unexpected page from the provider: ${html.slice(0, 300)}`);
           const form = new URLSearchParams(prompt === "login" ? { prompt, login: accountId, password: "any" } : { prompt });
-          const submitted = await step(new URL(action, issuer), { method: "POST", body: form, headers: { "content-type": "application/x-www-form-urlencoded" } });
+          const submitted = await step(new URL(action, issuer), {
+            method: "POST",
+            body: form,
+            headers: { "content-type": "application/x-www-form-urlencoded" },
+          });
           url = new URL(submitted.headers.get("location")!, issuer);
           continue;
         }
@@ -112,9 +118,7 @@ export async function startOidcProvider(
     async idToken(claims, options = {}) {
       const now = Math.floor(Date.now() / 1000);
       const payload = { iss: issuer, aud: native.clientId, sub: "native-user", iat: now, exp: now + 600, ...claims };
-      return new SignJWT(payload)
-        .setProtectedHeader({ alg: options.alg ?? "ES256", kid: "test-key", typ: "JWT" })
-        .sign(options.key ?? privateKey);
+      return new SignJWT(payload).setProtectedHeader({ alg: options.alg ?? "ES256", kid: "test-key", typ: "JWT" }).sign(options.key ?? privateKey);
     },
     async close() {
       server.closeAllConnections();

@@ -48,11 +48,19 @@ describe.each(DATABASES)("passwordless (%s)", (kind) => {
     const { data } = await app.gql(CONSUME, { preAuthSessionId: flow.preAuthSessionId, deviceId: flow.deviceId, userInputCode: code });
     const first = data.consumeCode;
     expect(first).toMatchObject({ __typename: "ConsumeCodeOk", status: "OK", createdNewRecipeUser: true });
-    expect(first.user).toMatchObject({ email: "otp@example.com", emailVerified: true, displayName: "Otto", roles: ["user"], loginMethods: [{ recipeId: "passwordless" }] });
+    expect(first.user).toMatchObject({
+      email: "otp@example.com",
+      emailVerified: true,
+      displayName: "Otto",
+      roles: ["user"],
+      loginMethods: [{ recipeId: "passwordless" }],
+    });
     expect((await app.gql(`{ me { id } }`, {}, bearer(first.session.accessToken))).data.me.id).toBe(first.user.id);
 
     const again = await start({ email: "otp@example.com" });
-    const second = (await app.gql(CONSUME, { preAuthSessionId: again.preAuthSessionId, deviceId: again.deviceId, userInputCode: emailedCode("otp@example.com") })).data.consumeCode;
+    const second = (
+      await app.gql(CONSUME, { preAuthSessionId: again.preAuthSessionId, deviceId: again.deviceId, userInputCode: emailedCode("otp@example.com") })
+    ).data.consumeCode;
     expect(second).toMatchObject({ __typename: "ConsumeCodeOk", createdNewRecipeUser: false, user: { id: first.user.id } });
     expect((await app.gql(`query { emailExists(email: "otp@example.com") }`)).data.emailExists).toBe(true);
   });
@@ -63,7 +71,12 @@ describe.each(DATABASES)("passwordless (%s)", (kind) => {
     const wrong = right === "000000" ? "111111" : "000000";
     for (let i = 1; i <= 5; i++) {
       const { data } = await app.gql(CONSUME, { preAuthSessionId: flow.preAuthSessionId, deviceId: flow.deviceId, userInputCode: wrong });
-      expect(data.consumeCode).toMatchObject({ __typename: "IncorrectUserInputCodeError", status: "INCORRECT_USER_INPUT_CODE_ERROR", failedCodeInputAttemptCount: i, maximumCodeInputAttempts: 5 });
+      expect(data.consumeCode).toMatchObject({
+        __typename: "IncorrectUserInputCodeError",
+        status: "INCORRECT_USER_INPUT_CODE_ERROR",
+        failedCodeInputAttemptCount: i,
+        maximumCodeInputAttempts: 5,
+      });
     }
     const { data } = await app.gql(CONSUME, { preAuthSessionId: flow.preAuthSessionId, deviceId: flow.deviceId, userInputCode: right });
     expect(data.consumeCode).toMatchObject({ __typename: "RestartFlowError", status: "RESTART_FLOW_ERROR" });
@@ -76,13 +89,23 @@ describe.each(DATABASES)("passwordless (%s)", (kind) => {
       const flow = await start({ email: "shared-limit@example.com" });
       for (let i = 0; i < 5; i++) await app.gql(CONSUME, { preAuthSessionId: flow.preAuthSessionId, deviceId: flow.deviceId, userInputCode: "00000x" });
     }
-    const signIn = await app.gql(`mutation { signInEmailPassword(email: "shared-limit@example.com", password: "${PASSWORD}") { __typename ... on LimitReachedError { retryAfterMs } } }`);
+    const signIn = await app.gql(
+      `mutation { signInEmailPassword(email: "shared-limit@example.com", password: "${PASSWORD}") { __typename ... on LimitReachedError { retryAfterMs } } }`,
+    );
     expect(signIn.data.signInEmailPassword).toEqual({ __typename: "LimitReachedError", retryAfterMs: 30_000 });
     const flow = await start({ email: "shared-limit@example.com" });
-    const { data } = await app.gql(CONSUME, { preAuthSessionId: flow.preAuthSessionId, deviceId: flow.deviceId, userInputCode: emailedCode("shared-limit@example.com") });
+    const { data } = await app.gql(CONSUME, {
+      preAuthSessionId: flow.preAuthSessionId,
+      deviceId: flow.deviceId,
+      userInputCode: emailedCode("shared-limit@example.com"),
+    });
     expect(data.consumeCode.__typename).toBe("LimitReachedError");
     app.clock.advance(31);
-    const again = await app.gql(CONSUME, { preAuthSessionId: flow.preAuthSessionId, deviceId: flow.deviceId, userInputCode: emailedCode("shared-limit@example.com") });
+    const again = await app.gql(CONSUME, {
+      preAuthSessionId: flow.preAuthSessionId,
+      deviceId: flow.deviceId,
+      userInputCode: emailedCode("shared-limit@example.com"),
+    });
     expect(again.data.consumeCode.__typename).toBe("ConsumeCodeOk"); // and the success clears the count
     const after = await app.gql(`mutation { signInEmailPassword(email: "shared-limit@example.com", password: "${PASSWORD}") { __typename } }`);
     expect(after.data.signInEmailPassword.__typename).toBe("SignInEmailPasswordOk");
@@ -91,8 +114,17 @@ describe.each(DATABASES)("passwordless (%s)", (kind) => {
   it("answers ExpiredUserInputCodeError once the code's 15 minutes are over", async () => {
     const flow = await start({ email: "late@example.com" });
     app.clock.advance(15 * 60 + 1);
-    const { data } = await app.gql(CONSUME, { preAuthSessionId: flow.preAuthSessionId, deviceId: flow.deviceId, userInputCode: emailedCode("late@example.com") });
-    expect(data.consumeCode).toMatchObject({ __typename: "ExpiredUserInputCodeError", status: "EXPIRED_USER_INPUT_CODE_ERROR", failedCodeInputAttemptCount: 1, maximumCodeInputAttempts: 5 });
+    const { data } = await app.gql(CONSUME, {
+      preAuthSessionId: flow.preAuthSessionId,
+      deviceId: flow.deviceId,
+      userInputCode: emailedCode("late@example.com"),
+    });
+    expect(data.consumeCode).toMatchObject({
+      __typename: "ExpiredUserInputCodeError",
+      status: "EXPIRED_USER_INPUT_CODE_ERROR",
+      failedCodeInputAttemptCount: 1,
+      maximumCodeInputAttempts: 5,
+    });
   });
 
   it("signs in by the magic link once", async () => {
@@ -161,15 +193,24 @@ describe.each(DATABASES)("passwordless (%s)", (kind) => {
     const { user } = await signUp(app, "verified-pw@example.com");
     await app.gql(`mutation($t: String!) { verifyEmail(token: $t) { __typename } }`, { t: await emailedToken(app, "verified-pw@example.com") });
     const flow = await start({ email: "verified-pw@example.com" });
-    const ok = (await app.gql(CONSUME, { preAuthSessionId: flow.preAuthSessionId, deviceId: flow.deviceId, userInputCode: emailedCode("verified-pw@example.com") })).data.consumeCode;
+    const ok = (
+      await app.gql(CONSUME, { preAuthSessionId: flow.preAuthSessionId, deviceId: flow.deviceId, userInputCode: emailedCode("verified-pw@example.com") })
+    ).data.consumeCode;
     expect(ok).toMatchObject({ __typename: "ConsumeCodeOk", createdNewRecipeUser: false, user: { id: user.id } });
     expect(ok.user.loginMethods.map((m: { recipeId: string }) => m.recipeId).sort()).toEqual(["emailpassword", "passwordless"]);
 
     // Someone registered the address with a password and never proved it: the address's owner gets the account, without that password.
     const squatter = (await app.gql(SIGN_UP, { email: "squatted@example.com", password: PASSWORD })).data.signUpEmailPassword;
     const squat = await start({ email: "squatted@example.com" });
-    const { data } = await app.gql(CONSUME, { preAuthSessionId: squat.preAuthSessionId, deviceId: squat.deviceId, userInputCode: emailedCode("squatted@example.com") });
-    expect(data.consumeCode).toMatchObject({ __typename: "ConsumeCodeOk", user: { id: squatter.user.id, emailVerified: true, loginMethods: [{ recipeId: "passwordless" }] } });
+    const { data } = await app.gql(CONSUME, {
+      preAuthSessionId: squat.preAuthSessionId,
+      deviceId: squat.deviceId,
+      userInputCode: emailedCode("squatted@example.com"),
+    });
+    expect(data.consumeCode).toMatchObject({
+      __typename: "ConsumeCodeOk",
+      user: { id: squatter.user.id, emailVerified: true, loginMethods: [{ recipeId: "passwordless" }] },
+    });
     expect((await app.gql(SIGN_IN, { email: "squatted@example.com", password: PASSWORD })).data.signInEmailPassword.__typename).toBe("WrongCredentialsError");
   });
 
@@ -178,7 +219,11 @@ describe.each(DATABASES)("passwordless (%s)", (kind) => {
     await app.gql(CONSUME, { preAuthSessionId: flow.preAuthSessionId, deviceId: flow.deviceId, userInputCode: emailedCode("off-otp@example.com") });
     await app.auth.deps.prisma.user.update({ where: { tenantId_email: { tenantId: "public", email: "off-otp@example.com" } }, data: { disabled: true } });
     const again = await start({ email: "off-otp@example.com" });
-    const { data } = await app.gql(CONSUME, { preAuthSessionId: again.preAuthSessionId, deviceId: again.deviceId, userInputCode: emailedCode("off-otp@example.com") });
+    const { data } = await app.gql(CONSUME, {
+      preAuthSessionId: again.preAuthSessionId,
+      deviceId: again.deviceId,
+      userInputCode: emailedCode("off-otp@example.com"),
+    });
     expect(data.consumeCode).toMatchObject({ __typename: "SignInUpNotAllowedError", reason: "This account is disabled" });
   });
 });
@@ -228,8 +273,14 @@ describe.each(DATABASES)("passwordless rate limits (%s)", (kind) => {
     const { data } = await app.gql(CREATE, { email: "limited@example.com" }, from("10.0.0.4"));
     expect(data.createCode).toMatchObject({ __typename: "LimitReachedError", status: "LIMIT_REACHED_ERROR" });
     expect(data.createCode.message).toBeTruthy();
-    const resend = (await app.gql(`mutation($deviceId: String!, $preAuthSessionId: String!) {
-      resendCode(deviceId: $deviceId, preAuthSessionId: $preAuthSessionId) { __typename ... on LimitReachedError { retryAfterMs } } }`, first, from("10.0.0.5"))).data.resendCode;
+    const resend = (
+      await app.gql(
+        `mutation($deviceId: String!, $preAuthSessionId: String!) {
+      resendCode(deviceId: $deviceId, preAuthSessionId: $preAuthSessionId) { __typename ... on LimitReachedError { retryAfterMs } } }`,
+        first,
+        from("10.0.0.5"),
+      )
+    ).data.resendCode;
     expect(resend.__typename).toBe("LimitReachedError");
     expect(resend.retryAfterMs).toBeGreaterThan(3_500_000);
     expect(resend.retryAfterMs).toBeLessThanOrEqual(3_600_000);
@@ -240,7 +291,11 @@ describe.each(DATABASES)("passwordless rate limits (%s)", (kind) => {
     for (let i = 0; i < 4; i++) {
       expect((await app.gql(CREATE, { email: `ip${i}@example.com` }, from("192.0.2.7"))).data.createCode.__typename).toBe("CreateCodeOk");
     }
-    const { data } = await app.gql(`mutation { createCode(email: "ip9@example.com") { __typename ... on LimitReachedError { retryAfterMs } } }`, {}, from("192.0.2.7"));
+    const { data } = await app.gql(
+      `mutation { createCode(email: "ip9@example.com") { __typename ... on LimitReachedError { retryAfterMs } } }`,
+      {},
+      from("192.0.2.7"),
+    );
     expect(data.createCode.__typename).toBe("LimitReachedError");
     expect(data.createCode.retryAfterMs).toBeGreaterThan(0);
     expect((await app.gql(CREATE, { email: "ip9@example.com" }, from("192.0.2.8"))).data.createCode.__typename).toBe("CreateCodeOk");
@@ -268,10 +323,16 @@ describe.each(DATABASES)("magic links through the server's GET /verify (%s)", (k
     const location = new URL(response.headers.get("location")!);
     expect(`${location.origin}${location.pathname}`).toBe("https://app.example.com/after/welcome");
     expect(location.searchParams.get("type")).toBe("signinPasswordless");
-    const refreshed = await app.gql(`mutation($t: String!) { refreshSession(refreshToken: $t) { __typename ... on RefreshSessionOk { session { user { email emailVerified } } } } }`, {
-      t: location.searchParams.get("refreshToken"),
+    const refreshed = await app.gql(
+      `mutation($t: String!) { refreshSession(refreshToken: $t) { __typename ... on RefreshSessionOk { session { user { email emailVerified } } } } }`,
+      {
+        t: location.searchParams.get("refreshToken"),
+      },
+    );
+    expect(refreshed.data.refreshSession).toEqual({
+      __typename: "RefreshSessionOk",
+      session: { user: { email: "server-link@example.com", emailVerified: true } },
     });
-    expect(refreshed.data.refreshSession).toEqual({ __typename: "RefreshSessionOk", session: { user: { email: "server-link@example.com", emailVerified: true } } });
 
     const again = await app.fetch(path, { redirect: "manual" });
     const failed = new URL(again.headers.get("location")!);

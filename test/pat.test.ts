@@ -32,7 +32,11 @@ describe.each(DATABASES)("personal access tokens (%s)", (kind) => {
     expect(listed).toMatchObject({ id: created.id, metadata: { name: "CI" }, expiresAt: inDays(30) });
     expect(listed.lastUsedAt).not.toBeNull();
 
-    expect((await app.gql(REVOKE, { id: created.id }, auth)).data.revokePersonalAccessToken).toEqual({ __typename: "RevokePersonalAccessTokenOk", status: "OK", didExist: true });
+    expect((await app.gql(REVOKE, { id: created.id }, auth)).data.revokePersonalAccessToken).toEqual({
+      __typename: "RevokePersonalAccessTokenOk",
+      status: "OK",
+      didExist: true,
+    });
     expect((await app.gql(REVOKE, { id: created.id }, auth)).data.revokePersonalAccessToken.didExist).toBe(false);
     expect((await app.gql(SIGN_IN, { pat: created.personalAccessToken })).data.signInPersonalAccessToken).toEqual({
       __typename: "InvalidPersonalAccessTokenError",
@@ -51,13 +55,17 @@ describe.each(DATABASES)("personal access tokens (%s)", (kind) => {
     expect((await app.gql(LIST)).errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
     expect((await app.gql(REVOKE, { id: "x" })).data.revokePersonalAccessToken.__typename).toBe("UnauthorisedError");
     app.clock.advance(301);
-    expect((await app.gql(CREATE, { expiresAt: inDays(1) }, auth)).data.createPersonalAccessToken).toEqual({ __typename: "ElevationRequiredError", status: "ELEVATION_REQUIRED" });
+    expect((await app.gql(CREATE, { expiresAt: inDays(1) }, auth)).data.createPersonalAccessToken).toEqual({
+      __typename: "ElevationRequiredError",
+      status: "ELEVATION_REQUIRED",
+    });
   });
 
   it("ends with its expiry, and with its user disabled or deleted", async () => {
     const { session, user } = await signUp(app, "pat-end@example.com");
     const auth = bearer(session.accessToken);
-    const make = async (days: number) => (await app.gql(CREATE, { expiresAt: inDays(days) }, auth)).data.createPersonalAccessToken.personalAccessToken as string;
+    const make = async (days: number) =>
+      (await app.gql(CREATE, { expiresAt: inDays(days) }, auth)).data.createPersonalAccessToken.personalAccessToken as string;
     const short = await make(1);
     const long = await make(30);
     app.clock.advance(86_401);

@@ -38,7 +38,9 @@ describe.each(DATABASES)("routes and their mutations under tenant policy (%s)", 
   let idp: TestProvider;
   beforeAll(async () => {
     idp = await startOidcProvider([REDIRECT_URI, ROUTE_CALLBACK]);
-    const providers = [{ id: "local", issuer: idp.issuer, clientId: idp.clients.web.clientId, clientSecret: idp.clients.web.clientSecret, scopes: ["openid", "email"] }];
+    const providers = [
+      { id: "local", issuer: idp.issuer, clientId: idp.clients.web.clientId, clientSecret: idp.clients.web.clientSecret, scopes: ["openid", "email"] },
+    ];
     app = await startApp(kind, {
       env: { THIRD_PARTY_PROVIDERS: JSON.stringify(providers), ADMIN_SECRET: ADMIN["x-admin-secret"], EMAIL_LINK_TARGET: "server" },
     });
@@ -144,7 +146,9 @@ describe("routes over real HTTP", () => {
     await signUp(app, "ip@example.com");
     const response = await fetch(`${base}${await mailedLink(app, "ip@example.com")}`, { redirect: "manual" });
     const refreshToken = new URL(response.headers.get("location")!).searchParams.get("refreshToken")!;
-    const refreshed = await app.gql(`mutation($t: String!) { refreshSession(refreshToken: $t) { ... on RefreshSessionOk { session { accessToken } } } }`, { t: refreshToken });
+    const refreshed = await app.gql(`mutation($t: String!) { refreshSession(refreshToken: $t) { ... on RefreshSessionOk { session { accessToken } } } }`, {
+      t: refreshToken,
+    });
     const { sessions } = (await app.gql(`{ sessions { ip current } }`, {}, bearer(refreshed.data.refreshSession.session.accessToken))).data;
     expect(sessions.find((session: { current: boolean }) => session.current).ip).toMatch(/127\.0\.0\.1/);
   });

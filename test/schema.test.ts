@@ -20,9 +20,19 @@ describe("schema.graphql", () => {
     expect(unions.length).toBeGreaterThan(5);
     for (const union of unions as unknown as Array<{ name: string; getTypes(): Array<{ name: string; getInterfaces(): Array<{ name: string }> }> }>) {
       const members = union.getTypes();
-      expect(members.map((m) => m.name), union.name).toContain("GeneralError");
-      expect(members.filter((m) => m.name.endsWith("Ok")), union.name).toHaveLength(1);
-      for (const member of members) expect(member.getInterfaces().map((i) => i.name), member.name).toContain("AuthResult");
+      expect(
+        members.map((m) => m.name),
+        union.name,
+      ).toContain("GeneralError");
+      expect(
+        members.filter((m) => m.name.endsWith("Ok")),
+        union.name,
+      ).toHaveLength(1);
+      for (const member of members)
+        expect(
+          member.getInterfaces().map((i) => i.name),
+          member.name,
+        ).toContain("AuthResult");
     }
   });
 });

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DATABASES, PASSWORD, SIGN_UP, bearer, emailedToken, signUp, startApp, type TestApp } from "./helpers.js";
-import { REFRESH } from "./sessions.test.js";
+import { DATABASES, PASSWORD, REFRESH, SIGN_UP, bearer, emailedToken, signUp, startApp, type TestApp } from "./helpers.js";
 
 describe.each(DATABASES)("concurrency (%s)", (kind) => {
   let app: TestApp;
@@ -25,7 +24,7 @@ describe.each(DATABASES)("concurrency (%s)", (kind) => {
 
   it("20 parallel sign-ups with case variants of one email create one user", async () => {
     const variants = Array.from({ length: 20 }, (_, i) =>
-      [..."parallel@example.com"].map((char, j) => ((i >> j % 5) & 1 ? char.toUpperCase() : char)).join(""),
+      [..."parallel@example.com"].map((char, j) => ((i >> (j % 5)) & 1 ? char.toUpperCase() : char)).join(""),
     );
     const results = await Promise.all(variants.map((email) => app.gql(SIGN_UP, { email, password: PASSWORD })));
     const kinds = results.map((result) => result.data.signUpEmailPassword.__typename);

@@ -1,14 +1,7 @@
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DATABASES, PASSWORD, SESSION_FIELDS, SIGN_IN, bearer, signUp, startApp, type TestApp } from "./helpers.js";
+import { DATABASES, PASSWORD, REFRESH, SIGN_IN, bearer, signUp, startApp, type TestApp } from "./helpers.js";
 
-export const REFRESH = `mutation($refreshToken: String!) {
-  refreshSession(refreshToken: $refreshToken) {
-    __typename ... on AuthResult { status }
-    ... on RefreshSessionOk { ${SESSION_FIELDS} }
-    ... on AuthError { message }
-  }
-}`;
 const SIGN_OUT = `mutation($refreshToken: String, $all: Boolean) { signOut(refreshToken: $refreshToken, all: $all) { __typename ... on AuthResult { status } } }`;
 const SESSIONS = `{ sessions { id createdAt lastUsedAt userAgent ip current } }`;
 const REVOKE = `mutation($sessionId: ID!) { revokeSession(sessionId: $sessionId) { __typename ... on AuthResult { status } } }`;
@@ -40,7 +33,11 @@ describe.each(DATABASES)("sessions (%s)", (kind) => {
   it("rotates the refresh token on every use and keeps the session", async () => {
     const { session } = await signUp(app, "rotate@example.com");
     const first = (await app.gql(REFRESH, { refreshToken: session.refreshToken })).data.refreshSession;
-    expect(first).toMatchObject({ __typename: "RefreshSessionOk", status: "OK", session: { refreshTokenId: session.refreshTokenId, user: { email: "rotate@example.com" } } });
+    expect(first).toMatchObject({
+      __typename: "RefreshSessionOk",
+      status: "OK",
+      session: { refreshTokenId: session.refreshTokenId, user: { email: "rotate@example.com" } },
+    });
     expect(first.session.refreshToken).not.toBe(session.refreshToken);
     const second = (await app.gql(REFRESH, { refreshToken: first.session.refreshToken })).data.refreshSession;
     expect(second.__typename).toBe("RefreshSessionOk");
@@ -48,7 +45,10 @@ describe.each(DATABASES)("sessions (%s)", (kind) => {
   });
 
   it("answers UnauthorisedError for an unknown, empty or expired refresh token", async () => {
-    expect((await app.gql(REFRESH, { refreshToken: "made-up" })).data.refreshSession).toMatchObject({ __typename: "UnauthorisedError", status: "UNAUTHORISED" });
+    expect((await app.gql(REFRESH, { refreshToken: "made-up" })).data.refreshSession).toMatchObject({
+      __typename: "UnauthorisedError",
+      status: "UNAUTHORISED",
+    });
     expect((await app.gql(REFRESH, { refreshToken: "" })).data.refreshSession.__typename).toBe("UnauthorisedError");
     const { session } = await signUp(app, "old-refresh@example.com");
     app.clock.advance(30 * 86400 + 1);
@@ -99,7 +99,8 @@ describe.each(DATABASES)("sessions (%s)", (kind) => {
 
   it("lists live sessions, marking the current one, and revokes one of them", async () => {
     const { session } = await signUp(app, "list@example.com");
-    const other = (await app.gql(SIGN_IN, { email: "list@example.com", password: PASSWORD }, { "user-agent": "test-browser/1.0" })).data.signInEmailPassword.session;
+    const other = (await app.gql(SIGN_IN, { email: "list@example.com", password: PASSWORD }, { "user-agent": "test-browser/1.0" })).data.signInEmailPassword
+      .session;
     const { data } = await app.gql(SESSIONS, {}, bearer(session.accessToken));
     expect(data.sessions).toHaveLength(2);
     expect(data.sessions.find((s: { current: boolean }) => s.current).id).toBe(session.refreshTokenId);
@@ -197,8 +198,12 @@ describe.each(DATABASES)("the viewer's security page in one query (%s)", (kind) 
       activeMfaType: null,
     });
     // Someone else's record, reached through a sign-in result: no private fields.
-    const other = await app.gql(`mutation { signUpEmailPassword(email: "other-settings@example.com", password: "${PASSWORD}") {
-      ... on SignUpEmailPasswordOk { user { sessions { id } totpDevices { name } recoveryCodesRemaining } } } }`, {}, auth);
+    const other = await app.gql(
+      `mutation { signUpEmailPassword(email: "other-settings@example.com", password: "${PASSWORD}") {
+      ... on SignUpEmailPasswordOk { user { sessions { id } totpDevices { name } recoveryCodesRemaining } } } }`,
+      {},
+      auth,
+    );
     expect(other.data.signUpEmailPassword.user).toEqual({ sessions: null, totpDevices: null, recoveryCodesRemaining: null });
   });
 });
@@ -213,7 +218,12 @@ describe("Hasura claims (JWT_HASURA_CLAIMS=true)", () => {
   it("puts Hasura's claims block in access tokens, also after a refresh", async () => {
     const { session, user } = await signUp(app, "hasura@example.com");
     const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString())["https://hasura.io/jwt/claims"];
-    const expected = { "x-hasura-allowed-roles": ["user", "me"], "x-hasura-default-role": "user", "x-hasura-user-id": user.id, "x-hasura-user-is-anonymous": "false" };
+    const expected = {
+      "x-hasura-allowed-roles": ["user", "me"],
+      "x-hasura-default-role": "user",
+      "x-hasura-user-id": user.id,
+      "x-hasura-user-is-anonymous": "false",
+    };
     expect(claimsOf(session.accessToken)).toEqual(expected);
     const refreshed = (await app.gql(REFRESH, { refreshToken: session.refreshToken })).data.refreshSession.session;
     expect(claimsOf(refreshed.accessToken)).toEqual(expected);

@@ -96,7 +96,11 @@ describe.each(DATABASES)("OAuth2 providers: the GitHub preset (%s)", (kind) => {
   });
 
   async function signIn() {
-    const started = (await app.gql(`mutation { thirdPartyAuthorisationUrl(providerId: "github", redirectURI: "${REDIRECT_URI}") { ... on ThirdPartyAuthorisationUrlOk { url } } }`)).data.thirdPartyAuthorisationUrl;
+    const started = (
+      await app.gql(
+        `mutation { thirdPartyAuthorisationUrl(providerId: "github", redirectURI: "${REDIRECT_URI}") { ... on ThirdPartyAuthorisationUrlOk { url } } }`,
+      )
+    ).data.thirdPartyAuthorisationUrl;
     const url = new URL(started.url);
     expect(url.searchParams.get("scope")).toBe("read:user user:email");
     expect(url.searchParams.get("nonce")).toBeNull(); // not OpenID Connect
@@ -125,7 +129,10 @@ describe.each(DATABASES)("OAuth2 providers: the GitHub preset (%s)", (kind) => {
   });
 
   it("keeps an unverified primary email unverified, and needs one", async () => {
-    account.current = { user: { ...account.current.user, id: 1, login: "newbie", name: null }, emails: [{ email: "newbie@github.test", primary: true, verified: false }] };
+    account.current = {
+      user: { ...account.current.user, id: 1, login: "newbie", name: null },
+      emails: [{ email: "newbie@github.test", primary: true, verified: false }],
+    };
     expect(await signIn()).toMatchObject({ user: { email: "newbie@github.test", emailVerified: false, displayName: "newbie" } });
     account.current = { user: { ...account.current.user, id: 2, login: "private" }, emails: [] };
     expect((await signIn()).__typename).toBe("NoEmailGivenByProviderError");

@@ -1,5 +1,5 @@
 import { createHash, generateKeyPairSync } from "node:crypto";
-import { TOTP, URI } from "otpauth";
+import { type TOTP, URI } from "otpauth";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DATABASES, SESSION_FIELDS, bearer, emailedToken, signUp, startApp, type TestApp } from "./helpers.js";
 import { startOidcProvider, type TestProvider } from "./oidc-provider.js";
@@ -86,7 +86,12 @@ describe.each(DATABASES)("third-party sign-in with a real OpenID provider (%s)",
     expect(result).toMatchObject({
       __typename: "ThirdPartySignInUpOk",
       createdNewUser: true,
-      user: { email: "alice@idp.test", emailVerified: true, displayName: "Alice", loginMethods: [{ recipeId: "thirdparty", email: "alice@idp.test", verified: true, thirdParty: { id: "local", userId: "alice" } }] },
+      user: {
+        email: "alice@idp.test",
+        emailVerified: true,
+        displayName: "Alice",
+        loginMethods: [{ recipeId: "thirdparty", email: "alice@idp.test", verified: true, thirdParty: { id: "local", userId: "alice" } }],
+      },
       providerSession: { accessToken: expect.any(String), refreshToken: expect.any(String), idToken: expect.any(String), expiresIn: expect.any(Number) },
     });
     expect((await app.gql(`{ me { id } }`, {}, bearer(result.session.accessToken))).data.me.id).toBe(result.user.id);
@@ -101,7 +106,9 @@ describe.each(DATABASES)("third-party sign-in with a real OpenID provider (%s)",
     const refreshed = (await app.gql(REFRESH, {}, bearer(again.session.accessToken))).data.refreshProviderToken;
     expect(refreshed.__typename).toBe("RefreshProviderTokenOk");
     expect(refreshed.providerSession.accessToken).not.toBe(again.providerSession.accessToken);
-    expect((await app.gql(REFRESH, { refreshToken: "not-a-token" }, bearer(again.session.accessToken))).data.refreshProviderToken.__typename).toBe("GeneralError");
+    expect((await app.gql(REFRESH, { refreshToken: "not-a-token" }, bearer(again.session.accessToken))).data.refreshProviderToken.__typename).toBe(
+      "GeneralError",
+    );
     expect((await app.gql(REFRESH, {})).data.refreshProviderToken.__typename).toBe("UnauthorisedError");
   });
 
@@ -258,7 +265,10 @@ describe.each(DATABASES)("third-party sign-in with a real OpenID provider (%s)",
     const created = (await app.gql(`mutation { createTotpDevice { ... on CreateTotpDeviceOk { deviceName qrCodeString } } }`, {}, auth)).data.createTotpDevice;
     const code = (URI.parse(created.qrCodeString) as TOTP).generate({ timestamp: app.clock.now().getTime() });
     await app.gql(`mutation($n: String!, $c: String!) { verifyTotpDevice(deviceName: $n, totp: $c) { __typename } }`, { n: created.deviceName, c: code }, auth);
-    expect((await app.gql(ID_TOKEN, { providerId: "local", idToken: await token() })).data.signInIdToken).toMatchObject({ __typename: "MfaRequired", factors: ["totp"] });
+    expect((await app.gql(ID_TOKEN, { providerId: "local", idToken: await token() })).data.signInIdToken).toMatchObject({
+      __typename: "MfaRequired",
+      factors: ["totp"],
+    });
   });
 });
 

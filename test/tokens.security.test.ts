@@ -59,8 +59,7 @@ describe.each(DATABASES)("access-token forgery (%s)", (kind) => {
   it("refuses a wrong typ, a wrong audience, a wrong issuer, and a foreign key, signed properly", async () => {
     const { payload } = decode(valid);
     const { kid, key } = await app.auth.deps.keys.signingKey();
-    const sign = (claims: Record<string, unknown>, typ = "at+jwt") =>
-      new SignJWT(claims).setProtectedHeader({ alg: "ES256", kid, typ }).sign(key);
+    const sign = (claims: Record<string, unknown>, typ = "at+jwt") => new SignJWT(claims).setProtectedHeader({ alg: "ES256", kid, typ }).sign(key);
     expect((await app.gql(ME, {}, bearer(await sign(payload)))).data.me).not.toBeNull(); // control: re-signed as is
     await expectRefused(await sign(payload, "JWT"));
     await expectRefused(await sign({ ...payload, aud: "http://other.test" }));

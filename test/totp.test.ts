@@ -64,7 +64,11 @@ describe.each(DATABASES)("TOTP (%s)", (kind) => {
       const refused = await app.gql(VERIFY_DEVICE, { name: "rfc", totp: wrong }, bearer(session.accessToken));
       expect(refused.data.verifyTotpDevice.__typename, `${vector.algorithm} at ${vector.time}`).toBe("InvalidTotpError");
       const { data } = await app.gql(VERIFY_DEVICE, { name: "rfc", totp: vector.totp }, bearer(session.accessToken));
-      expect(data.verifyTotpDevice, `${vector.algorithm} at ${vector.time}`).toEqual({ __typename: "VerifyTotpDeviceOk", status: "OK", wasAlreadyVerified: false });
+      expect(data.verifyTotpDevice, `${vector.algorithm} at ${vector.time}`).toEqual({
+        __typename: "VerifyTotpDeviceOk",
+        status: "OK",
+        wasAlreadyVerified: false,
+      });
     }
     app.clock.set(Date.parse("2026-01-01T00:00:00Z"));
   });
@@ -81,7 +85,10 @@ describe.each(DATABASES)("TOTP (%s)", (kind) => {
     expect(uri.secret.base32).toBe(first.secret);
     expect(Secret.fromBase32(first.secret).bytes.length).toBeGreaterThanOrEqual(20); // at least 160 bits
     expect((await app.gql(CREATE, {}, auth)).data.createTotpDevice.deviceName).toBe("TOTP Device 1");
-    expect((await app.gql(CREATE, { name: "TOTP Device 0" }, auth)).data.createTotpDevice).toEqual({ __typename: "DeviceAlreadyExistsError", status: "DEVICE_ALREADY_EXISTS_ERROR" });
+    expect((await app.gql(CREATE, { name: "TOTP Device 0" }, auth)).data.createTotpDevice).toEqual({
+      __typename: "DeviceAlreadyExistsError",
+      status: "DEVICE_ALREADY_EXISTS_ERROR",
+    });
     expect((await app.gql(CREATE, { name: "x".repeat(101) }, auth)).data.createTotpDevice.__typename).toBe("InvalidInputError");
     const stored = await app.auth.deps.prisma.totpDevice.findMany({ where: { userId: user.id } });
     for (const device of stored) expect(device.secretEncrypted).not.toContain(first.secret);
@@ -95,7 +102,10 @@ describe.each(DATABASES)("TOTP (%s)", (kind) => {
     const { auth, code, deviceName } = await userWithDevice("verify-device@example.com");
     const { data } = await app.gql(VERIFY_DEVICE, { name: deviceName, totp: code() }, auth);
     expect(data.verifyTotpDevice).toEqual({ __typename: "VerifyTotpDeviceOk", status: "OK", wasAlreadyVerified: true });
-    expect((await app.gql(VERIFY_DEVICE, { name: "nope", totp: code() }, auth)).data.verifyTotpDevice).toEqual({ __typename: "UnknownDeviceError", status: "UNKNOWN_DEVICE_ERROR" });
+    expect((await app.gql(VERIFY_DEVICE, { name: "nope", totp: code() }, auth)).data.verifyTotpDevice).toEqual({
+      __typename: "UnknownDeviceError",
+      status: "UNKNOWN_DEVICE_ERROR",
+    });
   });
 
   it("refuses a replayed code within its window, also under parallel requests", async () => {
@@ -131,13 +141,24 @@ describe.each(DATABASES)("TOTP (%s)", (kind) => {
     let auth = firstAuth;
     for (let i = 1; i <= 5; i++) {
       const { data } = await app.gql(VERIFY, { totp: "000000" === code() ? "111111" : "000000" }, auth);
-      expect(data.verifyTotp).toEqual({ __typename: "InvalidTotpError", status: "INVALID_TOTP_ERROR", currentNumberOfFailedAttempts: i, maxNumberOfFailedAttempts: 5 });
+      expect(data.verifyTotp).toEqual({
+        __typename: "InvalidTotpError",
+        status: "INVALID_TOTP_ERROR",
+        currentNumberOfFailedAttempts: i,
+        maxNumberOfFailedAttempts: 5,
+      });
     }
-    expect((await app.gql(VERIFY, { totp: code() }, auth)).data.verifyTotp).toEqual({ __typename: "LimitReachedError", status: "LIMIT_REACHED_ERROR", retryAfterMs: 900_000 });
+    expect((await app.gql(VERIFY, { totp: code() }, auth)).data.verifyTotp).toEqual({
+      __typename: "LimitReachedError",
+      status: "LIMIT_REACHED_ERROR",
+      retryAfterMs: 900_000,
+    });
     app.clock.advance(300);
     expect((await app.gql(VERIFY, { totp: code() }, auth)).data.verifyTotp.retryAfterMs).toBe(600_000);
     app.clock.advance(600);
-    const refreshed = await app.gql(`mutation($t: String!) { refreshSession(refreshToken: $t) { ... on RefreshSessionOk { session { accessToken } } } }`, { t: session.refreshToken });
+    const refreshed = await app.gql(`mutation($t: String!) { refreshSession(refreshToken: $t) { ... on RefreshSessionOk { session { accessToken } } } }`, {
+      t: session.refreshToken,
+    });
     auth = bearer(refreshed.data.refreshSession.session.accessToken); // 15 minutes passed: a new access token
     expect((await app.gql(VERIFY, { totp: "000000" === code() ? "111111" : "000000" }, auth)).data.verifyTotp.__typename).toBe("InvalidTotpError");
     expect((await app.gql(VERIFY, { totp: code() }, auth)).data.verifyTotp.retryAfterMs).toBe(1_800_000);
@@ -145,7 +166,10 @@ describe.each(DATABASES)("TOTP (%s)", (kind) => {
 
   it("answers UnknownUserIdError without a verified device, and UnauthorisedError without a session", async () => {
     const { session } = await signUp(app, "no-device@example.com");
-    expect((await app.gql(VERIFY, { totp: "123456" }, bearer(session.accessToken))).data.verifyTotp).toEqual({ __typename: "UnknownUserIdError", status: "UNKNOWN_USER_ID_ERROR" });
+    expect((await app.gql(VERIFY, { totp: "123456" }, bearer(session.accessToken))).data.verifyTotp).toEqual({
+      __typename: "UnknownUserIdError",
+      status: "UNKNOWN_USER_ID_ERROR",
+    });
     expect((await app.gql(VERIFY, { totp: "123456" })).data.verifyTotp.__typename).toBe("UnauthorisedError");
     expect((await app.gql(CREATE, {})).data.createTotpDevice.__typename).toBe("UnauthorisedError");
     expect((await app.gql(VERIFY_DEVICE, { name: "x", totp: "123456" })).data.verifyTotpDevice.__typename).toBe("UnauthorisedError");
@@ -156,9 +180,16 @@ describe.each(DATABASES)("TOTP (%s)", (kind) => {
   it("removes a device only from an elevated session; a code elevates it", async () => {
     const { auth, code, deviceName } = await userWithDevice("remove-totp@example.com");
     app.clock.advance(301);
-    expect((await app.gql(REMOVE, { name: deviceName }, auth)).data.removeTotpDevice).toEqual({ __typename: "ElevationRequiredError", status: "ELEVATION_REQUIRED" });
+    expect((await app.gql(REMOVE, { name: deviceName }, auth)).data.removeTotpDevice).toEqual({
+      __typename: "ElevationRequiredError",
+      status: "ELEVATION_REQUIRED",
+    });
     expect((await app.gql(VERIFY, { totp: code() }, auth)).data.verifyTotp.__typename).toBe("VerifyTotpOk");
-    expect((await app.gql(REMOVE, { name: deviceName }, auth)).data.removeTotpDevice).toEqual({ __typename: "RemoveTotpDeviceOk", status: "OK", didDeviceExist: true });
+    expect((await app.gql(REMOVE, { name: deviceName }, auth)).data.removeTotpDevice).toEqual({
+      __typename: "RemoveTotpDeviceOk",
+      status: "OK",
+      didDeviceExist: true,
+    });
     expect((await app.gql(REMOVE, { name: deviceName }, auth)).data.removeTotpDevice.didDeviceExist).toBe(false);
     expect((await app.gql(DEVICES, {}, auth)).data.totpDevices).toEqual([]);
   });
@@ -197,10 +228,17 @@ describe.each(DATABASES)("multi-factor sign-in with TOTP (%s)", (kind) => {
     const wrong = await app.gql(MFA_TOTP, { ticket: first.ticket, totp: "000000" === code() ? "111111" : "000000" });
     expect(wrong.data.verifySignInMfaTotp).toMatchObject({ __typename: "InvalidTotpError", currentNumberOfFailedAttempts: 1 });
     const { data } = await app.gql(MFA_TOTP, { ticket: first.ticket, totp: code() });
-    expect(data.verifySignInMfaTotp).toMatchObject({ __typename: "VerifySignInMfaTotpOk", status: "OK", user: { email: "mfa@example.com", activeMfaType: "totp" } });
+    expect(data.verifySignInMfaTotp).toMatchObject({
+      __typename: "VerifySignInMfaTotpOk",
+      status: "OK",
+      user: { email: "mfa@example.com", activeMfaType: "totp" },
+    });
     expect((await app.gql(`{ me { email } }`, {}, bearer(data.verifySignInMfaTotp.session.accessToken))).data.me.email).toBe("mfa@example.com");
     app.clock.advance(30);
-    expect((await app.gql(MFA_TOTP, { ticket: first.ticket, totp: code() })).data.verifySignInMfaTotp).toEqual({ __typename: "InvalidTicketError", status: "INVALID_TICKET_ERROR" });
+    expect((await app.gql(MFA_TOTP, { ticket: first.ticket, totp: code() })).data.verifySignInMfaTotp).toEqual({
+      __typename: "InvalidTicketError",
+      status: "INVALID_TICKET_ERROR",
+    });
   });
 
   it("refuses an expired or made-up ticket", async () => {
@@ -233,7 +271,9 @@ describe.each(DATABASES)("multi-factor sign-in with TOTP (%s)", (kind) => {
     const auth = bearer(signedIn.session.accessToken);
     expect((await app.gql(REMOVE, { name: deviceName }, auth)).data.removeTotpDevice.didDeviceExist).toBe(true);
     expect((await app.gql(`{ me { activeMfaType } }`, {}, auth)).data.me.activeMfaType).toBeNull();
-    expect((await app.gql(SIGN_IN_MFA, { email: "mfa-off@example.com", password: PASSWORD })).data.signInEmailPassword.__typename).toBe("SignInEmailPasswordOk");
+    expect((await app.gql(SIGN_IN_MFA, { email: "mfa-off@example.com", password: PASSWORD })).data.signInEmailPassword.__typename).toBe(
+      "SignInEmailPasswordOk",
+    );
   });
 });
 
@@ -279,8 +319,12 @@ describe.each(DATABASES)("recovery codes (%s)", (kind) => {
     expect((await app.gql(RECOVER, { ticket: "made-up", code: generated.codes[1] })).data.verifySignInMfaRecoveryCode.__typename).toBe("InvalidTicketError");
 
     const renewed = (await app.gql(GENERATE, {}, newAuth)).data.generateRecoveryCodes.codes;
-    expect((await app.gql(RECOVER, { ticket: second.ticket, code: generated.codes[1] })).data.verifySignInMfaRecoveryCode.__typename).toBe("InvalidRecoveryCodeError");
-    expect((await app.gql(RECOVER, { ticket: second.ticket, code: renewed[0] })).data.verifySignInMfaRecoveryCode.__typename).toBe("VerifySignInMfaRecoveryCodeOk");
+    expect((await app.gql(RECOVER, { ticket: second.ticket, code: generated.codes[1] })).data.verifySignInMfaRecoveryCode.__typename).toBe(
+      "InvalidRecoveryCodeError",
+    );
+    expect((await app.gql(RECOVER, { ticket: second.ticket, code: renewed[0] })).data.verifySignInMfaRecoveryCode.__typename).toBe(
+      "VerifySignInMfaRecoveryCodeOk",
+    );
   });
 
   it("counts wrong recovery codes towards the TOTP lock, and needs elevation to generate", async () => {
@@ -293,7 +337,10 @@ describe.each(DATABASES)("recovery codes (%s)", (kind) => {
     for (let i = 0; i < 5; i++) {
       expect((await app.gql(RECOVER, { ticket, code: `wrong-${i}` })).data.verifySignInMfaRecoveryCode.__typename).toBe("InvalidRecoveryCodeError");
     }
-    expect((await app.gql(RECOVER, { ticket, code: "wrong-again" })).data.verifySignInMfaRecoveryCode).toMatchObject({ __typename: "LimitReachedError", retryAfterMs: 900_000 });
+    expect((await app.gql(RECOVER, { ticket, code: "wrong-again" })).data.verifySignInMfaRecoveryCode).toMatchObject({
+      __typename: "LimitReachedError",
+      retryAfterMs: 900_000,
+    });
     app.clock.advance(301);
     expect((await app.gql(GENERATE, {}, auth)).data.generateRecoveryCodes).toEqual({ __typename: "ElevationRequiredError", status: "ELEVATION_REQUIRED" });
     expect((await app.gql(GENERATE)).data.generateRecoveryCodes.__typename).toBe("UnauthorisedError");

@@ -40,7 +40,9 @@ describe.each(DATABASES)("emailed links through GET /verify (%s)", (kind) => {
     const fresh = (await app.gql(REFRESH, { t: landed.searchParams.get("refreshToken") })).data.refreshSession.session;
     const changed = await app.gql(`mutation { changePassword(newPassword: "a brand new passphrase") { __typename } }`, {}, bearer(fresh.accessToken));
     expect(changed.data.changePassword.__typename).toBe("ChangePasswordOk");
-    expect((await app.gql(SIGN_IN, { email: "link-reset@example.com", password: "a brand new passphrase" })).data.signInEmailPassword.__typename).toBe("SignInEmailPasswordOk");
+    expect((await app.gql(SIGN_IN, { email: "link-reset@example.com", password: "a brand new passphrase" })).data.signInEmailPassword.__typename).toBe(
+      "SignInEmailPasswordOk",
+    );
     expect((await follow("link-reset@example.com")).searchParams.get("error")).toBe("RESET_PASSWORD_INVALID_TOKEN_ERROR");
   });
 

@@ -104,7 +104,11 @@ export class SoftAuthenticator {
   get(options: Json, overrides: CeremonyOverrides = {}): Json {
     const allowed: string[] = (options.allowCredentials ?? []).map((credential: Json) => credential.id);
     const key = this.keys.find((candidate) =>
-      overrides.credentialId ? b64url(candidate.id) === overrides.credentialId : allowed.length === 0 ? candidate.rpId === options.rpId : allowed.includes(b64url(candidate.id)),
+      overrides.credentialId
+        ? b64url(candidate.id) === overrides.credentialId
+        : allowed.length === 0
+          ? candidate.rpId === options.rpId
+          : allowed.includes(b64url(candidate.id)),
     );
     if (!key) throw new Error("no matching credential on this authenticator");
     if (!this.settings.counterless) key.counter += 1;
@@ -130,14 +134,18 @@ export class SoftAuthenticator {
 
   private clientData(type: string, challenge: string, overrides: CeremonyOverrides): Buffer {
     return Buffer.from(
-      JSON.stringify({ type: overrides.type ?? type, challenge: overrides.challenge ?? challenge, origin: overrides.origin ?? this.settings.origin, crossOrigin: false }),
+      JSON.stringify({
+        type: overrides.type ?? type,
+        challenge: overrides.challenge ?? challenge,
+        origin: overrides.origin ?? this.settings.origin,
+        crossOrigin: false,
+      }),
     );
   }
 
   private authData(rpId: string, overrides: CeremonyOverrides, counter: number, extraFlags: number, attested?: Buffer): Buffer {
     const backup = overrides.backupEligible ?? this.settings.backupEligible ?? false;
-    const flags =
-      (overrides.up === false ? 0 : FLAG.up) | (overrides.uv === false ? 0 : FLAG.uv) | (backup ? FLAG.be | FLAG.bs : 0) | extraFlags;
+    const flags = (overrides.up === false ? 0 : FLAG.up) | (overrides.uv === false ? 0 : FLAG.uv) | (backup ? FLAG.be | FLAG.bs : 0) | extraFlags;
     const count = Buffer.alloc(4);
     count.writeUInt32BE(counter);
     return Buffer.concat([sha256(rpId), Buffer.from([flags]), count, ...(attested ? [attested] : [])]);
@@ -156,8 +164,19 @@ function coseKey(publicKey: KeyObject, alg: "ES256" | "Ed25519"): Buffer {
   const bytes = (value: string | undefined) => new Uint8Array(Buffer.from(value!, "base64url"));
   const map =
     alg === "ES256"
-      ? new Map<number, any>([[1, 2], [3, -7], [-1, 1], [-2, bytes(jwk.x)], [-3, bytes(jwk.y)]])
-      : new Map<number, any>([[1, 1], [3, -8], [-1, 6], [-2, bytes(jwk.x)]]);
+      ? new Map<number, any>([
+          [1, 2],
+          [3, -7],
+          [-1, 1],
+          [-2, bytes(jwk.x)],
+          [-3, bytes(jwk.y)],
+        ])
+      : new Map<number, any>([
+          [1, 1],
+          [3, -8],
+          [-1, 6],
+          [-2, bytes(jwk.x)],
+        ]);
   return Buffer.from(isoCBOR.encode(map));
 }
 

@@ -1,4 +1,4 @@
-import { TOTP, URI } from "otpauth";
+import { type TOTP, URI } from "otpauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DATABASES, SESSION_FIELDS, bearer, emailedToken, signUp, startApp, tableCounts, type TestApp } from "./helpers.js";
 import { SoftAuthenticator } from "./webauthn-authenticator.js";
@@ -115,7 +115,9 @@ describe.each(DATABASES)("WebAuthn passkeys (%s)", (kind) => {
     const assertion = authenticator.get(await signInOptions("parallel-passkey@example.com"));
     const results = await Promise.all(Array.from({ length: 8 }, () => signIn(assertion)));
     expect(results.filter((result) => result.__typename === "WebauthnSignInOk")).toHaveLength(1);
-    expect(new Set(results.filter((result) => result.__typename !== "WebauthnSignInOk").map((result) => result.__typename))).toEqual(new Set(["InvalidChallengeError"]));
+    expect(new Set(results.filter((result) => result.__typename !== "WebauthnSignInOk").map((result) => result.__typename))).toEqual(
+      new Set(["InvalidChallengeError"]),
+    );
   });
 
   it("refuses a wrong origin, a wrong RP ID, a missing user-presence flag and a changed backup flag", async () => {
@@ -161,11 +163,14 @@ describe.each(DATABASES)("WebAuthn passkeys (%s)", (kind) => {
     expect((await signIn(alice.authenticator.get(forBob, { credentialId: aliceKey }))).__typename).toBe("UnknownCredentialError");
     // Alice's key cannot be registered again, to Bob or to a new user.
     const options = (await app.gql(ADD_OPTIONS, {}, bob.auth)).data.addSecurityKeyOptions.options;
-    expect(options.excludeCredentials.map((credential: { id: string }) => credential.id)).toEqual([Buffer.from(bob.authenticator.keys[0]!.id).toString("base64url")]);
+    expect(options.excludeCredentials.map((credential: { id: string }) => credential.id)).toEqual([
+      Buffer.from(bob.authenticator.keys[0]!.id).toString("base64url"),
+    ]);
     const again = (await app.gql(ADD, { credential: bob.authenticator.create(options, { key: alice.authenticator.keys[0] }) }, bob.auth)).data.addSecurityKey;
     expect(again).toMatchObject({ __typename: "InvalidCredentialError", message: "This credential is registered already" });
     const fresh = await signUpOptions("carol-key@example.com");
-    const stolen = (await app.gql(SIGN_UP, { credential: alice.authenticator.create(fresh.options, { key: alice.authenticator.keys[0] }) })).data.webauthnSignUp;
+    const stolen = (await app.gql(SIGN_UP, { credential: alice.authenticator.create(fresh.options, { key: alice.authenticator.keys[0] }) })).data
+      .webauthnSignUp;
     expect(stolen.__typename).toBe("InvalidCredentialError");
     expect(await app.auth.deps.accounts.byEmail("public", "carol-key@example.com")).toBeNull();
   });
@@ -201,12 +206,18 @@ describe.each(DATABASES)("WebAuthn passkeys (%s)", (kind) => {
     expect((await app.gql(ADD_OPTIONS, {}, auth)).data.addSecurityKeyOptions.__typename).toBe("ElevationRequiredError");
     expect((await app.gql(REMOVE, { id: added.id }, auth)).data.removeSecurityKey.__typename).toBe("ElevationRequiredError");
     const fresh = bearer((await signIn(key.get(await signInOptions("keys@example.com")))).session.accessToken);
-    expect((await app.gql(REMOVE, { id: added.id }, fresh)).data.removeSecurityKey).toEqual({ __typename: "RemoveSecurityKeyOk", status: "OK", didExist: true });
+    expect((await app.gql(REMOVE, { id: added.id }, fresh)).data.removeSecurityKey).toEqual({
+      __typename: "RemoveSecurityKeyOk",
+      status: "OK",
+      didExist: true,
+    });
     expect((await app.gql(REMOVE, { id: added.id }, fresh)).data.removeSecurityKey.didExist).toBe(false);
     expect((await app.gql(KEYS, {}, fresh)).data.securityKeys).toEqual([]);
     const methods = (await app.gql(`{ me { loginMethods { recipeId } } }`, {}, fresh)).data.me.loginMethods;
     expect(methods).toEqual([{ recipeId: "emailpassword" }]);
-    expect((await signIn(key.get(await signInOptions(), { credentialId: Buffer.from(key.keys[0]!.id).toString("base64url") }))).__typename).toBe("UnknownCredentialError");
+    expect((await signIn(key.get(await signInOptions(), { credentialId: Buffer.from(key.keys[0]!.id).toString("base64url") }))).__typename).toBe(
+      "UnknownCredentialError",
+    );
   });
 
   it("elevates a session with a fresh assertion, replacing it with a new session", async () => {
@@ -240,7 +251,11 @@ describe.each(DATABASES)("WebAuthn passkeys (%s)", (kind) => {
     const created = (await app.gql(`mutation { createTotpDevice { ... on CreateTotpDeviceOk { deviceName qrCodeString } } }`, {}, auth)).data.createTotpDevice;
     const totp = URI.parse(created.qrCodeString) as TOTP;
     const code = totp.generate({ timestamp: app.clock.now().getTime() });
-    const verified = await app.gql(`mutation($n: String!, $c: String!) { verifyTotpDevice(deviceName: $n, totp: $c) { __typename } }`, { n: created.deviceName, c: code }, auth);
+    const verified = await app.gql(
+      `mutation($n: String!, $c: String!) { verifyTotpDevice(deviceName: $n, totp: $c) { __typename } }`,
+      { n: created.deviceName, c: code },
+      auth,
+    );
     expect(verified.data.verifyTotpDevice.__typename).toBe("VerifyTotpDeviceOk");
     const withoutUv = await signIn(authenticator.get(await signInOptions("mfa-passkey@example.com"), { uv: false }));
     expect(withoutUv).toMatchObject({ __typename: "MfaRequired", factors: ["totp"] });
@@ -249,12 +264,17 @@ describe.each(DATABASES)("WebAuthn passkeys (%s)", (kind) => {
 
   it("refuses malformed credentials with InvalidInputError and changes nothing", async () => {
     const before = await tableCounts(app);
-    for (const credential of [null, "text", [], { id: "x" }, { id: "!!", type: "public-key", response: {} }, { id: "abc", type: "public-key", response: { clientDataJSON: 1 } }]) {
+    for (const credential of [
+      null,
+      "text",
+      [],
+      { id: "x" },
+      { id: "!!", type: "public-key", response: {} },
+      { id: "abc", type: "public-key", response: { clientDataJSON: 1 } },
+    ]) {
       const { data, errors } = await app.gql(SIGN_IN, { credential });
       const result = data?.webauthnSignIn;
-      expect(errors ?? result.__typename, JSON.stringify(credential)).toSatisfy(
-        (value: unknown) => Array.isArray(value) || value === "InvalidInputError",
-      );
+      expect(errors ?? result.__typename, JSON.stringify(credential)).toSatisfy((value: unknown) => Array.isArray(value) || value === "InvalidInputError");
     }
     const garbage = { id: "abc", type: "public-key", response: { clientDataJSON: "bm90IGpzb24", authenticatorData: "", signature: "" } };
     expect((await signIn(garbage)).__typename).toBe("InvalidChallengeError");
@@ -277,7 +297,14 @@ describe.each(DATABASES)("WebAuthn passkeys (%s)", (kind) => {
 describe.each(DATABASES)("WebAuthn with user verification required (%s)", (kind) => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startApp(kind, { env: { EMAIL_VERIFICATION: "required", WEBAUTHN_USER_VERIFICATION: "required", WEBAUTHN_RP_ID: "example.test", WEBAUTHN_ORIGINS: "https://login.example.test,https://example.test" } });
+    app = await startApp(kind, {
+      env: {
+        EMAIL_VERIFICATION: "required",
+        WEBAUTHN_USER_VERIFICATION: "required",
+        WEBAUTHN_RP_ID: "example.test",
+        WEBAUTHN_ORIGINS: "https://login.example.test,https://example.test",
+      },
+    });
   });
   afterAll(() => app?.close());
 
@@ -295,7 +322,9 @@ describe.each(DATABASES)("WebAuthn with user verification required (%s)", (kind)
     expect((await app.gql(SIGN_IN, { credential: authenticator.get(await request()) })).data.webauthnSignIn.__typename).toBe("EmailNotVerifiedError");
     const verified = await app.gql(`mutation($t: String!) { verifyEmail(token: $t) { __typename } }`, { t: await emailedToken(app, "uv@example.com") });
     expect(verified.data.verifyEmail.__typename).toBe("VerifyEmailOk");
-    expect((await app.gql(SIGN_IN, { credential: authenticator.get(await request(), { uv: false }) })).data.webauthnSignIn.__typename).toBe("InvalidCredentialError");
+    expect((await app.gql(SIGN_IN, { credential: authenticator.get(await request(), { uv: false }) })).data.webauthnSignIn.__typename).toBe(
+      "InvalidCredentialError",
+    );
     const other = new SoftAuthenticator({ origin: "https://example.test" });
     other.keys.push(...authenticator.keys);
     expect((await app.gql(SIGN_IN, { credential: other.get(await request()) })).data.webauthnSignIn.__typename).toBe("WebauthnSignInOk");

@@ -27,7 +27,11 @@ const NO_REQUEST: RequestMeta = { ip: "", userAgent: "" };
 export interface Accounts extends UserStore {
   loginMethods(userId: string, recipeId?: string): Promise<LoginMethod[]>;
   /** A sign-up whose login method does not prove the address: never joins an existing account. */
-  signUp(account: NewAccount, meta: RequestMeta, auditType?: AuditEventType): Promise<{ status: "OK"; user: UserRow } | { status: "EMAIL_ALREADY_EXISTS_ERROR" }>;
+  signUp(
+    account: NewAccount,
+    meta: RequestMeta,
+    auditType?: AuditEventType,
+  ): Promise<{ status: "OK"; user: UserRow } | { status: "EMAIL_ALREADY_EXISTS_ERROR" }>;
   /**
    * A sign-in (or sign-up) by a login method that proves `contact`, under the
    * linking rule: the contact's account joined as it is when its address was
@@ -44,12 +48,19 @@ export interface Accounts extends UserStore {
   /** A verification link the account asked for: the account's address is proven as the account stands. Null when the address changed since. */
   verifyEmail(user: UserRow, email: string, meta: RequestMeta): Promise<UserRow | null>;
   /** A confirmed email change: the new address, proven by its link, replaces the old one. */
-  changeEmail(user: UserRow, email: string, meta: RequestMeta): Promise<{ status: "OK"; user: UserRow; previous: string | null } | { status: "EMAIL_ALREADY_EXISTS_ERROR" }>;
+  changeEmail(
+    user: UserRow,
+    email: string,
+    meta: RequestMeta,
+  ): Promise<{ status: "OK"; user: UserRow; previous: string | null } | { status: "EMAIL_ALREADY_EXISTS_ERROR" }>;
   setPassword(user: UserRow, passwordHash: string, meta: RequestMeta): Promise<void>;
   /** An anonymous user becomes a permanent account (same id and data) with an address and a login method. */
-  makePermanent(user: UserRow, changes: UserChanges & { email: string }, method: NewLoginMethod, meta: RequestMeta): Promise<
-    "OK" | "EMAIL_ALREADY_EXISTS_ERROR" | "USER_NOT_ANONYMOUS_ERROR"
-  >;
+  makePermanent(
+    user: UserRow,
+    changes: UserChanges & { email: string },
+    method: NewLoginMethod,
+    meta: RequestMeta,
+  ): Promise<"OK" | "EMAIL_ALREADY_EXISTS_ERROR" | "USER_NOT_ANONYMOUS_ERROR">;
   /**
    * Recovery through the address (a password-reset link): proves the address,
    * ends every session and PAT, spends every ticket, clears the lockout, removes
@@ -85,6 +96,7 @@ export function createAccounts({ users, store, viewerCache, audit, clock }: Acco
     byEmail: (tenantId, email) => users.byEmail(tenantId, email),
     byPhone: (tenantId, phoneNumber) => users.byPhone(tenantId, phoneNumber),
     identityOwner: (tenantId, providerId, subject) => users.identityOwner(tenantId, providerId, subject),
+    page: (where, after, take) => users.page(where, after, take),
     loginMethods: (userId, recipeId) => store.loginMethods(userId, recipeId),
 
     async signUp(account, meta, auditType = "user.signed_up") {
@@ -152,17 +164,15 @@ export function createAccounts({ users, store, viewerCache, audit, clock }: Acco
 
     async changeEmail(user, email, meta) {
       const address = normaliseEmail(email);
-      const updated = await store.update(user.id, { email: address, emailVerified: true, emailVerifiedAt: clock.now() });
-      if (typeof updated === "string") return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
-      // The login methods that sign in by the account's address follow it.
-      if (user.email) await store.moveLoginMethods(user.id, user.email, address);
+      // The login methods that sign in by the account's address follow it, in the same transaction.
+      const updated = await store.moveAddress(user, address, clock.now());
+      if (updated === "TAKEN") return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
       await audit.recordFor(meta, "email.changed", updated, { from: user.email, to: address });
       return changed(user.id, { status: "OK", user: updated, previous: user.email });
     },
 
     async setPassword(user, passwordHash, meta) {
-      await store.update(user.id, { passwordHash });
-      await store.addLoginMethod(user, { recipeId: "emailpassword", email: user.email, verified: user.emailVerified });
+      await store.setPassword(user, passwordHash, clock.now());
       await audit.recordFor(meta, "password.changed", user);
       changed(user.id, undefined);
     },

@@ -20,9 +20,9 @@ export interface ProfileValues {
   metadata?: Record<string, unknown>;
 }
 
-export const MAX_DISPLAY_NAME = 200;
-export const MAX_AVATAR_URL = 2048;
-export const MAX_METADATA_BYTES = 8 * 1024;
+const MAX_DISPLAY_NAME = 200;
+const MAX_AVATAR_URL = 2048;
+const MAX_METADATA_BYTES = 8 * 1024;
 // BCP 47 language tags, e.g. "en", "pt-BR", "zh-Hant-TW".
 const LOCALE = /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8}){0,3}$/;
 
@@ -39,7 +39,10 @@ export function checkProfile(input: ProfileInput, prefix = ""): { errors: FieldE
   }
   if (input.avatarUrl != null) {
     const url = URL.canParse(input.avatarUrl) ? new URL(input.avatarUrl) : null;
-    if (input.avatarUrl !== "" && (input.avatarUrl.length > MAX_AVATAR_URL || !url || !["https:", "http:"].includes(url.protocol) || !isText(input.avatarUrl))) {
+    if (
+      input.avatarUrl !== "" &&
+      (input.avatarUrl.length > MAX_AVATAR_URL || !url || !["https:", "http:"].includes(url.protocol) || !isText(input.avatarUrl))
+    ) {
       fail("avatarUrl", `must be an http(s) URL of at most ${MAX_AVATAR_URL} characters`);
     } else values.avatarUrl = input.avatarUrl;
   }

@@ -9,7 +9,7 @@ import type { LoginMethod as LoginMethodRow } from "../generated/prisma/client.j
  * Adds a field to User that only the signed-in user can read on their own record
  * (null elsewhere): the settings page's data in the same `me` query.
  */
-export function viewerField<T>(
+function viewerField<T>(
   builder: Builder,
   User: SharedTypes["User"],
   name: string,
@@ -83,8 +83,7 @@ function defineUser(builder: Builder) {
       thirdParty: t.field({
         type: ThirdPartyIdentity,
         nullable: true,
-        resolve: (method) =>
-          method.thirdPartyId && method.thirdPartyUserId ? { id: method.thirdPartyId, userId: method.thirdPartyUserId } : null,
+        resolve: (method) => (method.thirdPartyId && method.thirdPartyUserId ? { id: method.thirdPartyId, userId: method.thirdPartyUserId } : null),
       }),
       verified: t.exposeBoolean("verified"),
       timeJoined: t.float({ description: "Milliseconds since the epoch.", resolve: (method) => method.createdAt.getTime() }),
@@ -115,12 +114,11 @@ function defineUser(builder: Builder) {
       recoveryCodesRemaining: t.int({
         nullable: true,
         description: "Unspent recovery codes; only for the signed-in user's own record (null otherwise).",
-        resolve: async (user, _, ctx) =>
-          (await ctx.viewer({ cached: true }))?.user.id === user.id ? ctx.deps.prisma.recoveryCode.count({ where: { userId: user.id } }) : null,
+        resolve: async (user, _, ctx) => ((await ctx.viewer({ cached: true }))?.user.id === user.id ? ctx.deps.mfa.recoveryCodesRemaining(user.id) : null),
       }),
       loginMethods: t.field({
         type: [LoginMethod],
-        resolve: (user, _, ctx) => ctx.deps.prisma.loginMethod.findMany({ where: { userId: user.id }, orderBy: { createdAt: "asc" } }),
+        resolve: (user, _, ctx) => ctx.deps.accounts.loginMethods(user.id),
       }),
     }),
   });

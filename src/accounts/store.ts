@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock.js";
 import { isUniqueViolation } from "../db/errors.js";
-import { Prisma, type LoginMethod, type PrismaClient } from "../generated/prisma/client.js";
+import type { Prisma, LoginMethod, PrismaClient } from "../generated/prisma/client.js";
 import { accountAttemptKey } from "../security/attempt-limiter.js";
 import { USER_COLUMNS, type UserRow } from "./users.js";
 
@@ -86,8 +86,10 @@ export interface AccountStore {
   addLoginMethod(user: { id: string; tenantId: string }, method: NewLoginMethod): Promise<"OK" | "TAKEN">;
   /** Removes the user's login methods of a recipe (a provider identity when `thirdPartyId` is given); webauthn only once no key is left. */
   removeLoginMethod(userId: string, recipeId: string, identity?: { thirdPartyId: string; thirdPartyUserId: string }): Promise<number>;
-  /** Moves the login methods that sign in by address `from` (not provider identities) to the proven address `to`. */
-  moveLoginMethods(userId: string, from: string, to: string): Promise<void>;
+  /** Moves the account, and its login methods that sign in by its address (not provider identities), to a proven address. */
+  moveAddress(user: UserRow, to: string, at: Date): Promise<UserRow | "TAKEN">;
+  /** Sets the password and, unless it has one, the email/password login method. */
+  setPassword(user: UserRow, passwordHash: string, at: Date): Promise<void>;
   /** Marks the user's login methods for `email` verified (the address was proven). */
   verifyLoginMethods(userId: string, email: string): Promise<void>;
   /**
@@ -131,9 +133,18 @@ export function createAccountStore(prisma: PrismaClient, clock: Clock): AccountS
     createdAt: at,
   });
 
+  /** Inserts a login method unless the user has one of its recipe already (one per recipe, bar provider identities). */
+  const addOnce = (row: ReturnType<typeof methodRow>) => prisma.$executeRaw`
+    INSERT INTO "LoginMethod" (id, "userId", "tenantId", "recipeId", email, "phoneNumber", verified, "createdAt")
+    SELECT ${row.id}::uuid, ${row.userId}::uuid, ${row.tenantId}, ${row.recipeId}, ${row.email}, ${row.phoneNumber}, ${row.verified}, ${row.createdAt}
+    WHERE NOT EXISTS (SELECT 1 FROM "LoginMethod" WHERE "userId" = ${row.userId}::uuid AND "recipeId" = ${row.recipeId})`;
+
   /** Every counter that can lock this account out (sign-in attempts by address, second factors by user). */
   const lockoutKeys = (user: UserRow) =>
-    [user.email, user.phoneNumber].filter((contact): contact is string => Boolean(contact)).map((contact) => accountAttemptKey(user.tenantId, contact)).concat(`totp:${user.id}`);
+    [user.email, user.phoneNumber]
+      .filter((contact): contact is string => Boolean(contact))
+      .map((contact) => accountAttemptKey(user.tenantId, contact))
+      .concat(`totp:${user.id}`);
 
   /** The statements that end what a session or token holder could do: one batch of a recovery's transaction. */
   const endAccess = (user: UserRow, reason: string, at: Date) => [
@@ -226,10 +237,7 @@ export function createAccountStore(prisma: PrismaClient, clock: Clock): AccountS
           throw error;
         }
       }
-      await prisma.$executeRaw`
-        INSERT INTO "LoginMethod" (id, "userId", "tenantId", "recipeId", email, "phoneNumber", verified, "createdAt")
-        SELECT ${row.id}::uuid, ${row.userId}::uuid, ${row.tenantId}, ${row.recipeId}, ${row.email}, ${row.phoneNumber}, ${row.verified}, ${row.createdAt}
-        WHERE NOT EXISTS (SELECT 1 FROM "LoginMethod" WHERE "userId" = ${row.userId}::uuid AND "recipeId" = ${row.recipeId})`;
+      await addOnce(row);
       return "OK";
     },
 
@@ -243,8 +251,22 @@ export function createAccountStore(prisma: PrismaClient, clock: Clock): AccountS
       return count;
     },
 
-    async moveLoginMethods(userId, from, to) {
-      await prisma.loginMethod.updateMany({ where: { userId, email: from, thirdPartyId: null }, data: { email: to, verified: true } });
+    async moveAddress(user, to, at) {
+      try {
+        const [updated] = await prisma.$transaction([
+          prisma.user.update({ where: { id: user.id }, data: { email: to, emailVerified: true, emailVerifiedAt: at } }),
+          prisma.loginMethod.updateMany({ where: { userId: user.id, email: user.email ?? "", thirdPartyId: null }, data: { email: to, verified: true } }),
+        ]);
+        return updated;
+      } catch (error) {
+        if (isUniqueViolation(error)) return "TAKEN";
+        throw error;
+      }
+    },
+
+    async setPassword(user, passwordHash, at) {
+      const row = methodRow(user.id, user.tenantId, { recipeId: "emailpassword", email: user.email, verified: user.emailVerified }, at);
+      await prisma.$transaction([prisma.user.update({ where: { id: user.id }, data: { passwordHash } }), addOnce(row)]);
     },
 
     async verifyLoginMethods(userId, email) {

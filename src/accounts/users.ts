@@ -12,6 +12,8 @@ export interface UserStore {
   byId(id: string, tenantId?: string): Promise<UserRow | null>;
   byEmail(tenantId: string, email: string): Promise<UserRow | null>;
   byPhone(tenantId: string, phoneNumber: string): Promise<UserRow | null>;
+  /** A page of users matching `where` after the keyset `after` (oldest first), and how many match `where`. */
+  page(where: Prisma.UserWhereInput, after: Prisma.UserWhereInput, take: number): Promise<{ rows: UserRow[]; totalCount: number }>;
   /** The user a provider identity (provider, subject) belongs to. */
   identityOwner(tenantId: string, providerId: string, subject: string): Promise<string | null>;
 }
@@ -28,7 +30,11 @@ export function isUuid(value: string): boolean {
  * the statement can stay prepared when a newer release's migration adds a column
  * (see database.ts). Built once: the sign-in and `me` statements use it.
  */
-export const USER_COLUMNS: Prisma.Sql = Prisma.raw(Object.values(Prisma.UserScalarFieldEnum).map((column) => `u."${column}"`).join(", "));
+export const USER_COLUMNS: Prisma.Sql = Prisma.raw(
+  Object.values(Prisma.UserScalarFieldEnum)
+    .map((column) => `u."${column}"`)
+    .join(", "),
+);
 
 // Hot paths (every sign-in looks a user up): raw SQL spares the ORM's per-query cost.
 export function createUserStore(prisma: PrismaClient): UserStore {
@@ -44,6 +50,13 @@ export function createUserStore(prisma: PrismaClient): UserStore {
       const rows = await prisma.$queryRaw<UserRow[]>`
         SELECT ${USER_COLUMNS} FROM "User" u WHERE "tenantId" = ${tenantId} AND email = ${normaliseEmail(email)}`;
       return rows[0] ?? null;
+    },
+    async page(where, after, take) {
+      const [rows, totalCount] = await Promise.all([
+        take > 0 ? prisma.user.findMany({ where: { AND: [where, after] }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], take }) : [],
+        prisma.user.count({ where }),
+      ]);
+      return { rows, totalCount };
     },
     async identityOwner(tenantId, providerId, subject) {
       const method = await prisma.loginMethod.findUnique({

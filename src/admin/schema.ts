@@ -23,7 +23,13 @@ async function asAdmin<T>(ctx: Context, work: () => Promise<T>): Promise<T> {
   return work();
 }
 
-export function registerAdminSchema(builder: Builder, results: Results, types: SharedTypes, AuditEventType: ObjectRef<Types, AuditEvent>, api: AdminApis): void {
+export function registerAdminSchema(
+  builder: Builder,
+  results: Results,
+  types: SharedTypes,
+  AuditEventType: ObjectRef<Types, AuditEvent>,
+  api: AdminApis,
+): void {
   const PageInfo = builder.objectRef<{ endCursor: string | null; hasNextPage: boolean }>("PageInfo").implement({
     fields: (t) => ({ endCursor: t.exposeString("endCursor", { nullable: true }), hasNextPage: t.exposeBoolean("hasNextPage") }),
   });
@@ -43,7 +49,12 @@ export function registerAdminSchema(builder: Builder, results: Results, types: S
       firstFactors: t.stringList({ nullable: true, resolve: (config) => config.firstFactors ?? null }),
       passwordMinLength: t.int({ nullable: true, resolve: (config) => config.passwordMinLength ?? null }),
       emailVerification: t.string({ nullable: true, resolve: (config) => config.emailVerification?.toUpperCase() ?? null }),
-      thirdPartyProviders: t.field({ type: "JSON", nullable: true, description: "Provider settings (client secrets left out).", resolve: (config) => config.thirdPartyProviders ?? null }),
+      thirdPartyProviders: t.field({
+        type: "JSON",
+        nullable: true,
+        description: "Provider settings (client secrets left out).",
+        resolve: (config) => config.thirdPartyProviders ?? null,
+      }),
     }),
   });
   const Tenant = builder.objectRef<{ id: string; createdAt: Date }>("Tenant").implement({
@@ -55,10 +66,17 @@ export function registerAdminSchema(builder: Builder, results: Results, types: S
   });
   const TenantConfigInput = builder.inputType("TenantConfigInput", {
     fields: (t) => ({
-      firstFactors: t.stringList({ required: false, description: 'Some of "emailpassword", "passwordless", "webauthn", "thirdparty", "anonymous", "personalAccessToken"; null: all.' }),
+      firstFactors: t.stringList({
+        required: false,
+        description: 'Some of "emailpassword", "passwordless", "webauthn", "thirdparty", "anonymous", "personalAccessToken"; null: all.',
+      }),
       passwordMinLength: t.int({ required: false }),
       emailVerification: t.string({ required: false, description: "REQUIRED, OPTIONAL or OFF; null: EMAIL_VERIFICATION." }),
-      thirdPartyProviders: t.field({ type: "JSON", required: false, description: "Providers as in THIRD_PARTY_PROVIDERS; null: the server's (default tenant) or none." }),
+      thirdPartyProviders: t.field({
+        type: "JSON",
+        required: false,
+        description: "Providers as in THIRD_PARTY_PROVIDERS; null: the server's (default tenant) or none.",
+      }),
     }),
   });
 
@@ -162,14 +180,14 @@ export function registerAdminSchema(builder: Builder, results: Results, types: S
     errors: ["UNKNOWN_USER_ID_ERROR"],
     description: "Admin: a password-reset link for the user (returned, not mailed), as the seed's createResetPasswordLink.",
     args: (arg) => ({ userId: arg.id({ required: true }) }),
-    resolve: (args, ctx) => api.createResetPasswordLink({ userId: String(args.userId) }),
+    resolve: (args) => api.createResetPasswordLink({ userId: String(args.userId) }),
   });
   adminMutation("createEmailVerificationLink", {
     ok: LinkOk("CreateEmailVerificationLinkOk"),
     errors: ["UNKNOWN_USER_ID_ERROR", "EMAIL_ALREADY_VERIFIED_ERROR"],
     description: "Admin: an email-verification link for the user (returned, not mailed).",
     args: (arg) => ({ userId: arg.id({ required: true }) }),
-    resolve: (args, ctx) => api.createEmailVerificationLink({ userId: String(args.userId) }),
+    resolve: (args) => api.createEmailVerificationLink({ userId: String(args.userId) }),
   });
   adminMutation("resetUserMfa", {
     ok: results.ok<{ devicesRemoved: number }>("ResetUserMfaOk", (t) => ({ devicesRemoved: t.exposeInt("devicesRemoved") })),
@@ -183,20 +201,20 @@ export function registerAdminSchema(builder: Builder, results: Results, types: S
     errors: ["INVALID_INPUT_ERROR"],
     description: "Admin: creates a tenant (idempotent). Its users, codes and sessions are separate from every other tenant's.",
     args: (arg) => ({ id: arg.string({ required: true }) }),
-    resolve: (args, ctx) => api.createTenant(args),
+    resolve: (args) => api.createTenant(args),
   });
   adminMutation("updateTenant", {
     ok: results.ok<{ id: string }>("UpdateTenantOk", (t) => ({ id: t.exposeString("id") })),
     errors: ["INVALID_INPUT_ERROR"],
     description: "Admin: sets a tenant's first factors, password length, email verification and providers (replacing its previous config).",
     args: (arg) => ({ id: arg.string({ required: true }), config: arg({ type: TenantConfigInput, required: true }) }),
-    resolve: (args, ctx) => api.updateTenant(args),
+    resolve: (args) => api.updateTenant(args),
   });
   adminMutation("deleteTenant", {
     ok: results.ok<{ didExist: boolean }>("DeleteTenantOk", (t) => ({ didExist: t.exposeBoolean("didExist") })),
     errors: ["INVALID_INPUT_ERROR"],
     description: "Admin: deletes a tenant without users (not the default one).",
     args: (arg) => ({ id: arg.string({ required: true }) }),
-    resolve: (args, ctx) => api.deleteTenant(args),
+    resolve: (args) => api.deleteTenant(args),
   });
 }

@@ -23,7 +23,7 @@ import { checkEmail, invalid } from "../validation.js";
 export async function isAdmin(ctx: Context): Promise<boolean> {
   if (ctx.isAdmin()) return true;
   const viewer = await ctx.viewer();
-  return Boolean(viewer && viewer.user.roles.includes(ctx.deps.config.adminRole));
+  return Boolean(viewer?.user.roles.includes(ctx.deps.config.adminRole));
 }
 
 /** A cheap first look (the admin secret, or the access token's roles claim: no database) to pick the schema a request sees. */
@@ -77,7 +77,13 @@ export interface AdminApis {
   updateUser(input: { id: string; input: UserInput }, ctx: Context): ApiResult<{ user: UserRow }>;
   deleteUser(input: { id: string }, ctx: Context): ApiResult<{ didExist: boolean }>;
   revokeAllSessions(input: { userId: string }, ctx: Context): ApiResult<{ count: number }>;
-  auditEvents(input: { userId?: string | null; tenantId?: string | null; type?: string | null; first?: number | null; after?: string | null }): Promise<Page<AuditEvent>>;
+  auditEvents(input: {
+    userId?: string | null;
+    tenantId?: string | null;
+    type?: string | null;
+    first?: number | null;
+    after?: string | null;
+  }): Promise<Page<AuditEvent>>;
   /** The seed's createResetPasswordLink: a reset link for support to hand over (not mailed). */
   createResetPasswordLink(input: { userId: string }): ApiResult<{ link: string }>;
   /** The seed's createEmailVerificationLink. */
@@ -115,7 +121,7 @@ function decodeCursor(cursor: string | null | undefined): string[] | null {
 }
 
 export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunctions): AdminApis {
-  const { prisma, config } = deps;
+  const { config } = deps;
   const assignable = [...new Set([...config.userRoles, config.adminRole])];
 
   /** The roles, profile and disabled flag of UserInput, checked: errors, and the columns to write. */
@@ -156,10 +162,7 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
       const keyset: Prisma.UserWhereInput = cursor
         ? { OR: [{ createdAt: { gt: new Date(cursor[0]!) } }, { createdAt: new Date(cursor[0]!), id: { gt: cursor[1] } }] }
         : {};
-      const [rows, totalCount] = await Promise.all([
-        prisma.user.findMany({ where: { AND: [where, keyset] }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], take: take + 1 }),
-        prisma.user.count({ where }),
-      ]);
+      const { rows, totalCount } = await deps.accounts.page(where, keyset, take + 1);
       return pageOf(rows, take, totalCount, (last) => [last.createdAt.toISOString(), last.id]);
     },
 
@@ -177,7 +180,15 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
       if (bad) return bad;
       const email = normaliseEmail(input.email);
       if (await deps.accounts.byEmail(tenantId, email)) return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
-      const { roles = config.userRoles, defaultRole = config.userDefaultRole, displayName = "", avatarUrl = "", locale = "en", metadata = {}, disabled } = changes;
+      const {
+        roles = config.userRoles,
+        defaultRole = config.userDefaultRole,
+        displayName = "",
+        avatarUrl = "",
+        locale = "en",
+        metadata = {},
+        disabled,
+      } = changes;
       const created = await deps.accounts.signUp(
         {
           tenantId,
@@ -215,7 +226,8 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
         if (changed.status !== "OK") return changed.status === "UNKNOWN_USER_ID_ERROR" ? { status: changed.status, message: "No such user" } : changed;
       }
       // A password set by an admin is a recovery: whoever held the account is out (API.md "Accounts").
-      if (input.password != null) await deps.accounts.recover((await deps.accounts.byId(id))!, { passwordHash: await deps.hasher.hash(input.password) }, ctx.meta);
+      if (input.password != null)
+        await deps.accounts.recover((await deps.accounts.byId(id))!, { passwordHash: await deps.hasher.hash(input.password) }, ctx.meta);
       const fields = Object.keys(input).filter((field) => field !== "password" && input[field as keyof UserInput] != null);
       const user = await deps.accounts.update((await deps.accounts.byId(id))!, changes, ctx.meta, { type: "admin.user_updated", data: { fields } });
       if (user === "TAKEN") return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
@@ -247,10 +259,7 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
       const cursor = decodeCursor(after);
       const take = pageSize(first);
       const before = cursor && /^\d+$/.test(cursor[0]!) ? { id: { lt: BigInt(cursor[0]!) } } : {};
-      const [rows, totalCount] = await Promise.all([
-        prisma.auditEvent.findMany({ where: { ...where, ...before }, orderBy: { id: "desc" }, take: take + 1 }),
-        prisma.auditEvent.count({ where }),
-      ]);
+      const { rows, totalCount } = await deps.audit.page(where, before, take + 1);
       return pageOf(rows, take, totalCount, (last) => [String(last.id)]);
     },
 
@@ -273,18 +282,17 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
     async resetUserMfa({ userId }, ctx) {
       const user = await deps.accounts.byId(userId);
       if (!user) return { status: "UNKNOWN_USER_ID_ERROR", message: "No such user" };
-      const [devices] = await prisma.$transaction([prisma.totpDevice.deleteMany({ where: { userId } }), prisma.recoveryCode.deleteMany({ where: { userId } })]);
+      const devices = await deps.mfa.removeAll(userId);
       await deps.accounts.setActiveMfa(userId, null);
-      await deps.audit.recordFor(ctx.meta, "totp.device_removed", user, { byAdmin: true, count: devices.count });
-      return { status: "OK", devicesRemoved: devices.count };
+      await deps.audit.recordFor(ctx.meta, "totp.device_removed", user, { byAdmin: true, count: devices });
+      return { status: "OK", devicesRemoved: devices };
     },
 
-    tenants: () => prisma.tenant.findMany({ orderBy: { createdAt: "asc" }, select: { id: true, createdAt: true } }),
+    tenants: () => deps.tenants.list(),
 
     async createTenant({ id }) {
       if (!isTenantId(id)) return invalid({ id: "id", error: "must be 1-64 lower-case letters, digits or dashes" })!;
-      const existing = await prisma.tenant.count({ where: { id } });
-      if (!existing) await prisma.tenant.create({ data: { id, createdAt: deps.clock.now() } }).catch(() => undefined);
+      await deps.tenants.create(id);
       return { status: "OK", id };
     },
 
@@ -294,16 +302,19 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
       const errors: FieldError[] = [];
       const factors = input.firstFactors ?? null;
       const unknownFactors = factors?.filter((factor) => !(FIRST_FACTORS as readonly string[]).includes(factor)) ?? [];
-      if (unknownFactors.length > 0) errors.push({ id: "config.firstFactors", error: `unknown first factors: ${unknownFactors.join(", ")} (known: ${FIRST_FACTORS.join(", ")})` });
+      if (unknownFactors.length > 0)
+        errors.push({ id: "config.firstFactors", error: `unknown first factors: ${unknownFactors.join(", ")} (known: ${FIRST_FACTORS.join(", ")})` });
       const minLength = input.passwordMinLength ?? null;
       if (minLength !== null && (minLength < 1 || minLength > 64)) errors.push({ id: "config.passwordMinLength", error: "must be from 1 to 64" });
       const verification = input.emailVerification?.toLowerCase() ?? null;
-      if (verification !== null && !["required", "optional", "off"].includes(verification)) errors.push({ id: "config.emailVerification", error: "must be REQUIRED, OPTIONAL or OFF" });
+      if (verification !== null && !["required", "optional", "off"].includes(verification))
+        errors.push({ id: "config.emailVerification", error: "must be REQUIRED, OPTIONAL or OFF" });
       let providers: ProviderSettings[] | null = null;
       if (input.thirdPartyProviders != null) {
         const parsed = providerListSchema.safeParse(input.thirdPartyProviders);
         if (parsed.success) providers = parsed.data;
-        else errors.push({ id: "config.thirdPartyProviders", error: parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ") });
+        else
+          errors.push({ id: "config.thirdPartyProviders", error: parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ") });
       }
       const bad = invalid(...errors);
       if (bad) return bad;
@@ -318,10 +329,10 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
 
     async deleteTenant({ id }) {
       if (id === DEFAULT_TENANT) return invalid({ id: "id", error: `the "${DEFAULT_TENANT}" tenant cannot be deleted` })!;
-      if (await prisma.user.count({ where: { tenantId: id } })) return invalid({ id: "id", error: "the tenant has users: delete them first" })!;
-      const { count } = await prisma.tenant.deleteMany({ where: { id } });
-      deps.tenants.forget(id);
-      return { status: "OK", didExist: count > 0 };
+      if (await deps.accounts.page({ tenantId: id }, {}, 0).then((page) => page.totalCount)) {
+        return invalid({ id: "id", error: "the tenant has users: delete them first" })!;
+      }
+      return { status: "OK", didExist: await deps.tenants.delete(id) };
     },
   };
 }

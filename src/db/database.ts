@@ -18,6 +18,8 @@ export interface Database {
   /** The adapter factory, for the schema engine (migrations, drift checks). */
   adapter: SqlMigrationAwareDriverAdapterFactory;
   migrate(): Promise<string[]>;
+  /** Answers when the database does (health checks). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -62,17 +64,16 @@ function statementNames(): (query: { sql: string }) => string {
   };
 }
 
-function wrap(
-  kind: Database["kind"],
-  adapter: SqlMigrationAwareDriverAdapterFactory,
-  closeDriver: () => Promise<void>,
-): Database {
+function wrap(kind: Database["kind"], adapter: SqlMigrationAwareDriverAdapterFactory, closeDriver: () => Promise<void>): Database {
   const prisma = new PrismaClient({ adapter });
   return {
     prisma,
     kind,
     adapter,
     migrate: () => applyMigrations(adapter),
+    async ping() {
+      await prisma.$queryRaw`SELECT 1`;
+    },
     async close() {
       await prisma.$disconnect();
       await closeDriver();

@@ -25,8 +25,7 @@ export interface EmailTemplates {
   emailChanged: EmailTemplate;
 }
 
-const escapeHtml = (value: string) =>
-  value.replace(/[&<>"']/g, (char) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[char]!);
+const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (char) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[char]!);
 
 function linkEmail(subject: string, intro: string, action: string): EmailTemplate {
   return ({ link, displayName, expiresInMinutes }) => {

@@ -31,7 +31,7 @@ export interface RecipeRoute<A> {
 }
 
 /** What the schema layer hands a recipe's schema.ts (kept opaque here: recipes outside schema.ts know no GraphQL). */
-export type SchemaRegistrar<A> = (schema: never, apis: EnabledApis<A>) => void;
+type SchemaRegistrar<A> = (schema: never, apis: EnabledApis<A>) => void;
 
 export interface RecipeDefinition<Id extends string = string, F = unknown, A = unknown, O = unknown> {
   id: Id;

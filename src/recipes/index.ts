@@ -60,7 +60,11 @@ export function createRecipes(deps: Deps, options: RecipeOptions = {}): Recipes 
     functions[recipe.id] = built.functions;
     apis[recipe.id] = built.apis;
   }
-  apis.session = applyOverride(() => ({}), () => createSessionApis(deps), options.session?.override).apis;
+  apis.session = applyOverride(
+    () => ({}),
+    () => createSessionApis(deps),
+    options.session?.override,
+  ).apis;
   return { functions, apis } as unknown as Recipes;
 }
 

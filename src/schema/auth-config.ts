@@ -45,7 +45,13 @@ export function defineAuthConfig(builder: Builder): AuthConfigRef {
   });
 }
 
-export function registerAuthConfigQuery(builder: Builder, AuthConfig: AuthConfigRef, config: Config, recipes: Recipes, definitions: readonly AnyRecipe[]): void {
+export function registerAuthConfigQuery(
+  builder: Builder,
+  AuthConfig: AuthConfigRef,
+  config: Config,
+  recipes: Recipes,
+  definitions: readonly AnyRecipe[],
+): void {
   builder.queryField("authConfig", (t) =>
     t.field({
       type: AuthConfig,

@@ -3,7 +3,16 @@ import type { ArgBuilder, ObjectRef } from "@pothos/core";
 import type { Context } from "../context.js";
 import type { Builder, Types } from "./builder.js";
 import { CREDENTIAL_CHECK } from "./fields.js";
-import { AuthFailure, ERROR_STATUSES, FAILURE_CLASSES, InvalidInputError, PROGRESS_STATUSES, errorTypeName, toResult, type ErrorStatus } from "../results.js";
+import {
+  AuthFailure,
+  ERROR_STATUSES,
+  FAILURE_CLASSES,
+  type InvalidInputError,
+  PROGRESS_STATUSES,
+  errorTypeName,
+  toResult,
+  type ErrorStatus,
+} from "../results.js";
 
 type OkFields<T> = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, T>) => Record<string, PothosSchemaTypes.FieldRef<Types, unknown>>;
 
@@ -47,22 +56,22 @@ export function registerResultTypes(builder: Builder): Results {
 
   for (const status of Object.keys(ERROR_STATUSES) as ErrorStatus[]) {
     const extra = ERROR_STATUSES[status].fields as Record<string, "Int" | "String" | "Boolean">;
-    builder.objectType(FAILURE_CLASSES[status] as never, {
-      name: errorTypeName(status),
-      interfaces: [AuthResult, AuthError],
-      isTypeOf: (value: unknown) => value instanceof AuthFailure && value.status === status,
-      fields: (t: any) => ({
-        ...Object.fromEntries(
-          Object.entries(extra).map(([field, type]) => [
-            field,
-            t.field({ type, nullable: false, resolve: (value: AuthFailure) => value.details[field] }),
-          ]),
-        ),
-        ...(status === "INVALID_INPUT_ERROR"
-          ? { fieldErrors: t.field({ type: [FormFieldError], resolve: (value: InvalidInputError) => value.fieldErrors }) }
-          : {}),
-      }),
-    } as never);
+    builder.objectType(
+      FAILURE_CLASSES[status] as never,
+      {
+        name: errorTypeName(status),
+        interfaces: [AuthResult, AuthError],
+        isTypeOf: (value: unknown) => value instanceof AuthFailure && value.status === status,
+        fields: (t: any) => ({
+          ...Object.fromEntries(
+            Object.entries(extra).map(([field, type]) => [field, t.field({ type, nullable: false, resolve: (value: AuthFailure) => value.details[field] })]),
+          ),
+          ...(status === "INVALID_INPUT_ERROR"
+            ? { fieldErrors: t.field({ type: [FormFieldError], resolve: (value: InvalidInputError) => value.fieldErrors }) }
+            : {}),
+        }),
+      } as never,
+    );
   }
 
   const MfaRequired = builder.objectRef<{ status: "MFA_REQUIRED"; ticket: string; factors: string[] }>("MfaRequired").implement({

@@ -4,15 +4,7 @@
  * guesses (GraphQL alias-based brute force). Fields opt in with the
  * `credentialCheck` extension (schema/fields.ts).
  */
-import {
-  GraphQLError,
-  Kind,
-  type ASTVisitor,
-  type FragmentDefinitionNode,
-  type GraphQLSchema,
-  type SelectionSetNode,
-  type ValidationContext,
-} from "graphql";
+import { GraphQLError, Kind, type ASTVisitor, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode, type ValidationContext } from "graphql";
 
 function credentialFields(schema: GraphQLSchema): Set<string> {
   const names = new Set<string>();
@@ -31,7 +23,10 @@ export function credentialLimitRule(max: number) {
     let names = cache.get(schema);
     if (!names) cache.set(schema, (names = credentialFields(schema)));
     const fragments = new Map<string, FragmentDefinitionNode>(
-      context.getDocument().definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
+      context
+        .getDocument()
+        .definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
+        .map((d) => [d.name.value, d]),
     );
     const count = (selectionSet: SelectionSetNode, seen: Set<string>): number =>
       selectionSet.selections.reduce((sum, selection) => {

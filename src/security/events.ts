@@ -16,8 +16,6 @@ import type { AuditEvent } from "../generated/prisma/client.js";
 import { unauthenticated } from "../schema/unauthenticated.js";
 import type { Builder, Types } from "../schema/builder.js";
 
-// Refreshes are routine, not news.
-const QUIET = ["session.refreshed"];
 const BATCH = 100;
 
 /** The AuditEvent type (the subscription's events, and the admin's audit log). */
@@ -54,22 +52,16 @@ async function* stream(ctx: Context): AsyncGenerator<AuditEvent> {
   if (!viewer) throw unauthenticated();
   const { deps } = ctx;
   const userId = viewer.user.id;
-  const newest = await deps.prisma.auditEvent.findFirst({ where: { userId }, orderBy: { id: "desc" }, select: { id: true } });
-  let last = newest?.id ?? 0n;
+  let last = await deps.audit.newestId(userId);
   const signal = ctx.request.signal;
   while (!signal.aborted) {
-    const events = await deps.prisma.auditEvent.findMany({
-      where: { userId, id: { gt: last }, type: { notIn: QUIET } },
-      orderBy: { id: "asc" },
-      take: BATCH,
-    });
+    const events = await deps.audit.after(userId, last, BATCH);
     for (const event of events) {
       last = event.id;
       yield event;
     }
     if (events.length === BATCH) continue;
-    const live = await deps.prisma.session.count({ where: { id: viewer.sessionId, revokedAt: null, expiresAt: { gt: deps.clock.now() } } });
-    if (!live) return;
+    if (!(await deps.sessions.live(viewer.sessionId, userId))) return;
     await sleep(deps.config.securityEventsPollMs, undefined, { signal }).catch(() => undefined);
   }
 }

@@ -8,7 +8,7 @@ import { SignJWT, jwtVerify, decodeProtectedHeader, type JWTPayload } from "jose
 import type { Clock } from "../clock.js";
 import { ACCESS_TOKEN_ALG, type SigningKeys } from "./signing-keys.js";
 
-export const ACCESS_TOKEN_TYP = "at+jwt";
+const ACCESS_TOKEN_TYP = "at+jwt";
 
 export interface AccessTokenClaims extends JWTPayload {
   sub: string;
@@ -27,13 +27,7 @@ export interface AccessTokens {
   verify(token: string): Promise<AccessTokenClaims | null>;
 }
 
-export function createAccessTokens(options: {
-  keys: SigningKeys;
-  clock: Clock;
-  issuer: string;
-  audience: string;
-  ttlSeconds: number;
-}): AccessTokens {
+export function createAccessTokens(options: { keys: SigningKeys; clock: Clock; issuer: string; audience: string; ttlSeconds: number }): AccessTokens {
   const { keys, clock, issuer, audience, ttlSeconds } = options;
   // Verified tokens, by their exact text (signature included), until they expire:
   // a client sends the same token many times, and ES256 verification is the costly part.

@@ -6,9 +6,10 @@ import type { AccessTokenClaims } from "./access-token.js";
 import type { SessionInfo, SessionTokens } from "./service.js";
 
 export interface SessionApis {
-  refreshSession(input: { refreshToken: string }, ctx: Context): Promise<
-    { status: "OK"; session: SessionTokens } | { status: "UNAUTHORISED" } | { status: "TOKEN_THEFT_DETECTED" }
-  >;
+  refreshSession(
+    input: { refreshToken: string },
+    ctx: Context,
+  ): Promise<{ status: "OK"; session: SessionTokens } | { status: "UNAUTHORISED" } | { status: "TOKEN_THEFT_DETECTED" }>;
   signOut(input: { refreshToken?: string | null; all: boolean }, ctx: Context): Promise<{ status: "OK" }>;
   /** The signed-in user's live sessions; null without a session. */
   sessions(input: object, ctx: Context): Promise<Array<SessionInfo & { current: boolean }> | null>;
@@ -22,10 +23,9 @@ export function createSessionApis(deps: Deps): SessionApis {
     async refreshSession({ refreshToken }, ctx) {
       const result = await sessions.refresh(refreshToken, ctx.meta);
       if (result.status === "TOKEN_THEFT_DETECTED") {
-        const session = await deps.prisma.session.findUnique({ where: { id: result.sessionId }, select: { tenantId: true } });
         await audit.record({
           type: "session.token_theft_detected",
-          tenantId: session?.tenantId ?? "public",
+          tenantId: result.tenantId,
           userId: result.userId,
           ip: ctx.meta.ip,
           userAgent: ctx.meta.userAgent,
@@ -38,14 +38,25 @@ export function createSessionApis(deps: Deps): SessionApis {
 
     async signOut({ refreshToken, all }, ctx) {
       const viewer = await ctx.viewer();
-      const session = refreshToken ? await sessions.findByRefreshToken(refreshToken) : viewer ? { id: viewer.sessionId, userId: viewer.user.id, current: true } : null;
+      const session = refreshToken
+        ? await sessions.findByRefreshToken(refreshToken)
+        : viewer
+          ? { id: viewer.sessionId, userId: viewer.user.id, current: true }
+          : null;
       if (!session) return { status: "OK" };
       // A token rotated away may be a thief's copy: it ends its own session, never the user's others.
       if (all && session.current) await sessions.revokeAll(session.userId, "signed_out");
       else await sessions.revoke(session.id, "signed_out");
       const user = await deps.accounts.byId(session.userId);
       if (user) {
-        await audit.record({ type: "user.signed_out", tenantId: user.tenantId, userId: user.id, ip: ctx.meta.ip, userAgent: ctx.meta.userAgent, data: { all } });
+        await audit.record({
+          type: "user.signed_out",
+          tenantId: user.tenantId,
+          userId: user.id,
+          ip: ctx.meta.ip,
+          userAgent: ctx.meta.userAgent,
+          data: { all },
+        });
       }
       return { status: "OK" };
     },
@@ -61,7 +72,14 @@ export function createSessionApis(deps: Deps): SessionApis {
       const viewer = await ctx.viewer();
       if (!viewer) return { status: "UNAUTHORISED" };
       if (!isUuid(sessionId) || !(await sessions.revoke(sessionId, "revoked_by_user", viewer.user.id))) return { status: "UNKNOWN_SESSION_ERROR" };
-      await audit.record({ type: "session.revoked", tenantId: viewer.user.tenantId, userId: viewer.user.id, ip: ctx.meta.ip, userAgent: ctx.meta.userAgent, data: { sessionId } });
+      await audit.record({
+        type: "session.revoked",
+        tenantId: viewer.user.tenantId,
+        userId: viewer.user.id,
+        ip: ctx.meta.ip,
+        userAgent: ctx.meta.userAgent,
+        data: { sessionId },
+      });
       return { status: "OK" };
     },
 

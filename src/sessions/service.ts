@@ -19,6 +19,7 @@ import type { PrismaClient } from "../generated/prisma/client.js";
 import type { AccessTokenClaims, AccessTokens } from "./access-token.js";
 import type { ViewerCache } from "./viewer-cache.js";
 import { userAttemptKey } from "../security/attempt-limiter.js";
+import { USER_COLUMNS, type UserRow } from "../accounts/users.js";
 
 export interface SessionTokens {
   accessToken: string;
@@ -37,7 +38,7 @@ export interface SessionUser {
 }
 
 /** Hasura's claims namespace (https://hasura.io/docs/latest/auth/authentication/jwt/). */
-export const HASURA_CLAIMS = "https://hasura.io/jwt/claims";
+const HASURA_CLAIMS = "https://hasura.io/jwt/claims";
 
 export interface RequestMeta {
   ip: string;
@@ -47,7 +48,7 @@ export interface RequestMeta {
 export type RefreshResult =
   | { status: "OK"; session: SessionTokens }
   | { status: "UNAUTHORISED" }
-  | { status: "TOKEN_THEFT_DETECTED"; sessionId: string; userId: string };
+  | { status: "TOKEN_THEFT_DETECTED"; sessionId: string; userId: string; tenantId: string };
 
 export interface SessionInfo {
   id: string;
@@ -71,6 +72,13 @@ export interface SessionService {
   revokeAll(userId: string, reason: string, exceptSessionId?: string): Promise<number>;
   list(userId: string): Promise<SessionInfo[]>;
   markAuthenticated(sessionId: string): Promise<void>;
+  /**
+   * The user of a live session and when it last authenticated: one statement that
+   * also proves the session unrevoked and unexpired and the user enabled, so
+   * revocation takes effect at once. (A hot path: raw SQL costs a third of the CPU
+   * of the ORM's findUnique+include.)
+   */
+  live(sessionId: string, userId: string): Promise<{ user: UserRow; authenticatedAt: Date } | null>;
   verifyAccessToken(token: string): Promise<AccessTokenClaims | null>;
 }
 
@@ -150,7 +158,11 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
   async function loadSessionUser(sessionId: string): Promise<SessionUser | null> {
     const session = await prisma.session.findUnique({
       where: { id: sessionId },
-      select: { revokedAt: true, expiresAt: true, user: { select: { id: true, tenantId: true, roles: true, defaultRole: true, isAnonymous: true, disabled: true } } },
+      select: {
+        revokedAt: true,
+        expiresAt: true,
+        user: { select: { id: true, tenantId: true, roles: true, defaultRole: true, isAnonymous: true, disabled: true } },
+      },
     });
     if (!session || session.revokedAt || session.expiresAt <= clock.now() || session.user.disabled) return null;
     return session.user;
@@ -205,7 +217,7 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
         return { status: "OK", session: await tokensFor(session.id, user, child) };
       }
       await service.revoke(session.id, "token_theft");
-      return { status: "TOKEN_THEFT_DETECTED", sessionId: session.id, userId: session.userId };
+      return { status: "TOKEN_THEFT_DETECTED", sessionId: session.id, userId: session.userId, tenantId: session.tenantId };
     },
 
     async findByRefreshToken(refreshToken) {
@@ -248,6 +260,18 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
     async markAuthenticated(sessionId) {
       options.viewerCache.forgetSession(sessionId);
       await prisma.session.update({ where: { id: sessionId }, data: { authenticatedAt: clock.now() } });
+    },
+
+    async live(sessionId, userId) {
+      const rows = await prisma.$queryRaw<Array<UserRow & { sessionAuthenticatedAt: Date }>>`
+        SELECT ${USER_COLUMNS}, s."authenticatedAt" AS "sessionAuthenticatedAt"
+        FROM "Session" s JOIN "User" u ON u.id = s."userId"
+        WHERE s.id = ${sessionId}::uuid AND s."userId" = ${userId}::uuid
+          AND s."revokedAt" IS NULL AND s."expiresAt" > ${clock.now()} AND NOT u.disabled`;
+      const row = rows[0];
+      if (!row) return null;
+      const { sessionAuthenticatedAt, ...user } = row;
+      return { user, authenticatedAt: sessionAuthenticatedAt };
     },
 
     verifyAccessToken: (token) => accessTokens.verify(token),

@@ -17,7 +17,7 @@ export type SignInOutcome =
   | { status: "USER_DISABLED_ERROR" };
 
 // Nhost's MFA ticket lives 5 minutes.
-export const MFA_TICKET_TTL_SECONDS = 300;
+const MFA_TICKET_TTL_SECONDS = 300;
 
 export async function completeSignIn(
   deps: Deps,
@@ -31,7 +31,7 @@ export async function completeSignIn(
     const attemptKey = userAttemptKey(user);
     if (attemptKey) await deps.limiter.succeed(attemptKey); // the first factor was right
     const ticket = await deps.tickets.issue({ type: "mfaSignIn", tenantId: user.tenantId, userId: user.id, ttlSeconds: MFA_TICKET_TTL_SECONDS });
-    const recovery = (await deps.prisma.recoveryCode.count({ where: { userId: user.id } })) > 0;
+    const recovery = (await deps.mfa.recoveryCodesRemaining(user.id)) > 0;
     return { status: "MFA_REQUIRED", ticket, factors: [user.activeMfaType, ...(recovery ? ["recoveryCode"] : [])] };
   }
   // Also records the audit event and resets the account's failed attempts.

@@ -4,6 +4,7 @@
  * admins): its first factors, password length, email verification and
  * third-party providers; what it leaves unset follows the server's configuration.
  */
+import type { Clock } from "../clock.js";
 import type { Config, EmailVerificationMode } from "../config.js";
 import type { Encrypter } from "../crypto/encryption.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
@@ -52,6 +53,11 @@ export interface TenantStore {
   ensureDefault(): Promise<void>;
   /** Drops a tenant from this process's cache (other processes notice within 30 s). */
   forget(tenantId: string): void;
+  list(): Promise<Array<{ id: string; createdAt: Date }>>;
+  /** Creates the tenant unless it exists. */
+  create(tenantId: string): Promise<void>;
+  /** Deletes the tenant (its users must be gone): whether it existed. */
+  delete(tenantId: string): Promise<boolean>;
 }
 
 // Tenants change rarely; a short cache spares a query on every operation.
@@ -59,7 +65,7 @@ const CACHE_MS = 30_000;
 
 type Stored = z.infer<typeof storedSchema>;
 
-export function createTenantStore(prisma: PrismaClient, serverConfig: Config, encrypter: Encrypter): TenantStore {
+export function createTenantStore(prisma: PrismaClient, serverConfig: Config, encrypter: Encrypter, clock: Clock): TenantStore {
   const cache = new Map<string, { at: number; stored: Stored }>();
 
   async function load(tenantId: string): Promise<Stored | null> {
@@ -117,6 +123,15 @@ export function createTenantStore(prisma: PrismaClient, serverConfig: Config, en
       return count > 0;
     },
 
+    list: () => prisma.tenant.findMany({ orderBy: { createdAt: "asc" }, select: { id: true, createdAt: true } }),
+    async create(tenantId) {
+      await prisma.tenant.createMany({ data: [{ id: tenantId, createdAt: clock.now() }], skipDuplicates: true });
+    },
+    async delete(tenantId) {
+      const { count } = await prisma.tenant.deleteMany({ where: { id: tenantId } });
+      cache.delete(tenantId);
+      return count > 0;
+    },
     forget(tenantId) {
       cache.delete(tenantId);
     },

@@ -14,7 +14,7 @@ import { checkPassword, checkTenant } from "../../tenants/check.js";
 import type { EmailPasswordFunctions } from "../emailpassword/service.js";
 import { createTicketMail } from "../emailpassword/ticket-mail.js";
 
-export const ANONYMOUS_ROLE = "anonymous";
+const ANONYMOUS_ROLE = "anonymous";
 
 export interface AnonymousApis {
   signInAnonymous(

@@ -36,10 +36,7 @@ export interface EmailPasswordApis {
     input: TenantInput & { email: string; password: string; options?: SignUpOptionsInput | null; formFields?: Array<{ id: string; value: string }> | null },
     ctx: Context,
   ): ApiResult<{ user: UserRow; session: SessionWithUser | null; createdNewUser: boolean }>;
-  signInEmailPassword(
-    input: TenantInput & { email: string; password: string },
-    ctx: Context,
-  ): SignInApiResult<{ user: UserRow; session: SessionWithUser }>;
+  signInEmailPassword(input: TenantInput & { email: string; password: string }, ctx: Context): SignInApiResult<{ user: UserRow; session: SessionWithUser }>;
   emailExists(input: TenantInput & { email: string }, ctx: Context): Promise<boolean>;
   sendPasswordResetEmail(input: TenantInput & { email: string; redirectTo?: string | null }, ctx: Context): ApiResult<object>;
   /**
@@ -87,7 +84,6 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
     const recovered = await deps.accounts.recover(user, {}, ctx.meta);
     return completeSignIn(deps, recovered, ctx.meta, "passwordReset");
   }
-
 
   return {
     async signUpEmailPassword({ email, password, options: signUpOptions, formFields, tenantId }, ctx) {
@@ -198,7 +194,13 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
         redirectTo,
         ttlSeconds: config.emailVerificationTicketTtlSeconds,
       });
-      mail("emailConfirmChange", email, ticketLink(config, "emailConfirmChange", token, user.tenantId, redirectTo), user, config.emailVerificationTicketTtlSeconds);
+      mail(
+        "emailConfirmChange",
+        email,
+        ticketLink(config, "emailConfirmChange", token, user.tenantId, redirectTo),
+        user,
+        config.emailVerificationTicketTtlSeconds,
+      );
       await deps.audit.recordFor(ctx.meta, "email.change_requested", user);
       return { status: "OK" };
     },

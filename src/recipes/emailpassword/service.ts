@@ -12,28 +12,48 @@ import type { RequestMeta } from "../../sessions/service.js";
 export const RECIPE_ID = "emailpassword";
 
 export interface EmailPasswordFunctions {
-  signUp(input: { email: string; password: string; tenantId: string; profile?: NewUserProfile; meta?: RequestMeta }): Promise<
-    { status: "OK"; user: UserRow } | { status: "EMAIL_ALREADY_EXISTS_ERROR" }
-  >;
+  signUp(input: {
+    email: string;
+    password: string;
+    tenantId: string;
+    profile?: NewUserProfile;
+    meta?: RequestMeta;
+  }): Promise<{ status: "OK"; user: UserRow } | { status: "EMAIL_ALREADY_EXISTS_ERROR" }>;
   /** `user`, when given, is the account with this email, looked up already (undefined: look it up). */
-  signIn(input: { email: string; password: string; tenantId: string; user?: UserRow | null }): Promise<
-    { status: "OK"; user: UserRow } | { status: "WRONG_CREDENTIALS_ERROR" }
-  >;
+  signIn(input: {
+    email: string;
+    password: string;
+    tenantId: string;
+    user?: UserRow | null;
+  }): Promise<{ status: "OK"; user: UserRow } | { status: "WRONG_CREDENTIALS_ERROR" }>;
   getUserById(input: { userId: string; tenantId?: string }): Promise<UserRow | undefined>;
   getUserByEmail(input: { email: string; tenantId: string }): Promise<UserRow | undefined>;
-  createResetPasswordToken(input: { userId: string; email: string; tenantId: string }): Promise<
-    { status: "OK"; token: string } | { status: "UNKNOWN_USER_ID_ERROR" }
-  >;
+  createResetPasswordToken(input: {
+    userId: string;
+    email: string;
+    tenantId: string;
+  }): Promise<{ status: "OK"; token: string } | { status: "UNKNOWN_USER_ID_ERROR" }>;
   /** Spends the reset ticket, recovers the account (API.md "Accounts": recovery) and sets the new password. */
-  resetPasswordUsingToken(input: { token: string; newPassword: string; tenantId: string; meta?: RequestMeta }): Promise<
-    { status: "OK"; userId: string; email: string } | { status: "RESET_PASSWORD_INVALID_TOKEN_ERROR" }
-  >;
-  updateEmailOrPassword(input: { userId: string; email?: string; password?: string; emailVerified?: boolean; tenantId?: string; meta?: RequestMeta }): Promise<
-    { status: "OK" } | { status: "UNKNOWN_USER_ID_ERROR" } | { status: "EMAIL_ALREADY_EXISTS_ERROR" }
-  >;
-  createEmailVerificationToken(input: { userId: string; email: string; tenantId: string; redirectTo?: string | null }): Promise<
-    { status: "OK"; token: string } | { status: "EMAIL_ALREADY_VERIFIED_ERROR" }
-  >;
+  resetPasswordUsingToken(input: {
+    token: string;
+    newPassword: string;
+    tenantId: string;
+    meta?: RequestMeta;
+  }): Promise<{ status: "OK"; userId: string; email: string } | { status: "RESET_PASSWORD_INVALID_TOKEN_ERROR" }>;
+  updateEmailOrPassword(input: {
+    userId: string;
+    email?: string;
+    password?: string;
+    emailVerified?: boolean;
+    tenantId?: string;
+    meta?: RequestMeta;
+  }): Promise<{ status: "OK" } | { status: "UNKNOWN_USER_ID_ERROR" } | { status: "EMAIL_ALREADY_EXISTS_ERROR" }>;
+  createEmailVerificationToken(input: {
+    userId: string;
+    email: string;
+    tenantId: string;
+    redirectTo?: string | null;
+  }): Promise<{ status: "OK"; token: string } | { status: "EMAIL_ALREADY_VERIFIED_ERROR" }>;
   /** Spends an emailVerify or emailConfirmChange ticket; the latter moves the account to the new address. */
   verifyEmailUsingToken(input: { token: string; tenantId: string; meta?: RequestMeta }): Promise<
     /** `previousEmail`: the address an email change moved the account away from. */
@@ -67,7 +87,13 @@ export function createEmailPasswordFunctions(deps: Deps, self: () => EmailPasswo
       if (await accounts.byEmail(tenantId, normalised)) return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
       const passwordHash = await hasher.hash(password);
       return accounts.signUp(
-        { tenantId, email: normalised, passwordHash, profile: profileColumns(config, profile), loginMethod: { recipeId: RECIPE_ID, email: normalised, verified: false } },
+        {
+          tenantId,
+          email: normalised,
+          passwordHash,
+          profile: profileColumns(config, profile),
+          loginMethod: { recipeId: RECIPE_ID, email: normalised, verified: false },
+        },
         meta,
       );
     },

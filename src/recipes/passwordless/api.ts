@@ -33,7 +33,7 @@ export interface PasswordlessApis {
 }
 
 /** E.164, or null for anything libphonenumber cannot read as a valid international number. */
-export function normalisePhoneNumber(phoneNumber: string): string | null {
+function normalisePhoneNumber(phoneNumber: string): string | null {
   if (phoneNumber.length > 32) return null;
   const parsed = parsePhoneNumberFromString(phoneNumber.trim());
   return parsed?.isValid() ? parsed.number : null;
@@ -84,7 +84,12 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
   }
 
   /** Sends the code; a failed send is an error the client sees (nothing was sent, so nothing leaks). */
-  async function deliver(code: CreatedCode, to: { email?: string | null; phoneNumber?: string | null }, tenantId: string, redirectTo?: string | null): Promise<boolean> {
+  async function deliver(
+    code: CreatedCode,
+    to: { email?: string | null; phoneNumber?: string | null },
+    tenantId: string,
+    redirectTo?: string | null,
+  ): Promise<boolean> {
     const input = {
       flowType,
       userInputCode: flowType === "MAGIC_LINK" ? undefined : code.userInputCode,
@@ -121,12 +126,14 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
       if (limited) return limited;
       if (options.signUpDisabled) {
         // Invite-only: telling unknown addresses apart is the point here.
-        const known = to.email ? await deps.accounts.byEmail(tenantId, to.email) : await functions.getUserByPhoneNumber({ phoneNumber: to.phoneNumber!, tenantId });
+        const known = to.email
+          ? await deps.accounts.byEmail(tenantId, to.email)
+          : await functions.getUserByPhoneNumber({ phoneNumber: to.phoneNumber!, tenantId });
         if (!known) return { status: "SIGN_IN_UP_NOT_ALLOWED", reason: "Sign-up is disabled" };
       }
       const code = await functions.createCode({ ...to, tenantId, options: { profile, redirectTo } });
       if (!(await deliver(code, to, tenantId, redirectTo))) {
-        await deps.prisma.passwordlessDevice.deleteMany({ where: { preAuthSessionId: code.preAuthSessionId } });
+        await functions.revokeAllCodes({ tenantId, preAuthSessionId: code.preAuthSessionId });
         return { status: "GENERAL_ERROR", message: "The code could not be sent; try again later" };
       }
       return { status: "OK", deviceId: code.deviceId, preAuthSessionId: code.preAuthSessionId, flowType };
@@ -134,13 +141,13 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
 
     async resendCode({ deviceId, preAuthSessionId, tenantId }, ctx) {
       if (deviceId.length > MAX_TOKEN_LENGTH || preAuthSessionId.length > MAX_TOKEN_LENGTH) return { status: "RESTART_FLOW_ERROR" };
-      const device = await deps.prisma.passwordlessDevice.findFirst({ where: { preAuthSessionId, tenantId } });
+      const device = await functions.listCodesByPreAuthSessionId({ preAuthSessionId, tenantId });
       if (!device) return { status: "RESTART_FLOW_ERROR" };
       const limited = await limit((device.email ?? device.phoneNumber)!, tenantId, ctx.meta.ip);
       if (limited) return limited;
       const created = await functions.createNewCodeForDevice({ deviceId, tenantId });
       if (created.status !== "OK" || created.preAuthSessionId !== preAuthSessionId) return { status: "RESTART_FLOW_ERROR" };
-      const redirectTo = (device.options as { redirectTo?: string | null }).redirectTo;
+      const redirectTo = device.options.redirectTo;
       if (!(await deliver(created, created, tenantId, redirectTo))) {
         return { status: "GENERAL_ERROR", message: "The code could not be sent; try again later" };
       }
@@ -158,7 +165,7 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
         return { status: "RESTART_FLOW_ERROR" };
       }
       // Wrong codes count against the account like wrong passwords do (one counter per account).
-      const device = await deps.prisma.passwordlessDevice.findFirst({ where: { preAuthSessionId, tenantId }, select: { email: true, phoneNumber: true } });
+      const device = await functions.listCodesByPreAuthSessionId({ preAuthSessionId, tenantId });
       if (!device) return { status: "RESTART_FLOW_ERROR" };
       const attemptKey = accountAttemptKey(tenantId, (device.email ?? device.phoneNumber)!);
       const verdict = await deps.limiter.begin(attemptKey);

@@ -17,8 +17,7 @@ export interface PasswordlessMessages {
   sms(input: CodeMessageInput): string;
 }
 
-const escapeHtml = (value: string) =>
-  value.replace(/[&<>"']/g, (char) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[char]!);
+const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (char) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[char]!);
 
 export const defaultPasswordlessMessages: PasswordlessMessages = {
   email({ userInputCode, link, expiresInMinutes }) {

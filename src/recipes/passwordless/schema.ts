@@ -60,7 +60,14 @@ export function registerPasswordlessSchema(builder: Builder, results: Results, t
       ok: Ok,
       mfa: true,
       credentialCheck: true,
-      errors: ["INCORRECT_USER_INPUT_CODE_ERROR", "EXPIRED_USER_INPUT_CODE_ERROR", "RESTART_FLOW_ERROR", "SIGN_IN_UP_NOT_ALLOWED", "INVALID_INPUT_ERROR", "LIMIT_REACHED_ERROR"],
+      errors: [
+        "INCORRECT_USER_INPUT_CODE_ERROR",
+        "EXPIRED_USER_INPUT_CODE_ERROR",
+        "RESTART_FLOW_ERROR",
+        "SIGN_IN_UP_NOT_ALLOWED",
+        "INVALID_INPUT_ERROR",
+        "LIMIT_REACHED_ERROR",
+      ],
       description: "Finishes a passwordless sign-in with deviceId + userInputCode, or with the magic link's linkCode.",
       args: (arg) => ({
         preAuthSessionId: arg.string({ required: true }),

@@ -46,11 +46,15 @@ export type ConsumeInput = { tenantId: string; preAuthSessionId: string; meta?: 
 
 export interface PasswordlessFunctions {
   createCode(input: Contact & { tenantId: string; options?: StoredOptions; userInputCode?: string }): Promise<CreatedCode>;
-  createNewCodeForDevice(input: { tenantId: string; deviceId: string; userInputCode?: string }): Promise<
-    (CreatedCode & { email: string | null; phoneNumber: string | null }) | { status: "RESTART_FLOW_ERROR" }
-  >;
+  createNewCodeForDevice(input: {
+    tenantId: string;
+    deviceId: string;
+    userInputCode?: string;
+  }): Promise<(CreatedCode & { email: string | null; phoneNumber: string | null }) | { status: "RESTART_FLOW_ERROR" }>;
   /** Checks the code and spends the device; signs the contact up or finds its user. */
-  consumeCode(input: ConsumeInput): Promise<
+  consumeCode(
+    input: ConsumeInput,
+  ): Promise<
     | { status: "OK"; createdNewRecipeUser: boolean; user: UserRow }
     | ({ status: "INCORRECT_USER_INPUT_CODE_ERROR" } & Attempts)
     | ({ status: "EXPIRED_USER_INPUT_CODE_ERROR" } & Attempts)
@@ -58,6 +62,13 @@ export interface PasswordlessFunctions {
     | { status: "SIGN_IN_UP_NOT_ALLOWED"; reason: string }
   >;
   getUserByPhoneNumber(input: { phoneNumber: string; tenantId: string }): Promise<UserRow | undefined>;
+  /** The sign-in in progress (SuperTokens' device) with this preAuthSessionId: where its codes go, and its sign-up options. */
+  listCodesByPreAuthSessionId(input: {
+    tenantId: string;
+    preAuthSessionId: string;
+  }): Promise<{ preAuthSessionId: string; email: string | null; phoneNumber: string | null; options: StoredOptions } | undefined>;
+  /** Ends a sign-in in progress: its codes and links stop working. */
+  revokeAllCodes(input: { tenantId: string; preAuthSessionId: string }): Promise<{ status: "OK" }>;
 }
 
 interface DeviceRow {
@@ -193,6 +204,16 @@ export function createPasswordlessFunctions(deps: Deps, options: PasswordlessFun
     },
 
     getUserByPhoneNumber: async ({ phoneNumber, tenantId }) => (await deps.accounts.byPhone(tenantId, phoneNumber)) ?? undefined,
+
+    async listCodesByPreAuthSessionId({ tenantId, preAuthSessionId }) {
+      const device = await prisma.passwordlessDevice.findFirst({ where: { preAuthSessionId, tenantId } });
+      return device ? { preAuthSessionId, email: device.email, phoneNumber: device.phoneNumber, options: device.options as StoredOptions } : undefined;
+    },
+
+    async revokeAllCodes({ tenantId, preAuthSessionId }) {
+      await prisma.passwordlessDevice.deleteMany({ where: { preAuthSessionId, tenantId } });
+      return { status: "OK" };
+    },
   };
   return functions;
 }

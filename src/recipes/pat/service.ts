@@ -9,7 +9,7 @@ import type { Deps } from "../../deps.js";
 import { randomToken, sha256 } from "../../crypto/tokens.js";
 import { isUuid, USER_COLUMNS, type UserRow } from "../../accounts/users.js";
 
-export const PAT_PREFIX = "pat_";
+const PAT_PREFIX = "pat_";
 
 export interface PersonalAccessTokenInfo {
   id: string;
@@ -34,7 +34,15 @@ export function createPatFunctions(deps: Deps): PatFunctions {
       const personalAccessToken = `${PAT_PREFIX}${randomToken()}`;
       const id = randomUUID();
       await prisma.personalAccessToken.create({
-        data: { id, userId: user.id, tenantId: user.tenantId, tokenHash: sha256(personalAccessToken), metadata: metadata as object, expiresAt, createdAt: clock.now() },
+        data: {
+          id,
+          userId: user.id,
+          tenantId: user.tenantId,
+          tokenHash: sha256(personalAccessToken),
+          metadata: metadata as object,
+          expiresAt,
+          createdAt: clock.now(),
+        },
       });
       return { status: "OK", id, personalAccessToken };
     },

@@ -38,9 +38,10 @@ export interface ThirdPartyApis {
     ctx: Context,
   ): SignInApiResult<SignedIn>;
   /** The redirect flow's callback (GET or POST /signin/provider/:id/callback): the same checks, with the redirect URI the route gave. */
-  thirdPartyCallback(input: { providerId: string; callback: URLSearchParams }, ctx: Context): Promise<
-    Awaited<SignInApiResult<SignedIn>> & { redirectTo?: string }
-  >;
+  thirdPartyCallback(
+    input: { providerId: string; callback: URLSearchParams },
+    ctx: Context,
+  ): Promise<Awaited<SignInApiResult<SignedIn>> & { redirectTo?: string }>;
   signInIdToken(
     input: TenantInput & { providerId: string; idToken: string; nonce?: string | null; options?: SignUpOptionsInput | null },
     ctx: Context,
@@ -62,13 +63,25 @@ export interface LinkedIdentity {
 const MAX_TOKEN = 16 * 1024;
 const unknownProvider = { status: "INVALID_INPUT_ERROR", fieldErrors: [{ id: "providerId", error: "is not a provider of this tenant" }] } as const;
 
-export function createThirdPartyApis(deps: Deps, functions: ThirdPartyFunctions, emailpassword: EmailPasswordFunctions, options: ThirdPartyOptions = {}): ThirdPartyApis {
+export function createThirdPartyApis(
+  deps: Deps,
+  functions: ThirdPartyFunctions,
+  emailpassword: EmailPasswordFunctions,
+  options: ThirdPartyOptions = {},
+): ThirdPartyApis {
   const { config } = deps;
   const { sendVerification } = createTicketMail(deps, emailpassword);
   const known = async (tenantId: string, providerId: string) => (await functions.providers({ tenantId })).some((provider) => provider.id === providerId);
 
   /** From a profile the provider vouched for to a session (or the next step). */
-  async function finish(tenantId: string, providerId: string, profile: ProviderProfile, newUser: NewUserProfile | undefined, ctx: Context, redirectTo: string | null) {
+  async function finish(
+    tenantId: string,
+    providerId: string,
+    profile: ProviderProfile,
+    newUser: NewUserProfile | undefined,
+    ctx: Context,
+    redirectTo: string | null,
+  ) {
     if (options.signUpDisabled && !(await identityOrEmailKnown(tenantId, providerId, profile))) {
       return { status: "SIGN_IN_UP_NOT_ALLOWED", reason: "Sign-up is disabled" } as const;
     }
@@ -153,7 +166,11 @@ export function createThirdPartyApis(deps: Deps, functions: ThirdPartyFunctions,
 
     async signInIdToken({ providerId, idToken, nonce, options: signUpOptions, tenantId }, ctx) {
       const { profile, redirectTo, errors } = parseSignUpOptions(config, signUpOptions);
-      const bad = invalid(await checkTenant(deps, tenantId, "thirdparty"), ...errors, idToken.length > MAX_TOKEN ? { id: "idToken", error: "is too long" } : null);
+      const bad = invalid(
+        await checkTenant(deps, tenantId, "thirdparty"),
+        ...errors,
+        idToken.length > MAX_TOKEN ? { id: "idToken", error: "is too long" } : null,
+      );
       if (bad) return bad;
       const verified = await functions.verifyIdToken({ tenantId, providerId, idToken, nonce });
       if (verified.status === "UNKNOWN_PROVIDER") return unknownProvider;

@@ -48,7 +48,7 @@ const text = (value: unknown) => (typeof value === "string" && value.length > 0 
  * their endpoints and profile readers (emails only when the provider says they
  * are verified are marked verified).
  */
-export const PRESETS: Record<string, OAuthPreset> = {
+const PRESETS: Record<string, OAuthPreset> = {
   google: oidc("Google", "https://accounts.google.com"),
   // Apple posts the answer back (form_post) when email or name is asked for: the callback route takes POSTs.
   apple: oidc("Apple", "https://appleid.apple.com", ["openid", "email", "name"], { response_mode: "form_post" }),
@@ -99,7 +99,13 @@ export const PRESETS: Record<string, OAuthPreset> = {
     async profile(get) {
       const user = await get("https://graph.facebook.com/me?fields=id,name,email,picture");
       // Facebook only returns confirmed emails.
-      return { id: String(user.id), email: text(user.email) ?? null, emailVerified: Boolean(user.email), displayName: text(user.name), avatarUrl: text(user.picture?.data?.url) };
+      return {
+        id: String(user.id),
+        email: text(user.email) ?? null,
+        emailVerified: Boolean(user.email),
+        displayName: text(user.name),
+        avatarUrl: text(user.picture?.data?.url),
+      };
     },
   },
   bitbucket: {
@@ -128,7 +134,13 @@ export const PRESETS: Record<string, OAuthPreset> = {
     async profile(get) {
       const user = await get("https://api.spotify.com/v1/me");
       // Spotify does not say whether the email was verified.
-      return { id: String(user.id), email: text(user.email) ?? null, emailVerified: false, displayName: text(user.display_name), avatarUrl: text(user.images?.[0]?.url) };
+      return {
+        id: String(user.id),
+        email: text(user.email) ?? null,
+        emailVerified: false,
+        displayName: text(user.display_name),
+        avatarUrl: text(user.images?.[0]?.url),
+      };
     },
   },
   strava: {
@@ -138,7 +150,13 @@ export const PRESETS: Record<string, OAuthPreset> = {
     scopes: ["read"],
     async profile(get) {
       const user = await get("https://www.strava.com/api/v3/athlete");
-      return { id: String(user.id), email: null, emailVerified: false, displayName: [user.firstname, user.lastname].filter(Boolean).join(" "), avatarUrl: text(user.profile) };
+      return {
+        id: String(user.id),
+        email: null,
+        emailVerified: false,
+        displayName: [user.firstname, user.lastname].filter(Boolean).join(" "),
+        avatarUrl: text(user.profile),
+      };
     },
   },
   twitter: {
@@ -158,7 +176,12 @@ export const PRESETS: Record<string, OAuthPreset> = {
     scopes: ["wl.basic", "wl.emails"],
     async profile(get) {
       const user = await get("https://apis.live.net/v5.0/me");
-      return { id: String(user.id), email: text(user.emails?.account) ?? text(user.emails?.preferred) ?? null, emailVerified: false, displayName: text(user.name) };
+      return {
+        id: String(user.id),
+        email: text(user.emails?.account) ?? text(user.emails?.preferred) ?? null,
+        emailVerified: false,
+        displayName: text(user.name),
+      };
     },
   },
   workos: {
@@ -169,7 +192,12 @@ export const PRESETS: Record<string, OAuthPreset> = {
     async profile(get) {
       const user = await get("https://api.workos.com/sso/profile");
       // Enterprise SSO: the identity provider vouches for the address.
-      return { id: String(user.id), email: text(user.email) ?? null, emailVerified: Boolean(user.email), displayName: [user.first_name, user.last_name].filter(Boolean).join(" ") };
+      return {
+        id: String(user.id),
+        email: text(user.email) ?? null,
+        emailVerified: Boolean(user.email),
+        displayName: [user.first_name, user.last_name].filter(Boolean).join(" "),
+      };
     },
   },
 };
@@ -229,7 +257,8 @@ export interface ResolvedProvider {
 /** Completes settings from the preset of the same id; an unknown id needs an issuer. */
 export function resolveProvider(settings: ProviderSettings): ResolvedProvider {
   const preset = PRESETS[settings.id];
-  if (!preset && !settings.issuer) throw new Error(`provider "${settings.id}" is not a preset (${Object.keys(PRESETS).join(", ")}): give its OpenID Connect "issuer"`);
+  if (!preset && !settings.issuer)
+    throw new Error(`provider "${settings.id}" is not a preset (${Object.keys(PRESETS).join(", ")}): give its OpenID Connect "issuer"`);
   const issuer = settings.issuer ?? preset?.issuer;
   return {
     id: settings.id,

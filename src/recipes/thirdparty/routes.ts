@@ -14,7 +14,7 @@ import type { RecipeRoute } from "../definition.js";
 import type { ThirdPartyApis } from "./api.js";
 
 /** The redirect URI of the redirect flow: this server's callback route for the provider. */
-export const providerCallbackUrl = (deps: Deps, providerId: string) => `${deps.config.publicUrl}/signin/provider/${encodeURIComponent(providerId)}/callback`;
+const providerCallbackUrl = (deps: Deps, providerId: string) => `${deps.config.publicUrl}/signin/provider/${encodeURIComponent(providerId)}/callback`;
 
 // Bodies of form_post callbacks are a few fields; anything longer is not a provider's.
 const MAX_CALLBACK_BODY = 64 * 1024;
@@ -49,9 +49,7 @@ export const providerRoutes: Array<RecipeRoute<ThirdPartyApis>> = [
     async handle({ request, match, apis, deps, ctx }) {
       const providerId = decodeURIComponent(match[1]!);
       const callback =
-        request.method === "POST"
-          ? new URLSearchParams((await request.text().catch(() => "")).slice(0, MAX_CALLBACK_BODY))
-          : new URL(request.url).searchParams;
+        request.method === "POST" ? new URLSearchParams((await request.text().catch(() => "")).slice(0, MAX_CALLBACK_BODY)) : new URL(request.url).searchParams;
       if (!apis.thirdPartyCallback) return badRequest("provider sign-in is disabled");
       const result = await apis.thirdPartyCallback({ providerId, callback }, ctx);
       const redirectTo = "redirectTo" in result && typeof result.redirectTo === "string" ? result.redirectTo : deps.config.clientUrl;

@@ -27,7 +27,9 @@ export function registerThirdPartySchema(builder: Builder, results: Results, typ
       scope: t.exposeString("scope", { nullable: true }),
     }),
   });
-  const signedInFields = <T extends { user: UserRow; session: SessionWithUser; createdNewUser: boolean }>(t: PothosSchemaTypes.ObjectFieldBuilder<Types, T>) => ({
+  const signedInFields = <T extends { user: UserRow; session: SessionWithUser; createdNewUser: boolean }>(
+    t: PothosSchemaTypes.ObjectFieldBuilder<Types, T>,
+  ) => ({
     ...types.signedIn(t),
     createdNewUser: t.boolean({ resolve: (value) => value.createdNewUser }),
   });
@@ -54,22 +56,37 @@ export function registerThirdPartySchema(builder: Builder, results: Results, typ
       ok: Ok,
       errors: ["INVALID_INPUT_ERROR"],
       description: "Step 1 of provider sign-in: the provider's authorization URL, with state, PKCE (S256) and nonce kept by the server for 10 minutes.",
-      args: (arg) => ({ providerId: arg.string({ required: true }), redirectURI: arg.string({ required: true, description: "Allow-listed page the provider returns to." }), tenantId: tenantArg({ arg }) }),
+      args: (arg) => ({
+        providerId: arg.string({ required: true }),
+        redirectURI: arg.string({ required: true, description: "Allow-listed page the provider returns to." }),
+        tenantId: tenantArg({ arg }),
+      }),
       resolve: (args, ctx) => api({ ...args, tenantId: tenantOf(args) }, ctx),
     });
   }
 
   if (apis.thirdPartySignInUp) {
     const api = apis.thirdPartySignInUp;
-    const Ok = results.ok<{ user: UserRow; session: SessionWithUser; createdNewUser: boolean; providerSession: ProviderSession | null }>("ThirdPartySignInUpOk", (t) => ({
-      ...signedInFields(t),
-      providerSession: t.field({ type: ProviderSessionType, nullable: true, resolve: (value) => value.providerSession }),
-    }));
+    const Ok = results.ok<{ user: UserRow; session: SessionWithUser; createdNewUser: boolean; providerSession: ProviderSession | null }>(
+      "ThirdPartySignInUpOk",
+      (t) => ({
+        ...signedInFields(t),
+        providerSession: t.field({ type: ProviderSessionType, nullable: true, resolve: (value) => value.providerSession }),
+      }),
+    );
     results.mutation("thirdPartySignInUp", {
       ok: Ok,
       mfa: true,
       credentialCheck: true,
-      errors: ["NO_EMAIL_GIVEN_BY_PROVIDER", "INVALID_STATE_ERROR", "FIELD_ERROR", "SIGN_IN_UP_NOT_ALLOWED", "EMAIL_NOT_VERIFIED_ERROR", "USER_DISABLED_ERROR", "INVALID_INPUT_ERROR"],
+      errors: [
+        "NO_EMAIL_GIVEN_BY_PROVIDER",
+        "INVALID_STATE_ERROR",
+        "FIELD_ERROR",
+        "SIGN_IN_UP_NOT_ALLOWED",
+        "EMAIL_NOT_VERIFIED_ERROR",
+        "USER_DISABLED_ERROR",
+        "INVALID_INPUT_ERROR",
+      ],
       description: "Step 2: the code and state the provider sent to redirectURI (and its iss parameter when present).",
       args: (arg) => ({
         providerId: arg.string({ required: true }),
@@ -92,7 +109,8 @@ export function registerThirdPartySchema(builder: Builder, results: Results, typ
       mfa: true,
       credentialCheck: true,
       errors: ["FIELD_ERROR", "NO_EMAIL_GIVEN_BY_PROVIDER", "SIGN_IN_UP_NOT_ALLOWED", "EMAIL_NOT_VERIFIED_ERROR", "USER_DISABLED_ERROR", "INVALID_INPUT_ERROR"],
-      description: "Signs in with an ID token a native app got from the provider (Sign in with Apple, Google on Android/iOS, any configured OpenID Connect issuer).",
+      description:
+        "Signs in with an ID token a native app got from the provider (Sign in with Apple, Google on Android/iOS, any configured OpenID Connect issuer).",
       args: (arg) => ({
         providerId: arg.string({ required: true }),
         idToken: arg.string({ required: true }),
@@ -128,7 +146,11 @@ export function registerThirdPartySchema(builder: Builder, results: Results, typ
         createdAt: t.field({ type: "DateTime", resolve: (identity) => identity.createdAt }),
       }),
     });
-    viewerList(builder, types.User, "linkedIdentities", { type: LinkedIdentityType, description: "The user's third-party identities.", list: (ctx) => api({}, ctx) });
+    viewerList(builder, types.User, "linkedIdentities", {
+      type: LinkedIdentityType,
+      description: "The user's third-party identities.",
+      list: (ctx) => api({}, ctx),
+    });
   }
 
   if (apis.refreshProviderToken) {
@@ -148,11 +170,17 @@ export function registerThirdPartySchema(builder: Builder, results: Results, typ
 }
 
 /** authConfig.thirdPartyProviders: the providers a login screen shows, where the tenant offers provider sign-in. */
-export function registerThirdPartyAuthConfig(builder: Builder, AuthConfig: AuthConfigRef, Provider: ObjectRef<Types, { id: string; name: string }>, apis: EnabledApis<ThirdPartyApis>): void {
+export function registerThirdPartyAuthConfig(
+  builder: Builder,
+  AuthConfig: AuthConfigRef,
+  Provider: ObjectRef<Types, { id: string; name: string }>,
+  apis: EnabledApis<ThirdPartyApis>,
+): void {
   builder.objectField(AuthConfig, "thirdPartyProviders", (t) =>
     t.field({
       type: [Provider],
-      resolve: async (value, _, ctx) => (value.offers("thirdparty") && apis.thirdPartyProviders ? apis.thirdPartyProviders({ tenantId: value.tenantId }, ctx) : []),
+      resolve: async (value, _, ctx) =>
+        value.offers("thirdparty") && apis.thirdPartyProviders ? apis.thirdPartyProviders({ tenantId: value.tenantId }, ctx) : [],
     }),
   );
 }

@@ -40,33 +40,53 @@ type FieldError = { status: "FIELD_ERROR"; error: string; message: string };
 export interface ThirdPartyFunctions {
   /** The providers enabled for a tenant (set by its admins, else THIRD_PARTY_PROVIDERS for the default tenant). */
   providers(input: { tenantId: string }): Promise<ResolvedProvider[]>;
-  getAuthorisationUrl(input: { tenantId: string; providerId: string; redirectURI: string; data?: Record<string, unknown> }): Promise<
-    { status: "OK"; url: string; state: string } | { status: "UNKNOWN_PROVIDER" }
-  >;
+  getAuthorisationUrl(input: {
+    tenantId: string;
+    providerId: string;
+    redirectURI: string;
+    data?: Record<string, unknown>;
+  }): Promise<{ status: "OK"; url: string; state: string } | { status: "UNKNOWN_PROVIDER" }>;
   /** Spends the state and trades the code for tokens and the profile they prove. */
   /** `tenantId` and `redirectURI` null: whatever the state was made for (the redirect routes). */
-  exchangeAuthCode(input: { tenantId: string | null; providerId: string; redirectURI: string | null; callback: URLSearchParams }): Promise<
+  exchangeAuthCode(input: {
+    tenantId: string | null;
+    providerId: string;
+    redirectURI: string | null;
+    callback: URLSearchParams;
+  }): Promise<
     | { status: "OK"; tenantId: string; profile: ProviderProfile; tokens: ProviderSession; provider: ResolvedProvider; data: Record<string, unknown> }
     | { status: "INVALID_STATE_ERROR" }
     | (FieldError & { data?: Record<string, unknown> })
   >;
-  verifyIdToken(input: { tenantId: string; providerId: string; idToken: string; nonce?: string | null }): Promise<
-    { status: "OK"; profile: ProviderProfile } | { status: "UNKNOWN_PROVIDER" } | FieldError
-  >;
-  signInUp(input: { tenantId: string; providerId: string; profile: ProviderProfile; newUser?: NewUserProfile; meta?: RequestMeta }): Promise<
-    | { status: "OK"; user: UserRow; createdNewUser: boolean }
-    | { status: "NO_EMAIL_GIVEN_BY_PROVIDER" }
-    | { status: "SIGN_IN_UP_NOT_ALLOWED"; reason: string }
+  verifyIdToken(input: {
+    tenantId: string;
+    providerId: string;
+    idToken: string;
+    nonce?: string | null;
+  }): Promise<{ status: "OK"; profile: ProviderProfile } | { status: "UNKNOWN_PROVIDER" } | FieldError>;
+  signInUp(input: {
+    tenantId: string;
+    providerId: string;
+    profile: ProviderProfile;
+    newUser?: NewUserProfile;
+    meta?: RequestMeta;
+  }): Promise<
+    { status: "OK"; user: UserRow; createdNewUser: boolean } | { status: "NO_EMAIL_GIVEN_BY_PROVIDER" } | { status: "SIGN_IN_UP_NOT_ALLOWED"; reason: string }
   >;
   /** Adds a provider identity to a signed-in user. */
-  linkIdentity(input: { user: UserRow; providerId: string; profile: ProviderProfile }): Promise<
-    { status: "OK"; wasAlreadyLinked: boolean } | { status: "PROVIDER_ACCOUNT_ALREADY_LINKED_ERROR" }
-  >;
+  linkIdentity(input: {
+    user: UserRow;
+    providerId: string;
+    profile: ProviderProfile;
+  }): Promise<{ status: "OK"; wasAlreadyLinked: boolean } | { status: "PROVIDER_ACCOUNT_ALREADY_LINKED_ERROR" }>;
   /** Keeps the provider's tokens for the user (sealed). */
   storeTokens(input: { userId: string; providerId: string; tokens: ProviderSession }): Promise<void>;
-  refreshProviderToken(input: { tenantId: string; userId: string; providerId: string; refreshToken?: string | null }): Promise<
-    { status: "OK"; providerSession: ProviderSession } | FieldError | { status: "UNKNOWN_PROVIDER" }
-  >;
+  refreshProviderToken(input: {
+    tenantId: string;
+    userId: string;
+    providerId: string;
+    refreshToken?: string | null;
+  }): Promise<{ status: "OK"; providerSession: ProviderSession } | FieldError | { status: "UNKNOWN_PROVIDER" }>;
 }
 
 const ASYMMETRIC = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
@@ -93,13 +113,11 @@ export function createThirdPartyFunctions(deps: Deps, self: () => ThirdPartyFunc
   const { prisma, clock, encrypter, config } = deps;
   // Resolved once at start-up, so a provider without preset or issuer stops the server with its name.
   for (const list of Object.values(config.thirdParty.providers)) list.forEach(resolveProvider);
-  const providersOf = async (tenantId: string): Promise<ResolvedProvider[]> =>
-    (await deps.tenants.settings(tenantId)).thirdPartyProviders.map(resolveProvider);
+  const providersOf = async (tenantId: string): Promise<ResolvedProvider[]> => (await deps.tenants.settings(tenantId)).thirdPartyProviders.map(resolveProvider);
   const find = async (tenantId: string, providerId: string) => (await providersOf(tenantId)).find((provider) => provider.id === providerId);
 
   const discovered = new Map<string, Promise<oauth.ServerMetadata>>();
   const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
-
 
   /** The provider's server metadata (discovered once for OpenID Connect providers). */
   function metadataOf(tenantId: string, provider: ResolvedProvider): Promise<oauth.ServerMetadata> {
@@ -108,7 +126,13 @@ export function createThirdPartyFunctions(deps: Deps, self: () => ThirdPartyFunc
     if (!pending) {
       pending = provider.issuer
         ? oauth
-            .discovery(new URL(provider.issuer), provider.clientId, undefined, undefined, isLoopback(provider.issuer) ? { execute: [oauth.allowInsecureRequests] } : undefined)
+            .discovery(
+              new URL(provider.issuer),
+              provider.clientId,
+              undefined,
+              undefined,
+              isLoopback(provider.issuer) ? { execute: [oauth.allowInsecureRequests] } : undefined,
+            )
             .then((configuration) => configuration.serverMetadata())
         : Promise.resolve({
             issuer: new URL(provider.authorizationEndpoint!).origin,
@@ -313,7 +337,10 @@ export function createThirdPartyFunctions(deps: Deps, self: () => ThirdPartyFunc
         if (await deps.accounts.byEmail(tenantId, email)) {
           return { status: "SIGN_IN_UP_NOT_ALLOWED", reason: "An account with this email exists, and the provider has not verified the email" };
         }
-        const created = await deps.accounts.signUp({ ...newAccount(tenantId, profile, newUser), email, loginMethod: identity(providerId, profile, email) }, meta);
+        const created = await deps.accounts.signUp(
+          { ...newAccount(tenantId, profile, newUser), email, loginMethod: identity(providerId, profile, email) },
+          meta,
+        );
         if (created.status === "OK") return { status: "OK", user: created.user, createdNewUser: true };
         // A parallel sign-in created the user or identity: look again.
       }

@@ -8,7 +8,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { Deps } from "../../deps.js";
 import { hmacSha256 } from "../../crypto/tokens.js";
 
-export const RECOVERY_CODE_COUNT = 10;
+const RECOVERY_CODE_COUNT = 10;
 // Crockford-style alphabet without look-alikes (no i, l, o, u).
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 

@@ -29,14 +29,18 @@ export interface TotpDeviceInfo {
 }
 
 export interface TotpFunctions {
-  createDevice(input: { userId: string; userIdentifierInfo?: string | null; deviceName?: string | null }): Promise<
-    { status: "OK"; deviceName: string; secret: string; qrCodeString: string } | { status: "DEVICE_ALREADY_EXISTS_ERROR" }
-  >;
+  createDevice(input: {
+    userId: string;
+    userIdentifierInfo?: string | null;
+    deviceName?: string | null;
+  }): Promise<{ status: "OK"; deviceName: string; secret: string; qrCodeString: string } | { status: "DEVICE_ALREADY_EXISTS_ERROR" }>;
   listDevices(input: { userId: string }): Promise<{ status: "OK"; devices: TotpDeviceInfo[] }>;
   removeDevice(input: { userId: string; deviceName: string }): Promise<{ status: "OK"; didDeviceExist: boolean }>;
-  verifyDevice(input: { userId: string; deviceName: string; totp: string }): Promise<
-    { status: "OK"; wasAlreadyVerified: boolean } | { status: "UNKNOWN_DEVICE_ERROR" } | InvalidTotp | Locked
-  >;
+  verifyDevice(input: {
+    userId: string;
+    deviceName: string;
+    totp: string;
+  }): Promise<{ status: "OK"; wasAlreadyVerified: boolean } | { status: "UNKNOWN_DEVICE_ERROR" } | InvalidTotp | Locked>;
   verifyTOTP(input: { userId: string; totp: string }): Promise<{ status: "OK" } | { status: "UNKNOWN_USER_ID_ERROR" } | InvalidTotp | Locked>;
 }
 
@@ -181,7 +185,7 @@ export function createTotpFunctions(deps: Deps): TotpFunctions {
 }
 
 /** Wrong TOTP and recovery codes of a user share this counter. */
-export const totpAttemptKey = (userId: string) => `totp:${userId}`;
+const totpAttemptKey = (userId: string) => `totp:${userId}`;
 
 /** "TOTP Device 0", "TOTP Device 1", ...: the first name not taken (SuperTokens' defaults). */
 function defaultName(taken: string[]): string {

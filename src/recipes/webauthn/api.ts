@@ -27,7 +27,10 @@ type Options = { options: object };
 
 export interface WebauthnApis {
   webauthnSignUpOptions(input: TenantInput & { email: string; options?: SignUpOptionsInput | null }, ctx: Context): ApiResult<Options>;
-  webauthnSignUp(input: TenantInput & { credential: unknown; nickname?: string | null }, ctx: Context): ApiResult<{ user: UserRow; session: SessionWithUser | null }>;
+  webauthnSignUp(
+    input: TenantInput & { credential: unknown; nickname?: string | null },
+    ctx: Context,
+  ): ApiResult<{ user: UserRow; session: SessionWithUser | null }>;
   webauthnSignInOptions(input: TenantInput & { email?: string | null }, ctx: Context): ApiResult<Options>;
   webauthnSignIn(input: TenantInput & { credential: unknown }, ctx: Context): SignInApiResult<{ user: UserRow; session: SessionWithUser }>;
   addSecurityKeyOptions(input: object, ctx: Context): ApiResult<Options>;
@@ -58,15 +61,24 @@ function checkCredential<T>(value: unknown, fields: string[]): { credential: T }
 }
 
 const checkNickname = (nickname: string | null | undefined): FieldError | null =>
-  nickname != null && (nickname.length > MAX_NICKNAME || !isText(nickname)) ? { id: "nickname", error: `must be text of at most ${MAX_NICKNAME} characters` } : null;
+  nickname != null && (nickname.length > MAX_NICKNAME || !isText(nickname))
+    ? { id: "nickname", error: `must be text of at most ${MAX_NICKNAME} characters` }
+    : null;
 
-export function createWebauthnApis(deps: Deps, functions: WebauthnFunctions, emailpassword: EmailPasswordFunctions, options: WebauthnOptions = {}): WebauthnApis {
-  const { config, prisma } = deps;
+export function createWebauthnApis(
+  deps: Deps,
+  functions: WebauthnFunctions,
+  emailpassword: EmailPasswordFunctions,
+  options: WebauthnOptions = {},
+): WebauthnApis {
+  const { config } = deps;
   const { sendVerification } = createTicketMail(deps, emailpassword);
 
-
   /** The signed-in user, when they may manage keys (elevated, and a real account when adding). */
-  async function keyOwner(ctx: Context, { adding }: { adding: boolean }): Promise<Viewer | { status: "UNAUTHORISED" | "FORBIDDEN_ANONYMOUS" | "ELEVATION_REQUIRED" }> {
+  async function keyOwner(
+    ctx: Context,
+    { adding }: { adding: boolean },
+  ): Promise<Viewer | { status: "UNAUTHORISED" | "FORBIDDEN_ANONYMOUS" | "ELEVATION_REQUIRED" }> {
     const viewer = adding ? await accountHolder(ctx) : ((await ctx.viewer()) ?? { status: "UNAUTHORISED" as const });
     if ("status" in viewer) return viewer;
     return isElevated(deps, viewer) ? viewer : { status: "ELEVATION_REQUIRED" };
@@ -97,7 +109,7 @@ export function createWebauthnApis(deps: Deps, functions: WebauthnFunctions, ema
       if (!challenge?.userId || !challenge.email) return { status: "INVALID_CHALLENGE_ERROR" };
       const verified = await functions.verifyRegistration({ response: parsed.credential, challenge });
       if (verified.status !== "OK") return verified;
-      if (await prisma.webauthnCredential.count({ where: { credentialId: verified.credential.credentialId } })) {
+      if (await functions.isRegistered({ credentialId: verified.credential.credentialId })) {
         return { status: "INVALID_CREDENTIAL_ERROR", message: ALREADY_REGISTERED };
       }
       const { profile, redirectTo } = challenge.data as unknown as { profile: NewUserProfile; redirectTo: string | null };
@@ -115,7 +127,7 @@ export function createWebauthnApis(deps: Deps, functions: WebauthnFunctions, ema
       );
       if (created.status !== "OK") {
         // A parallel sign-up took the address or registered the same key first.
-        const keyTaken = await prisma.webauthnCredential.count({ where: { credentialId: verified.credential.credentialId } });
+        const keyTaken = await functions.isRegistered({ credentialId: verified.credential.credentialId });
         return keyTaken ? { status: "INVALID_CREDENTIAL_ERROR", message: ALREADY_REGISTERED } : created;
       }
       const { user } = created;
@@ -187,7 +199,12 @@ export function createWebauthnApis(deps: Deps, functions: WebauthnFunctions, ema
       if (!challenge || challenge.userId !== user.id) return { status: "INVALID_CHALLENGE_ERROR" };
       const verified = await functions.verifyRegistration({ response: parsed.credential, challenge });
       if (verified.status !== "OK") return verified;
-      const added = await functions.addCredential({ userId: user.id, tenantId: user.tenantId, credential: verified.credential, nickname: nickname ?? DEFAULT_NICKNAME });
+      const added = await functions.addCredential({
+        userId: user.id,
+        tenantId: user.tenantId,
+        credential: verified.credential,
+        nickname: nickname ?? DEFAULT_NICKNAME,
+      });
       if (added.status !== "OK") return added;
       await ensureLoginMethod(user);
       await deps.audit.recordFor(ctx.meta, "security_key.added", user, { securityKeyId: added.credential.id });

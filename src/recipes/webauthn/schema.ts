@@ -65,7 +65,14 @@ export function registerWebauthnSchema(builder: Builder, results: Results, types
       ok: Ok,
       mfa: true,
       credentialCheck: true,
-      errors: ["INVALID_CREDENTIAL_ERROR", "UNKNOWN_CREDENTIAL_ERROR", "INVALID_CHALLENGE_ERROR", "USER_DISABLED_ERROR", "EMAIL_NOT_VERIFIED_ERROR", "INVALID_INPUT_ERROR"],
+      errors: [
+        "INVALID_CREDENTIAL_ERROR",
+        "UNKNOWN_CREDENTIAL_ERROR",
+        "INVALID_CHALLENGE_ERROR",
+        "USER_DISABLED_ERROR",
+        "EMAIL_NOT_VERIFIED_ERROR",
+        "INVALID_INPUT_ERROR",
+      ],
       description: "Step 2 of a passkey sign-in. With user verification the passkey counts as two factors; without it MFA applies.",
       args: (arg) => ({ credential: credentialArg(arg), tenantId: tenantArg({ arg }) }),
       resolve: (args, ctx) => api({ ...args, tenantId: tenantOf(args) }, ctx),
@@ -137,7 +144,11 @@ export function registerWebauthnSchema(builder: Builder, results: Results, types
   if (apis.elevateWebauthn) {
     const api = apis.elevateWebauthn;
     const Ok = results.ok<{ session: SessionWithUser }>("ElevateOk", (t) => ({
-      session: t.field({ type: types.Session, description: "A fresh session, authenticated now; it replaces the one that asked.", resolve: (value) => value.session }),
+      session: t.field({
+        type: types.Session,
+        description: "A fresh session, authenticated now; it replaces the one that asked.",
+        resolve: (value) => value.session,
+      }),
     }));
     results.mutation("elevateWebauthn", {
       ok: Ok,

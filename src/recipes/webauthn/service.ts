@@ -62,28 +62,35 @@ export interface WebauthnFunctions {
   }): Promise<PublicKeyCredentialRequestOptionsJSON>;
   /** Spends the challenge a response answers: null when unknown, used, expired, or of another flow or tenant. */
   consumeChallenge(input: { response: { response: { clientDataJSON: string } }; flows: Flow[]; tenantId: string }): Promise<WebauthnChallenge | null>;
-  verifyRegistration(input: { response: RegistrationResponseJSON; challenge: WebauthnChallenge }): Promise<
-    { status: "OK"; credential: NewCredential; userVerified: boolean } | Invalid
-  >;
+  verifyRegistration(input: {
+    response: RegistrationResponseJSON;
+    challenge: WebauthnChallenge;
+  }): Promise<{ status: "OK"; credential: NewCredential; userVerified: boolean } | Invalid>;
   /**
    * Checks an assertion against the stored credential it names and moves the
    * counter on. The challenge's user, when it has one, must own the credential.
    */
-  verifyAuthentication(input: { response: AuthenticationResponseJSON; challenge: WebauthnChallenge }): Promise<
-    { status: "OK"; credential: StoredCredential; userVerified: boolean } | Invalid | { status: "UNKNOWN_CREDENTIAL_ERROR" }
-  >;
+  verifyAuthentication(input: {
+    response: AuthenticationResponseJSON;
+    challenge: WebauthnChallenge;
+  }): Promise<{ status: "OK"; credential: StoredCredential; userVerified: boolean } | Invalid | { status: "UNKNOWN_CREDENTIAL_ERROR" }>;
   /** Stores a verified credential for a user; INVALID_CREDENTIAL_ERROR when the credential ID is registered already. */
-  addCredential(input: { userId: string; tenantId: string; credential: NewCredential; nickname: string }): Promise<
-    { status: "OK"; credential: StoredCredential } | Invalid
-  >;
+  addCredential(input: {
+    userId: string;
+    tenantId: string;
+    credential: NewCredential;
+    nickname: string;
+  }): Promise<{ status: "OK"; credential: StoredCredential } | Invalid>;
   listCredentials(input: { userId: string }): Promise<StoredCredential[]>;
+  /** Whether a credential ID is registered to anyone. */
+  isRegistered(input: { credentialId: string }): Promise<boolean>;
   removeCredential(input: { userId: string; id: string }): Promise<{ status: "OK"; didExist: boolean }>;
 }
 
 export const ALREADY_REGISTERED = "This credential is registered already";
 
 /** The WebAuthn user handle of a user: the 16 bytes of their UUID. */
-export function userHandle(userId: string): Uint8Array<ArrayBuffer> {
+function userHandle(userId: string): Uint8Array<ArrayBuffer> {
   return new Uint8Array(Buffer.from(userId.replace(/-/g, ""), "hex"));
 }
 
@@ -105,7 +112,10 @@ export function createWebauthnFunctions(deps: Deps): WebauthnFunctions {
   const rp = config.webauthn;
   const requireUserVerification = rp.userVerification === "required";
 
-  async function storeChallenge(challenge: string, input: { tenantId: string; flow: Flow; userId?: string | null; email?: string | null; data?: Record<string, unknown> }) {
+  async function storeChallenge(
+    challenge: string,
+    input: { tenantId: string; flow: Flow; userId?: string | null; email?: string | null; data?: Record<string, unknown> },
+  ) {
     const now = clock.now();
     await prisma.webauthnChallenge.create({
       data: {
@@ -207,7 +217,7 @@ export function createWebauthnFunctions(deps: Deps): WebauthnFunctions {
       if (handle && handleToUserId(handle) !== stored.userId) {
         return { status: "INVALID_CREDENTIAL_ERROR", message: "The user handle does not belong to this passkey" };
       }
-      let verified;
+      let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
       try {
         verified = await verifyAuthenticationResponse({
           response,
@@ -269,6 +279,8 @@ export function createWebauthnFunctions(deps: Deps): WebauthnFunctions {
         throw error;
       }
     },
+
+    isRegistered: async ({ credentialId }) => (await prisma.webauthnCredential.count({ where: { credentialId } })) > 0,
 
     listCredentials: ({ userId }) => prisma.webauthnCredential.findMany({ where: { userId }, orderBy: { createdAt: "asc" } }),
 
