@@ -34,6 +34,8 @@ export interface Config {
   sms?: { apiUrl: string; accountSid: string; authToken: string; from: string };
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  /** SESSION_MAX_AGE: a session's absolute lifetime, however often it refreshes. */
+  sessionMaxAgeSeconds: number;
   /** Concurrent-refresh grace window: the rotated parent still yields the current child. */
   refreshGraceSeconds: number;
   /** How long a process may answer read-only viewer fields (`me`) from memory; 0 = always ask the database. */
@@ -179,6 +181,8 @@ const envSchema = z.object({
   SMS_FROM: z.string().min(1).optional(),
   ACCESS_TOKEN_TTL: duration.default(900),
   REFRESH_TOKEN_TTL: duration.default(30 * 86400),
+  // ASVS 5 V7.3.2: an absolute timeout beside the idle one (Keycloak's SSO Session Max, Kratos' lifespan).
+  SESSION_MAX_AGE: duration.default(90 * 86400),
   REFRESH_GRACE_PERIOD: duration.default(10),
   SESSION_CACHE_TTL: durationOrZero.default(2),
   HOUSEKEEPING_INTERVAL: durationOrZero.default(3600),
@@ -274,6 +278,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL,
+    sessionMaxAgeSeconds: e.SESSION_MAX_AGE,
     refreshGraceSeconds: e.REFRESH_GRACE_PERIOD,
     sessionCacheTtlSeconds: e.SESSION_CACHE_TTL,
     housekeepingIntervalSeconds: e.HOUSEKEEPING_INTERVAL,

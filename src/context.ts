@@ -6,15 +6,14 @@ import type { YogaInitialContext } from "graphql-yoga";
 import type { IncomingMessage } from "node:http";
 import type { Deps } from "./deps.js";
 import { safeEqual } from "./crypto/tokens.js";
-import type { RequestMeta } from "./sessions/service.js";
+import type { LiveSession, RequestMeta } from "./sessions/service.js";
+import { elevatedUntil } from "./sessions/assurance.js";
 import type { AccessTokenClaims } from "./sessions/access-token.js";
-import { isUuid, type UserRow } from "./accounts/users.js";
+import { isUuid } from "./accounts/users.js";
 
-export interface Viewer {
-  user: UserRow;
+/** The signed-in user behind a request: the live session (how and when it was proven), its id and the token's claims. */
+export interface Viewer extends LiveSession {
   sessionId: string;
-  /** Last real authentication of the session (elevation is measured from it). */
-  authenticatedAt: Date;
   claims: AccessTokenClaims;
 }
 
@@ -95,7 +94,18 @@ export function hasAdminSecret(deps: Deps, request: Request): boolean {
   return Boolean(deps.config.adminSecret && secret && safeEqual(secret, deps.config.adminSecret));
 }
 
-/** Elevated operations need a recent real authentication of the session. */
+/** ElevationRequiredError, saying why when the session can never be elevated (a personal access token's). */
+export function elevationRequired(viewer: Viewer): { status: "ELEVATION_REQUIRED"; message?: string } {
+  return viewer.kind === "pat"
+    ? { status: "ELEVATION_REQUIRED", message: "A session opened with a personal access token cannot do this: sign in interactively" }
+    : { status: "ELEVATION_REQUIRED" };
+}
+
+/**
+ * Elevated operations need a recent real authentication of an interactive
+ * session: a personal access token's session never is elevated (sessions/assurance.ts).
+ */
 export function isElevated(deps: Deps, viewer: Viewer): boolean {
-  return deps.clock.now().getTime() - viewer.authenticatedAt.getTime() <= deps.config.elevationWindowSeconds * 1000;
+  const until = elevatedUntil(viewer, deps.config.elevationWindowSeconds);
+  return until !== null && deps.clock.now() <= until;
 }

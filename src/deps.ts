@@ -112,6 +112,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
     graceSeconds: config.refreshGraceSeconds,
+    maxAgeSeconds: config.sessionMaxAgeSeconds,
     hasuraClaims: config.hasuraClaims,
     customClaims: options.customClaims,
   });

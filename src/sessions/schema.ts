@@ -6,6 +6,7 @@ import { toResult } from "../results.js";
 import { viewerList, type SharedTypes } from "../accounts/schema.js";
 import type { EnabledApis } from "../recipes/override.js";
 import type { SessionApis } from "./api.js";
+import { elevatedUntil } from "./assurance.js";
 import type { SessionInfo, SessionTokens } from "./service.js";
 import type { AccessTokenClaims } from "./access-token.js";
 
@@ -34,8 +35,25 @@ export function registerSessionSchema(builder: Builder, results: Results, types:
   }
 
   if (sessions) {
+    const SessionKindType = builder.enumType("SessionKind", {
+      description: "How a session was opened: a person signing in, a personal access token (never elevated), or an anonymous user.",
+      values: { INTERACTIVE: { value: "interactive" }, PERSONAL_ACCESS_TOKEN: { value: "pat" }, ANONYMOUS: { value: "anonymous" } } as const,
+    });
     const SessionInfoType = builder.objectRef<SessionInfo & { current: boolean }>("SessionInfo").implement({
       fields: (t) => ({
+        kind: t.field({ type: SessionKindType, resolve: (session) => session.kind as never }),
+        amr: t.exposeStringList("amr", { description: "How the session was proven (RFC 8176 values: pwd, otp, sms, hwk, user, mfa; fed, pat)." }),
+        authenticatedAt: t.field({
+          type: "DateTime",
+          description: "Its last real authentication (the access token's auth_time).",
+          resolve: (session) => session.authenticatedAt,
+        }),
+        elevatedUntil: t.field({
+          type: "DateTime",
+          nullable: true,
+          description: "Until when it may do elevated operations (null: never, a personal access token's session).",
+          resolve: (session, _, ctx) => elevatedUntil(session, ctx.deps.config.elevationWindowSeconds),
+        }),
         id: t.exposeID("id"),
         createdAt: t.field({ type: "DateTime", resolve: (session) => session.createdAt }),
         lastUsedAt: t.field({ type: "DateTime", resolve: (session) => session.lastUsedAt }),

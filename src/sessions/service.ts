@@ -20,6 +20,7 @@ import type { AccessTokenClaims, AccessTokens } from "./access-token.js";
 import type { ViewerCache } from "./viewer-cache.js";
 import { userAttemptKey } from "../security/attempt-limiter.js";
 import { USER_COLUMNS, type UserRow } from "../accounts/users.js";
+import { amrOf, kindOf, type SessionKind } from "./assurance.js";
 
 export interface SessionTokens {
   accessToken: string;
@@ -56,6 +57,20 @@ export interface SessionInfo {
   lastUsedAt: Date;
   userAgent: string;
   ip: string;
+  kind: string;
+  amr: string[];
+  authenticatedAt: Date;
+}
+
+/** A live session as the viewer sees it: its user, and how and when it was proven. */
+export interface LiveSession {
+  user: UserRow;
+  /** Last real authentication (auth_time): elevation is measured from it. */
+  authenticatedAt: Date;
+  kind: SessionKind;
+  amr: string[];
+  /** When the session was opened: a factor enrolled after this was enrolled by the session itself. */
+  openedAt: Date;
 }
 
 export interface SessionService {
@@ -64,7 +79,13 @@ export interface SessionService {
    * "user.signed_in" audit event and clears the account's failed-attempt counter
    * (a success resets it): one round trip on the sign-in hot path.
    */
-  create(user: SessionUser & { email: string | null; phoneNumber: string | null }, meta: RequestMeta, method: string): Promise<SessionTokens>;
+  create(
+    user: SessionUser & { email: string | null; phoneNumber: string | null },
+    meta: RequestMeta,
+    method: string,
+    /** How it was proven (default: what `method` stands for, see assurance.ts). */
+    proof?: { amr?: string[]; kind?: SessionKind },
+  ): Promise<SessionTokens>;
   refresh(refreshToken: string, meta: RequestMeta): Promise<RefreshResult>;
   /** The live session a refresh token belongs to, if any; `current` is false for a token already rotated away. */
   findByRefreshToken(refreshToken: string): Promise<{ id: string; userId: string; current: boolean } | null>;
@@ -78,7 +99,7 @@ export interface SessionService {
    * revocation takes effect at once. (A hot path: raw SQL costs a third of the CPU
    * of the ORM's findUnique+include.)
    */
-  live(sessionId: string, userId: string): Promise<{ user: UserRow; authenticatedAt: Date } | null>;
+  live(sessionId: string, userId: string): Promise<LiveSession | null>;
   verifyAccessToken(token: string): Promise<AccessTokenClaims | null>;
 }
 
@@ -97,6 +118,8 @@ export interface SessionServiceOptions {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   graceSeconds: number;
+  /** Absolute lifetime: a session ends this long after it was opened, however often it refreshes. */
+  maxAgeSeconds: number;
   /** Add Hasura's claims block to access tokens. */
   hasuraClaims?: boolean;
 }
@@ -107,7 +130,13 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
   const { prisma, clock, accessTokens, rotationKey } = options;
   const childOf = (token: string) => hmacSha256(rotationKey, token);
 
-  async function tokensFor(sessionId: string, user: SessionUser, refreshToken: string): Promise<SessionTokens> {
+  /** How the session was proven, for the access token's amr and auth_time (RFC 8176, OpenID Connect Core §2). */
+  type Proof = { amr: string[]; authenticatedAt: Date };
+
+  /** The session's end whatever its refresh activity: SESSION_MAX_AGE after it was opened. */
+  const maxAgeStart = (now: Date) => addSeconds(now, -options.maxAgeSeconds);
+
+  async function tokensFor(sessionId: string, user: SessionUser, refreshToken: string, proof: Proof): Promise<SessionTokens> {
     // The embedder's claims go first: the standard ones below cannot be overwritten.
     const custom = options.customClaims ? await options.customClaims(user) : {};
     const accessToken = await accessTokens.sign({
@@ -117,6 +146,8 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
       tid: user.tenantId,
       roles: user.roles,
       default_role: user.defaultRole,
+      amr: proof.amr,
+      auth_time: Math.floor(proof.authenticatedAt.getTime() / 1000),
       ...(options.hasuraClaims
         ? {
             [HASURA_CLAIMS]: {
@@ -137,39 +168,44 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
     };
   }
 
-  async function rotate(tokenHash: string, childHash: string): Promise<(SessionUser & { sessionId: string }) | undefined> {
+  async function rotate(tokenHash: string, childHash: string): Promise<(SessionUser & Proof & { sessionId: string }) | undefined> {
     const now = clock.now();
-    const rows = await prisma.$queryRaw<Array<SessionUser & { sessionId: string }>>`
+    // Idle expiry moves with each refresh, never past the absolute end (SESSION_MAX_AGE after opening).
+    const rows = await prisma.$queryRaw<Array<SessionUser & Proof & { sessionId: string }>>`
       WITH rotated AS (
         UPDATE "Session"
         SET "currentTokenHash" = ${childHash}, "rotatedAt" = ${now}, "lastUsedAt" = ${now},
-            "expiresAt" = ${addSeconds(now, options.refreshTokenTtlSeconds)}
-        WHERE "currentTokenHash" = ${tokenHash} AND "revokedAt" IS NULL AND "expiresAt" > ${now}
+            "expiresAt" = LEAST(${addSeconds(now, options.refreshTokenTtlSeconds)}::timestamp(3), "createdAt" + make_interval(secs => ${options.maxAgeSeconds}::float8))
+        WHERE "currentTokenHash" = ${tokenHash} AND "revokedAt" IS NULL AND "expiresAt" > ${now} AND "createdAt" > ${maxAgeStart(now)}
           AND EXISTS (SELECT 1 FROM "User" u WHERE u.id = "Session"."userId" AND NOT u.disabled)
-        RETURNING id, "userId"
+        RETURNING id, "userId", amr, "authenticatedAt"
       ), spent AS (
         INSERT INTO "UsedRefreshToken" ("tokenHash", "sessionId", "usedAt") SELECT ${tokenHash}, id, ${now} FROM rotated
       )
-      SELECT r.id AS "sessionId", u.id, u."tenantId", u.roles, u."defaultRole", u."isAnonymous"
+      SELECT r.id AS "sessionId", r.amr, r."authenticatedAt", u.id, u."tenantId", u.roles, u."defaultRole", u."isAnonymous"
       FROM rotated r JOIN "User" u ON u.id = r."userId"`;
     return rows[0];
   }
 
-  async function loadSessionUser(sessionId: string): Promise<SessionUser | null> {
+  async function loadSessionUser(sessionId: string): Promise<(SessionUser & Proof) | null> {
     const session = await prisma.session.findUnique({
-      where: { id: sessionId },
+      where: { id: sessionId, createdAt: { gt: maxAgeStart(clock.now()) } },
       select: {
         revokedAt: true,
         expiresAt: true,
+        amr: true,
+        authenticatedAt: true,
         user: { select: { id: true, tenantId: true, roles: true, defaultRole: true, isAnonymous: true, disabled: true } },
       },
     });
     if (!session || session.revokedAt || session.expiresAt <= clock.now() || session.user.disabled) return null;
-    return session.user;
+    return { ...session.user, amr: session.amr, authenticatedAt: session.authenticatedAt };
   }
 
   const service: SessionService = {
-    async create(user, meta, method) {
+    async create(user, meta, method, proof = {}) {
+      const amr = proof.amr ?? amrOf(method);
+      const kind = proof.kind ?? kindOf(method);
       const refreshToken = randomToken();
       const now = clock.now();
       const id = randomUUID();
@@ -178,9 +214,9 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
       const attemptKey = userAttemptKey(user);
       await prisma.$executeRaw`
         WITH opened AS (
-          INSERT INTO "Session" (id, "userId", "tenantId", "currentTokenHash", "createdAt", "lastUsedAt", "authenticatedAt", "expiresAt", ip, "userAgent")
+          INSERT INTO "Session" (id, "userId", "tenantId", "currentTokenHash", "createdAt", "lastUsedAt", "authenticatedAt", "expiresAt", ip, "userAgent", amr, kind)
           VALUES (${id}::uuid, ${user.id}::uuid, ${user.tenantId}, ${sha256(refreshToken)}, ${now}, ${now}, ${now},
-                  ${addSeconds(now, options.refreshTokenTtlSeconds)}, ${ip}, ${userAgent})
+                  ${addSeconds(now, Math.min(options.refreshTokenTtlSeconds, options.maxAgeSeconds))}, ${ip}, ${userAgent}, ${amr}, ${kind})
           RETURNING id
         ), audited AS (
           INSERT INTO "AuditEvent" ("tenantId", "userId", type, ip, "userAgent", data, "createdAt")
@@ -190,7 +226,7 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
         )
         UPDATE "AttemptCounter" SET failures = 0, "lockedUntil" = NULL, "updatedAt" = ${now}
         WHERE key = ${attemptKey} AND failures > 0`;
-      return tokensFor(id, user, refreshToken);
+      return tokensFor(id, user, refreshToken, { amr, authenticatedAt: now });
     },
 
     async refresh(refreshToken) {
@@ -200,7 +236,7 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
       const tokenHash = sha256(refreshToken);
       const child = childOf(refreshToken);
       const rotated = await rotate(tokenHash, sha256(child));
-      if (rotated) return { status: "OK", session: await tokensFor(rotated.sessionId, rotated, child) };
+      if (rotated) return { status: "OK", session: await tokensFor(rotated.sessionId, rotated, child, rotated) };
 
       const spent = await prisma.usedRefreshToken.findUnique({
         where: { tokenHash },
@@ -214,7 +250,7 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
       if (withinGrace && session.currentTokenHash === sha256(child)) {
         const user = await loadSessionUser(session.id);
         if (!user) return { status: "UNAUTHORISED" };
-        return { status: "OK", session: await tokensFor(session.id, user, child) };
+        return { status: "OK", session: await tokensFor(session.id, user, child, user) };
       }
       await service.revoke(session.id, "token_theft");
       return { status: "TOKEN_THEFT_DETECTED", sessionId: session.id, userId: session.userId, tenantId: session.tenantId };
@@ -252,7 +288,7 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
     list(userId) {
       return prisma.session.findMany({
         where: { userId, revokedAt: null, expiresAt: { gt: clock.now() } },
-        select: { id: true, createdAt: true, lastUsedAt: true, userAgent: true, ip: true },
+        select: { id: true, createdAt: true, lastUsedAt: true, userAgent: true, ip: true, kind: true, amr: true, authenticatedAt: true },
         orderBy: { createdAt: "desc" },
       });
     },
@@ -263,15 +299,17 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
     },
 
     async live(sessionId, userId) {
-      const rows = await prisma.$queryRaw<Array<UserRow & { sessionAuthenticatedAt: Date }>>`
-        SELECT ${USER_COLUMNS}, s."authenticatedAt" AS "sessionAuthenticatedAt"
+      // expiresAt never passes the absolute end (create and rotate cap it), so this also ends old sessions.
+      const rows = await prisma.$queryRaw<Array<UserRow & { sessionAuthenticatedAt: Date; sessionKind: string; sessionAmr: string[]; sessionCreatedAt: Date }>>`
+        SELECT ${USER_COLUMNS}, s."authenticatedAt" AS "sessionAuthenticatedAt", s.kind AS "sessionKind", s.amr AS "sessionAmr",
+               s."createdAt" AS "sessionCreatedAt"
         FROM "Session" s JOIN "User" u ON u.id = s."userId"
         WHERE s.id = ${sessionId}::uuid AND s."userId" = ${userId}::uuid
           AND s."revokedAt" IS NULL AND s."expiresAt" > ${clock.now()} AND NOT u.disabled`;
       const row = rows[0];
       if (!row) return null;
-      const { sessionAuthenticatedAt, ...user } = row;
-      return { user, authenticatedAt: sessionAuthenticatedAt };
+      const { sessionAuthenticatedAt, sessionKind, sessionAmr, sessionCreatedAt, ...user } = row;
+      return { user, authenticatedAt: sessionAuthenticatedAt, kind: sessionKind as SessionKind, amr: sessionAmr, openedAt: sessionCreatedAt };
     },
 
     verifyAccessToken: (token) => accessTokens.verify(token),

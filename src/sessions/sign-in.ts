@@ -24,7 +24,8 @@ export async function completeSignIn(
   user: UserRow,
   meta: RequestMeta,
   method: string,
-  { secondFactorPassed = false } = {},
+  /** `amr`: how the session was proven, when more than `method` says (a second factor, a user-verifying passkey). */
+  { secondFactorPassed = false, amr }: { secondFactorPassed?: boolean; amr?: string[] } = {},
 ): Promise<SignInOutcome> {
   if (user.disabled) return { status: "USER_DISABLED_ERROR" };
   if (user.activeMfaType && !secondFactorPassed) {
@@ -35,7 +36,7 @@ export async function completeSignIn(
     return { status: "MFA_REQUIRED", ticket, factors: [user.activeMfaType, ...(recovery ? ["recoveryCode"] : [])] };
   }
   // Also records the audit event and resets the account's failed attempts.
-  const session = await deps.sessions.create(user, meta, method);
+  const session = await deps.sessions.create(user, meta, method, amr ? { amr } : {});
   deps.logger.info({ audit: "user.signed_in", userId: user.id, tenantId: user.tenantId, method }, "audit");
   return { status: "OK", user, session: { ...session, user } };
 }

@@ -9,12 +9,9 @@
  * elevated operations never read from it.
  */
 import type { Clock } from "../clock.js";
-import type { UserRow } from "../accounts/users.js";
+import type { LiveSession } from "./service.js";
 
-export interface CachedViewer {
-  user: UserRow;
-  authenticatedAt: Date;
-}
+export type CachedViewer = LiveSession;
 
 export interface ViewerCache {
   get(sessionId: string): CachedViewer | undefined;

@@ -4,6 +4,7 @@ import type { Context } from "../../context.js";
 import type { Deps } from "../../deps.js";
 import type { ApiResult, FieldError, SignInApiResult, TenantInput } from "../../results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
+import { amrOf } from "../../sessions/assurance.js";
 import { checkTenant } from "../../tenants/check.js";
 import { parseSignUpOptions, type SignUpOptionsInput } from "../../accounts/sign-up-options.js";
 import { normaliseEmail, type UserRow } from "../../accounts/users.js";
@@ -176,7 +177,8 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
           : { tenantId, preAuthSessionId, linkCode: linkCode!, meta: ctx.meta },
       );
       if (consumed.status !== "OK") return consumed;
-      const signedIn = await completeSignIn(deps, consumed.user, ctx.meta, "passwordless"); // resets the account's counter
+      // Resets the account's counter too. A code by SMS is "sms" in the session's amr (RFC 8176).
+      const signedIn = await completeSignIn(deps, consumed.user, ctx.meta, "passwordless", { amr: amrOf(device.email ? "passwordless" : "passwordlessSms") });
       if (signedIn.status === "MFA_REQUIRED") return signedIn;
       if (signedIn.status !== "OK") return { status: "SIGN_IN_UP_NOT_ALLOWED", reason: "This account is disabled" };
       return { status: "OK", createdNewRecipeUser: consumed.createdNewRecipeUser, user: signedIn.user, session: signedIn.session };

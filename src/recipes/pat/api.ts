@@ -1,6 +1,6 @@
 /** What each personal-access-token GraphQL field does, as overridable functions returning status values. */
 import type { Context } from "../../context.js";
-import { accountHolder, isElevated } from "../../context.js";
+import { accountHolder, elevationRequired, isElevated } from "../../context.js";
 import type { Deps } from "../../deps.js";
 import type { ApiResult } from "../../results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
@@ -35,7 +35,7 @@ export function createPatApis(deps: Deps, functions: PatFunctions): PatApis {
           : null,
       );
       if (bad) return bad;
-      if (!isElevated(deps, viewer)) return { status: "ELEVATION_REQUIRED" };
+      if (!isElevated(deps, viewer)) return elevationRequired(viewer);
       return functions.create({ user: viewer.user, expiresAt, metadata: meta as Record<string, unknown> });
     },
 

@@ -3,7 +3,7 @@
  * overridable functions of (input, context) returning status values.
  */
 import type { Context } from "../../context.js";
-import { accountHolder, isElevated } from "../../context.js";
+import { accountHolder, elevationRequired, isElevated } from "../../context.js";
 import type { Deps } from "../../deps.js";
 import type { ApiResult, SignInApiResult, TenantInput } from "../../results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
@@ -182,7 +182,7 @@ export function createThirdPartyApis(
       const viewer = await accountHolder(ctx);
       if ("status" in viewer) return viewer;
       if (idToken.length > MAX_TOKEN) return invalid({ id: "idToken", error: "is too long" })!;
-      if (!isElevated(deps, viewer)) return { status: "ELEVATION_REQUIRED" };
+      if (!isElevated(deps, viewer)) return elevationRequired(viewer);
       const verified = await functions.verifyIdToken({ tenantId: viewer.user.tenantId, providerId, idToken, nonce });
       if (verified.status === "UNKNOWN_PROVIDER") return unknownProvider;
       if (verified.status !== "OK") return verified;

@@ -1,12 +1,13 @@
 /** What each TOTP GraphQL field does, as overridable functions returning status values. */
 import type { Context } from "../../context.js";
-import { accountHolder, isElevated } from "../../context.js";
+import { accountHolder, elevationRequired, isElevated } from "../../context.js";
 import type { Deps } from "../../deps.js";
 import type { ApiResult } from "../../results.js";
 import { isText, invalid } from "../../validation.js";
 import { createSecondFactorLimiter, type TotpDeviceInfo, type TotpFunctions } from "./service.js";
 import { createRecoveryCodes } from "./recovery-codes.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
+import { amrOf } from "../../sessions/assurance.js";
 import type { UserRow } from "../../accounts/users.js";
 
 export interface TotpApis {
@@ -30,7 +31,7 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
   async function finishMfa(ticket: string, pending: { userId: string; tenantId: string }, ctx: Context, method: string) {
     const user = (await deps.tickets.consume(ticket, ["mfaSignIn"], pending.tenantId)) && (await deps.accounts.byId(pending.userId));
     if (!user) return { status: "INVALID_TICKET_ERROR" } as const;
-    const signedIn = await completeSignIn(deps, user, ctx.meta, method, { secondFactorPassed: true });
+    const signedIn = await completeSignIn(deps, user, ctx.meta, method, { secondFactorPassed: true, amr: amrOf(method, { secondFactor: true }) });
     return signedIn.status === "OK" ? signedIn : ({ status: "INVALID_TICKET_ERROR" } as const);
   }
 
@@ -45,6 +46,8 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
       if ("status" in viewer) return viewer;
       const bad = invalid(checkName(deviceName));
       if (bad) return bad;
+      // Enrolling a factor is credential management: a stale or stolen session must prove itself first.
+      if (!isElevated(deps, viewer)) return elevationRequired(viewer);
       const { user } = viewer;
       return functions.createDevice({ userId: user.id, userIdentifierInfo: user.email ?? user.phoneNumber, deviceName });
     },
@@ -58,7 +61,7 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
     async removeTotpDevice({ deviceName }, ctx) {
       const viewer = await ctx.viewer();
       if (!viewer) return { status: "UNAUTHORISED" };
-      if (!isElevated(deps, viewer)) return { status: "ELEVATION_REQUIRED" };
+      if (!isElevated(deps, viewer)) return elevationRequired(viewer);
       const removed = await functions.removeDevice({ userId: viewer.user.id, deviceName });
       if (removed.status === "OK" && removed.didDeviceExist) await deps.audit.recordFor(ctx.meta, "totp.device_removed", viewer.user, { deviceName });
       return removed;
@@ -67,6 +70,7 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
     async verifyTotpDevice({ deviceName, totp }, ctx) {
       const viewer = await ctx.viewer();
       if (!viewer) return { status: "UNAUTHORISED" };
+      if (!isElevated(deps, viewer)) return elevationRequired(viewer);
       const verified = await functions.verifyDevice({ userId: viewer.user.id, deviceName, totp });
       if (verified.status === "OK" && !verified.wasAlreadyVerified) await deps.audit.recordFor(ctx.meta, "totp.device_added", viewer.user, { deviceName });
       return verified;
@@ -75,8 +79,10 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
     async verifyTotp({ totp }, ctx) {
       const viewer = await ctx.viewer();
       if (!viewer) return { status: "UNAUTHORISED" };
-      const verified = await functions.verifyTOTP({ userId: viewer.user.id, totp });
-      // A fresh second-factor proof elevates the session.
+      if (viewer.kind !== "interactive") return elevationRequired(viewer);
+      // Step-up proves a factor the account already had: a device this session enrolled itself never elevates it.
+      const verified = await functions.verifyTOTP({ userId: viewer.user.id, totp, enrolledBefore: viewer.openedAt });
+      if (verified.status === "UNKNOWN_USER_ID_ERROR") return { ...verified, message: "No TOTP device that this session did not enrol itself" };
       if (verified.status === "OK") await deps.sessions.markAuthenticated(viewer.sessionId);
       return verified;
     },
@@ -94,7 +100,7 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
     async generateRecoveryCodes(_, ctx) {
       const viewer = await accountHolder(ctx);
       if ("status" in viewer) return viewer;
-      if (!isElevated(deps, viewer)) return { status: "ELEVATION_REQUIRED" };
+      if (!isElevated(deps, viewer)) return elevationRequired(viewer);
       return { status: "OK", codes: await recoveryCodes.generate(viewer.user.id) };
     },
 

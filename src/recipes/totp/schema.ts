@@ -57,7 +57,7 @@ export function registerTotpSchema(builder: Builder, results: Results, types: Sh
     }));
     results.mutation("createTotpDevice", {
       ok: Ok,
-      errors: ["DEVICE_ALREADY_EXISTS_ERROR", "INVALID_INPUT_ERROR", "UNAUTHORISED", "FORBIDDEN_ANONYMOUS"],
+      errors: ["DEVICE_ALREADY_EXISTS_ERROR", "INVALID_INPUT_ERROR", "UNAUTHORISED", "FORBIDDEN_ANONYMOUS", "ELEVATION_REQUIRED"],
       description: "Adds an (unverified) TOTP device to the signed-in user; verifyTotpDevice activates it.",
       args: (arg) => ({ deviceName: arg.string({ required: false, description: 'Default "TOTP Device 0", "TOTP Device 1", ...' }) }),
       resolve: (args, ctx) => api(args, ctx),
@@ -92,7 +92,7 @@ export function registerTotpSchema(builder: Builder, results: Results, types: Sh
     const api = apis.verifyTotpDevice;
     results.mutation("verifyTotpDevice", {
       ok: results.ok<{ wasAlreadyVerified: boolean }>("VerifyTotpDeviceOk", (t) => ({ wasAlreadyVerified: t.exposeBoolean("wasAlreadyVerified") })),
-      errors: ["UNKNOWN_DEVICE_ERROR", "INVALID_TOTP_ERROR", "LIMIT_REACHED_ERROR", "UNAUTHORISED"],
+      errors: ["UNKNOWN_DEVICE_ERROR", "INVALID_TOTP_ERROR", "LIMIT_REACHED_ERROR", "UNAUTHORISED", "ELEVATION_REQUIRED"],
       credentialCheck: true,
       description: "Proves a device with one of its codes; a verified device makes sign-ins ask for a code.",
       args: (arg) => ({ deviceName: arg.string({ required: true }), totp: arg.string({ required: true }) }),
@@ -104,7 +104,7 @@ export function registerTotpSchema(builder: Builder, results: Results, types: Sh
     const api = apis.verifyTotp;
     results.mutation("verifyTotp", {
       ok: results.ok("VerifyTotpOk"),
-      errors: ["UNKNOWN_USER_ID_ERROR", "INVALID_TOTP_ERROR", "LIMIT_REACHED_ERROR", "UNAUTHORISED"],
+      errors: ["UNKNOWN_USER_ID_ERROR", "INVALID_TOTP_ERROR", "LIMIT_REACHED_ERROR", "UNAUTHORISED", "ELEVATION_REQUIRED"],
       credentialCheck: true,
       description: "Checks a code from any of the user's verified devices; success elevates the session.",
       args: (arg) => ({ totp: arg.string({ required: true }) }),

@@ -41,7 +41,12 @@ export interface TotpFunctions {
     deviceName: string;
     totp: string;
   }): Promise<{ status: "OK"; wasAlreadyVerified: boolean } | { status: "UNKNOWN_DEVICE_ERROR" } | InvalidTotp | Locked>;
-  verifyTOTP(input: { userId: string; totp: string }): Promise<{ status: "OK" } | { status: "UNKNOWN_USER_ID_ERROR" } | InvalidTotp | Locked>;
+  /** Checks a code against the user's verified devices (only those enrolled by `enrolledBefore`, when given). */
+  verifyTOTP(input: {
+    userId: string;
+    totp: string;
+    enrolledBefore?: Date;
+  }): Promise<{ status: "OK" } | { status: "UNKNOWN_USER_ID_ERROR" } | InvalidTotp | Locked>;
 }
 
 /**
@@ -175,8 +180,10 @@ export function createTotpFunctions(deps: Deps): TotpFunctions {
       return { status: "OK", wasAlreadyVerified: device.verified };
     },
 
-    async verifyTOTP({ userId, totp }) {
-      const devices = await prisma.totpDevice.findMany({ where: { userId, verified: true } });
+    async verifyTOTP({ userId, totp, enrolledBefore }) {
+      const devices = await prisma.totpDevice.findMany({
+        where: { userId, verified: true, ...(enrolledBefore ? { createdAt: { lte: enrolledBefore } } : {}) },
+      });
       if (devices.length === 0) return { status: "UNKNOWN_USER_ID_ERROR" };
       const checked = await check(userId, devices, totp, false);
       return "status" in checked ? checked : { status: "OK" };

@@ -6,10 +6,11 @@
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import { randomUUID } from "node:crypto";
 import type { Context, Viewer } from "../../context.js";
-import { accountHolder, isElevated } from "../../context.js";
+import { accountHolder, elevationRequired, isElevated } from "../../context.js";
 import type { Deps } from "../../deps.js";
 import type { ApiResult, FieldError, SignInApiResult, TenantInput } from "../../results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
+import { amrOf } from "../../sessions/assurance.js";
 import { checkTenant, emailVerificationOf } from "../../tenants/check.js";
 import { parseSignUpOptions, profileColumns, type NewUserProfile, type SignUpOptionsInput } from "../../accounts/sign-up-options.js";
 import { normaliseEmail, type UserRow } from "../../accounts/users.js";
@@ -81,7 +82,7 @@ export function createWebauthnApis(
   ): Promise<Viewer | { status: "UNAUTHORISED" | "FORBIDDEN_ANONYMOUS" | "ELEVATION_REQUIRED" }> {
     const viewer = adding ? await accountHolder(ctx) : ((await ctx.viewer()) ?? { status: "UNAUTHORISED" as const });
     if ("status" in viewer) return viewer;
-    return isElevated(deps, viewer) ? viewer : { status: "ELEVATION_REQUIRED" };
+    return isElevated(deps, viewer) ? viewer : elevationRequired(viewer);
   }
 
   /** The webauthn login method follows the account's address and whether it is proven. */
@@ -172,7 +173,10 @@ export function createWebauthnApis(
       if (user.disabled) return { status: "USER_DISABLED_ERROR" };
       if (user.email && !user.emailVerified && (await emailVerificationOf(deps, tenantId)) === "required") return { status: "EMAIL_NOT_VERIFIED_ERROR" };
       // A passkey that verified its user (PIN, biometrics) is two factors in one.
-      return completeSignIn(deps, user, ctx.meta, RECIPE_ID, { secondFactorPassed: verified.userVerified });
+      return completeSignIn(deps, user, ctx.meta, RECIPE_ID, {
+        secondFactorPassed: verified.userVerified,
+        amr: amrOf(RECIPE_ID, { userVerified: verified.userVerified }),
+      });
     },
 
     async addSecurityKeyOptions(_, ctx) {
@@ -231,8 +235,11 @@ export function createWebauthnApis(
     async elevateWebauthnOptions(_, ctx) {
       const viewer = await ctx.viewer();
       if (!viewer) return { status: "UNAUTHORISED" };
-      const credentials = await functions.listCredentials({ userId: viewer.user.id });
-      if (credentials.length === 0) return { status: "UNKNOWN_CREDENTIAL_ERROR", message: "This user has no passkeys or security keys" };
+      if (viewer.kind !== "interactive") return elevationRequired(viewer);
+      // Step-up proves a key the account already had: one this session added itself never elevates it.
+      const credentials = (await functions.listCredentials({ userId: viewer.user.id })).filter((key) => key.createdAt <= viewer.openedAt);
+      if (credentials.length === 0)
+        return { status: "UNKNOWN_CREDENTIAL_ERROR", message: "This user has no passkeys or security keys older than this session" };
       const created = await functions.authenticationOptions({
         tenantId: viewer.user.tenantId,
         flow: "elevate",
@@ -248,6 +255,7 @@ export function createWebauthnApis(
       if ("error" in parsed) return invalid(parsed.error)!;
       const viewer = await ctx.viewer();
       if (!viewer) return { status: "UNAUTHORISED" };
+      if (viewer.kind !== "interactive") return elevationRequired(viewer);
       const { user } = viewer;
       const challenge = await functions.consumeChallenge({ response: parsed.credential, flows: ["elevate"], tenantId: user.tenantId });
       if (!challenge || challenge.userId !== user.id || (challenge.data as { sessionId?: string }).sessionId !== viewer.sessionId) {
@@ -255,6 +263,7 @@ export function createWebauthnApis(
       }
       const verified = await functions.verifyAuthentication({ response: parsed.credential, challenge });
       if (verified.status !== "OK") return verified;
+      if (verified.credential.createdAt > viewer.openedAt) return { status: "UNKNOWN_CREDENTIAL_ERROR", message: "A key this session added cannot elevate it" };
       // The proof opens a fresh session (authenticated now) that replaces the one that asked, as Nhost's elevate does.
       const session = await deps.sessions.create(user, ctx.meta, "webauthnElevate");
       await deps.sessions.revoke(viewer.sessionId, "elevated", user.id);

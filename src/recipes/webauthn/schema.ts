@@ -135,7 +135,7 @@ export function registerWebauthnSchema(builder: Builder, results: Results, types
     const api = apis.elevateWebauthnOptions;
     results.mutation("elevateWebauthnOptions", {
       ok: OptionsOk,
-      errors: ["UNAUTHORISED", "UNKNOWN_CREDENTIAL_ERROR"],
+      errors: ["UNAUTHORISED", "UNKNOWN_CREDENTIAL_ERROR", "ELEVATION_REQUIRED"],
       description: "Step 1 of step-up: request options for the signed-in user's keys.",
       resolve: (_, ctx) => api({}, ctx),
     });
@@ -153,7 +153,7 @@ export function registerWebauthnSchema(builder: Builder, results: Results, types
     results.mutation("elevateWebauthn", {
       ok: Ok,
       credentialCheck: true,
-      errors: ["INVALID_CREDENTIAL_ERROR", "UNKNOWN_CREDENTIAL_ERROR", "INVALID_CHALLENGE_ERROR", "UNAUTHORISED", "INVALID_INPUT_ERROR"],
+      errors: ["INVALID_CREDENTIAL_ERROR", "UNKNOWN_CREDENTIAL_ERROR", "INVALID_CHALLENGE_ERROR", "UNAUTHORISED", "INVALID_INPUT_ERROR", "ELEVATION_REQUIRED"],
       description: "Step 2 of step-up: a fresh assertion makes the session elevated.",
       args: (arg) => ({ credential: credentialArg(arg) }),
       resolve: (args, ctx) => api(args, ctx),
