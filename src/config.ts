@@ -48,6 +48,8 @@ export interface Config {
   emailVerification: EmailVerificationMode;
   passwordMinLength: number;
   passwordMaxLength: number;
+  /** PASSWORD_BREACH_CHECK_URL: a k-anonymity range API (Have I Been Pwned's shape); null: no breach check. */
+  passwordBreachCheckUrl: string | null;
   lockout: { threshold: number; baseSeconds: number; maxSeconds: number };
   emailVerificationTicketTtlSeconds: number;
   passwordResetTicketTtlSeconds: number;
@@ -190,6 +192,7 @@ const envSchema = z.object({
   SIGNING_KEY_ROTATION: duration.default(30 * 86400),
   EMAIL_VERIFICATION: z.enum(["required", "optional", "off"]).default("optional"),
   PASSWORD_MIN_LENGTH: int(1, 64).default(8),
+  PASSWORD_BREACH_CHECK_URL: httpUrl.optional(),
   PASSWORD_MAX_LENGTH: int(64, 4096).default(256),
   SIGNIN_LOCKOUT_THRESHOLD: int(1, 1000).default(10),
   SIGNIN_LOCKOUT_BASE: duration.default(30),
@@ -287,6 +290,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     emailVerification: e.EMAIL_VERIFICATION,
     passwordMinLength: e.PASSWORD_MIN_LENGTH,
     passwordMaxLength: e.PASSWORD_MAX_LENGTH,
+    passwordBreachCheckUrl: e.PASSWORD_BREACH_CHECK_URL ?? null,
     lockout: { threshold: e.SIGNIN_LOCKOUT_THRESHOLD, baseSeconds: e.SIGNIN_LOCKOUT_BASE, maxSeconds: e.SIGNIN_LOCKOUT_MAX },
     emailVerificationTicketTtlSeconds: e.EMAIL_VERIFICATION_TICKET_TTL,
     passwordResetTicketTtlSeconds: e.PASSWORD_RESET_TICKET_TTL,

@@ -94,11 +94,15 @@ export function hasAdminSecret(deps: Deps, request: Request): boolean {
   return Boolean(deps.config.adminSecret && secret && safeEqual(secret, deps.config.adminSecret));
 }
 
-/** ElevationRequiredError, saying why when the session can never be elevated (a personal access token's). */
-export function elevationRequired(viewer: Viewer): { status: "ELEVATION_REQUIRED"; message?: string } {
-  return viewer.kind === "pat"
-    ? { status: "ELEVATION_REQUIRED", message: "A session opened with a personal access token cannot do this: sign in interactively" }
-    : { status: "ELEVATION_REQUIRED" };
+/**
+ * ElevationRequiredError with the step-up proofs this session may give (`factors`: "totp", "webauthn",
+ * each only when the account had it by the time the session was opened), or why it can never be elevated.
+ */
+export async function elevationRequired(deps: Deps, viewer: Viewer): Promise<{ status: "ELEVATION_REQUIRED"; message?: string; factors: string[] }> {
+  if (viewer.kind !== "interactive") {
+    return { status: "ELEVATION_REQUIRED", message: "A session opened with a personal access token cannot do this: sign in interactively", factors: [] };
+  }
+  return { status: "ELEVATION_REQUIRED", factors: await deps.mfa.stepUpFactors(viewer.user.id, viewer.openedAt) };
 }
 
 /**

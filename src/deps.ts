@@ -27,6 +27,7 @@ import { createUserStore } from "./accounts/users.js";
 import { createAccounts, type Accounts } from "./accounts/accounts.js";
 import { createAccountStore } from "./accounts/store.js";
 import { createMfaStore, type MfaStore } from "./mfa/store.js";
+import { createBreachedPasswords, type BreachedPasswords } from "./security/breached-passwords.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
 
 export interface Deps {
@@ -43,6 +44,7 @@ export interface Deps {
   /** The one owner of users and login methods (reads and writes). */
   accounts: Accounts;
   mfa: MfaStore;
+  breachedPasswords: BreachedPasswords;
   tenants: TenantStore;
   tickets: TicketStore;
   limiter: AttemptLimiter;
@@ -132,6 +134,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     viewerCache,
     accounts,
     mfa: createMfaStore(prisma),
+    breachedPasswords: createBreachedPasswords({ url: config.passwordBreachCheckUrl, logger }),
     tenants: createTenantStore(prisma, config, encrypter, clock),
     tickets: createTicketStore(prisma, clock),
     limiter: createAttemptLimiter(prisma, clock, config.lockout),

@@ -42,7 +42,12 @@ describe.each(DATABASES)("routes and their mutations under tenant policy (%s)", 
       { id: "local", issuer: idp.issuer, clientId: idp.clients.web.clientId, clientSecret: idp.clients.web.clientSecret, scopes: ["openid", "email"] },
     ];
     app = await startApp(kind, {
-      env: { THIRD_PARTY_PROVIDERS: JSON.stringify(providers), ADMIN_SECRET: ADMIN["x-admin-secret"], EMAIL_LINK_TARGET: "server" },
+      env: {
+        THIRD_PARTY_PROVIDERS: JSON.stringify(providers),
+        ADMIN_SECRET: ADMIN["x-admin-secret"],
+        EMAIL_LINK_TARGET: "server",
+        PASSWORDLESS_LINK_TARGET: "server",
+      },
     });
   });
   beforeEach(async () => {
@@ -94,6 +99,23 @@ describe.each(DATABASES)("routes and their mutations under tenant policy (%s)", 
     // Nothing was spent: with the policy back, the same link works.
     await app.gql(UPDATE_TENANT, { config: {} }, ADMIN);
     expect((await landing(app, link)).searchParams.get("refreshToken")).toBeTruthy();
+  });
+
+  it("GET /verify?type=signinPasswordless is refused, as consumeCode is, where the tenant offers no passwordless sign-in", async () => {
+    const flow = (await app.gql(`mutation { createCode(email: "link-policy@example.com") { ... on CreateCodeOk { preAuthSessionId deviceId } } }`)).data
+      .createCode;
+    const link = await mailedLink(app, "link-policy@example.com");
+    await firstFactors(["emailpassword"]);
+    const landed = await landing(app, link);
+    expect(landed.searchParams.get("error")).toBe("INVALID_INPUT_ERROR");
+    expect(landed.searchParams.get("refreshToken")).toBeNull();
+    const linkCode = new URL(`http://auth.test${link}`).searchParams.get("ticket");
+    const consumed = await app.gql(`mutation($p: String!, $l: String!) { consumeCode(preAuthSessionId: $p, linkCode: $l) { ${RESULT} } }`, {
+      p: flow.preAuthSessionId,
+      l: linkCode,
+    });
+    expect(consumed.data.consumeCode.__typename).toBe("InvalidInputError");
+    expect(await app.auth.deps.accounts.byEmail("public", "link-policy@example.com")).toBeNull();
   });
 
   it("GET /verify?type=emailVerify verifies but opens no session where the tenant offers no sign-in by address", async () => {

@@ -7,6 +7,8 @@ import type { PrismaClient } from "../generated/prisma/client.js";
 
 export interface MfaStore {
   recoveryCodesRemaining(userId: string): Promise<number>;
+  /** The factors a session opened at `openedAt` may step up with: those the account had by then. */
+  stepUpFactors(userId: string, openedAt: Date): Promise<string[]>;
   /** Removes every TOTP device and recovery code of the user; answers how many devices went. */
   removeAll(userId: string): Promise<number>;
 }
@@ -14,6 +16,13 @@ export interface MfaStore {
 export function createMfaStore(prisma: PrismaClient): MfaStore {
   return {
     recoveryCodesRemaining: (userId) => prisma.recoveryCode.count({ where: { userId } }),
+    async stepUpFactors(userId, openedAt) {
+      const [devices, keys] = await Promise.all([
+        prisma.totpDevice.count({ where: { userId, verified: true, createdAt: { lte: openedAt } } }),
+        prisma.webauthnCredential.count({ where: { userId, createdAt: { lte: openedAt } } }),
+      ]);
+      return [...(devices > 0 ? ["totp"] : []), ...(keys > 0 ? ["webauthn"] : [])];
+    },
     async removeAll(userId) {
       const [devices] = await prisma.$transaction([prisma.totpDevice.deleteMany({ where: { userId } }), prisma.recoveryCode.deleteMany({ where: { userId } })]);
       return devices.count;

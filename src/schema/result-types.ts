@@ -11,6 +11,7 @@ import {
   PROGRESS_STATUSES,
   errorTypeName,
   toResult,
+  type ErrorFieldType,
   type ErrorStatus,
 } from "../results.js";
 
@@ -55,7 +56,7 @@ export function registerResultTypes(builder: Builder): Results {
   });
 
   for (const status of Object.keys(ERROR_STATUSES) as ErrorStatus[]) {
-    const extra = ERROR_STATUSES[status].fields as Record<string, "Int" | "String" | "Boolean">;
+    const extra = ERROR_STATUSES[status].fields as Record<string, ErrorFieldType>;
     builder.objectType(
       FAILURE_CLASSES[status] as never,
       {
@@ -64,7 +65,12 @@ export function registerResultTypes(builder: Builder): Results {
         isTypeOf: (value: unknown) => value instanceof AuthFailure && value.status === status,
         fields: (t: any) => ({
           ...Object.fromEntries(
-            Object.entries(extra).map(([field, type]) => [field, t.field({ type, nullable: false, resolve: (value: AuthFailure) => value.details[field] })]),
+            Object.entries(extra).map(([field, type]) => [
+              field,
+              type === "[String]"
+                ? t.field({ type: ["String"], nullable: false, resolve: (value: AuthFailure) => value.details[field] ?? [] })
+                : t.field({ type, nullable: false, resolve: (value: AuthFailure) => value.details[field] }),
+            ]),
           ),
           ...(status === "INVALID_INPUT_ERROR"
             ? { fieldErrors: t.field({ type: [FormFieldError], resolve: (value: InvalidInputError) => value.fieldErrors }) }

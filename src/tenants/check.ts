@@ -28,5 +28,7 @@ export async function emailVerificationOf(deps: Deps, tenantId: string) {
 export async function checkPassword(deps: Deps, id: string, password: string, tenantId: string, email?: string | null): Promise<FieldError | null> {
   const policy = { minLength: (await deps.tenants.settings(tenantId)).passwordMinLength, maxLength: deps.config.passwordMaxLength };
   const problem = passwordProblem(password, policy, { email });
-  return problem ? { id, error: problem } : null;
+  if (problem) return { id, error: problem };
+  // Only a password that passes the policy is worth a look-up (and a request to the service).
+  return (await deps.breachedPasswords.isBreached(password)) ? { id, error: "appears in a known data breach; choose another password" } : null;
 }

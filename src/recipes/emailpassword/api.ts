@@ -169,7 +169,7 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
       if ("status" in viewer) return viewer;
       const bad = invalid(await checkPassword(deps, "newPassword", newPassword, viewer.user.tenantId, viewer.user.email));
       if (bad) return bad;
-      if (!isElevated(deps, viewer)) return elevationRequired(viewer);
+      if (!isElevated(deps, viewer)) return elevationRequired(deps, viewer);
       const updated = await functions.updateEmailOrPassword({ userId: viewer.user.id, password: newPassword, meta: ctx.meta });
       if (updated.status !== "OK") return { status: "UNAUTHORISED" };
       if (signOutOtherSessions) await deps.sessions.revokeAll(viewer.user.id, "password_changed", viewer.sessionId);
@@ -181,7 +181,7 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
       if ("status" in viewer) return viewer;
       const bad = invalid(checkEmail("newEmail", newEmail), checkRedirect(config, "redirectTo", redirectTo));
       if (bad) return bad;
-      if (!isElevated(deps, viewer)) return elevationRequired(viewer);
+      if (!isElevated(deps, viewer)) return elevationRequired(deps, viewer);
       const { user } = viewer;
       const taken = await functions.getUserByEmail({ email: newEmail, tenantId: user.tenantId });
       if (taken) return { status: "EMAIL_ALREADY_EXISTS_ERROR" };

@@ -35,7 +35,7 @@ export function createPatApis(deps: Deps, functions: PatFunctions): PatApis {
           : null,
       );
       if (bad) return bad;
-      if (!isElevated(deps, viewer)) return elevationRequired(viewer);
+      if (!isElevated(deps, viewer)) return elevationRequired(deps, viewer);
       return functions.create({ user: viewer.user, expiresAt, metadata: meta as Record<string, unknown> });
     },
 

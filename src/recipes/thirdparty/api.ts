@@ -182,7 +182,7 @@ export function createThirdPartyApis(
       const viewer = await accountHolder(ctx);
       if ("status" in viewer) return viewer;
       if (idToken.length > MAX_TOKEN) return invalid({ id: "idToken", error: "is too long" })!;
-      if (!isElevated(deps, viewer)) return elevationRequired(viewer);
+      if (!isElevated(deps, viewer)) return elevationRequired(deps, viewer);
       const verified = await functions.verifyIdToken({ tenantId: viewer.user.tenantId, providerId, idToken, nonce });
       if (verified.status === "UNKNOWN_PROVIDER") return unknownProvider;
       if (verified.status !== "OK") return verified;

@@ -47,7 +47,7 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
       const bad = invalid(checkName(deviceName));
       if (bad) return bad;
       // Enrolling a factor is credential management: a stale or stolen session must prove itself first.
-      if (!isElevated(deps, viewer)) return elevationRequired(viewer);
+      if (!isElevated(deps, viewer)) return elevationRequired(deps, viewer);
       const { user } = viewer;
       return functions.createDevice({ userId: user.id, userIdentifierInfo: user.email ?? user.phoneNumber, deviceName });
     },
@@ -61,7 +61,7 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
     async removeTotpDevice({ deviceName }, ctx) {
       const viewer = await ctx.viewer();
       if (!viewer) return { status: "UNAUTHORISED" };
-      if (!isElevated(deps, viewer)) return elevationRequired(viewer);
+      if (!isElevated(deps, viewer)) return elevationRequired(deps, viewer);
       const removed = await functions.removeDevice({ userId: viewer.user.id, deviceName });
       if (removed.status === "OK" && removed.didDeviceExist) await deps.audit.recordFor(ctx.meta, "totp.device_removed", viewer.user, { deviceName });
       return removed;
@@ -70,7 +70,7 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
     async verifyTotpDevice({ deviceName, totp }, ctx) {
       const viewer = await ctx.viewer();
       if (!viewer) return { status: "UNAUTHORISED" };
-      if (!isElevated(deps, viewer)) return elevationRequired(viewer);
+      if (!isElevated(deps, viewer)) return elevationRequired(deps, viewer);
       const verified = await functions.verifyDevice({ userId: viewer.user.id, deviceName, totp });
       if (verified.status === "OK" && !verified.wasAlreadyVerified) await deps.audit.recordFor(ctx.meta, "totp.device_added", viewer.user, { deviceName });
       return verified;
@@ -79,7 +79,7 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
     async verifyTotp({ totp }, ctx) {
       const viewer = await ctx.viewer();
       if (!viewer) return { status: "UNAUTHORISED" };
-      if (viewer.kind !== "interactive") return elevationRequired(viewer);
+      if (viewer.kind !== "interactive") return elevationRequired(deps, viewer);
       // Step-up proves a factor the account already had: a device this session enrolled itself never elevates it.
       const verified = await functions.verifyTOTP({ userId: viewer.user.id, totp, enrolledBefore: viewer.openedAt });
       if (verified.status === "UNKNOWN_USER_ID_ERROR") return { ...verified, message: "No TOTP device that this session did not enrol itself" };
@@ -100,7 +100,7 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
     async generateRecoveryCodes(_, ctx) {
       const viewer = await accountHolder(ctx);
       if ("status" in viewer) return viewer;
-      if (!isElevated(deps, viewer)) return elevationRequired(viewer);
+      if (!isElevated(deps, viewer)) return elevationRequired(deps, viewer);
       return { status: "OK", codes: await recoveryCodes.generate(viewer.user.id) };
     },
 

@@ -82,7 +82,7 @@ export function createWebauthnApis(
   ): Promise<Viewer | { status: "UNAUTHORISED" | "FORBIDDEN_ANONYMOUS" | "ELEVATION_REQUIRED" }> {
     const viewer = adding ? await accountHolder(ctx) : ((await ctx.viewer()) ?? { status: "UNAUTHORISED" as const });
     if ("status" in viewer) return viewer;
-    return isElevated(deps, viewer) ? viewer : elevationRequired(viewer);
+    return isElevated(deps, viewer) ? viewer : await elevationRequired(deps, viewer);
   }
 
   /** The webauthn login method follows the account's address and whether it is proven. */
@@ -235,7 +235,7 @@ export function createWebauthnApis(
     async elevateWebauthnOptions(_, ctx) {
       const viewer = await ctx.viewer();
       if (!viewer) return { status: "UNAUTHORISED" };
-      if (viewer.kind !== "interactive") return elevationRequired(viewer);
+      if (viewer.kind !== "interactive") return elevationRequired(deps, viewer);
       // Step-up proves a key the account already had: one this session added itself never elevates it.
       const credentials = (await functions.listCredentials({ userId: viewer.user.id })).filter((key) => key.createdAt <= viewer.openedAt);
       if (credentials.length === 0)
@@ -255,7 +255,7 @@ export function createWebauthnApis(
       if ("error" in parsed) return invalid(parsed.error)!;
       const viewer = await ctx.viewer();
       if (!viewer) return { status: "UNAUTHORISED" };
-      if (viewer.kind !== "interactive") return elevationRequired(viewer);
+      if (viewer.kind !== "interactive") return elevationRequired(deps, viewer);
       const { user } = viewer;
       const challenge = await functions.consumeChallenge({ response: parsed.credential, flows: ["elevate"], tenantId: user.tenantId });
       if (!challenge || challenge.userId !== user.id || (challenge.data as { sessionId?: string }).sessionId !== viewer.sessionId) {
