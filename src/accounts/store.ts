@@ -9,6 +9,7 @@ import type { Clock } from "../clock.js";
 import { isUniqueViolation } from "../db/errors.js";
 import type { Prisma, LoginMethod, PrismaClient } from "../generated/prisma/client.js";
 import { accountAttemptKey } from "../security/attempt-limiter.js";
+import { secondFactorAttemptKey } from "../mfa/limiter.js";
 import { USER_COLUMNS, type UserRow } from "./users.js";
 
 export interface NewLoginMethod {
@@ -144,7 +145,7 @@ export function createAccountStore(prisma: PrismaClient, clock: Clock): AccountS
     [user.email, user.phoneNumber]
       .filter((contact): contact is string => Boolean(contact))
       .map((contact) => accountAttemptKey(user.tenantId, contact))
-      .concat(`totp:${user.id}`);
+      .concat(secondFactorAttemptKey(user.id));
 
   /** The statements that end what a session or token holder could do: one batch of a recovery's transaction. */
   const endAccess = (user: UserRow, reason: string, at: Date) => [

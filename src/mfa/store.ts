@@ -7,6 +7,8 @@ import type { PrismaClient } from "../generated/prisma/client.js";
 
 export interface MfaStore {
   recoveryCodesRemaining(userId: string): Promise<number>;
+  /** The second factors the user can finish a sign-in with (MfaRequired.factors). */
+  factorsSetUp(userId: string): Promise<string[]>;
   /** The factors a session opened at `openedAt` may step up with: those the account had by then. */
   stepUpFactors(userId: string, openedAt: Date): Promise<string[]>;
   /** Removes every TOTP device and recovery code of the user; answers how many devices went. */
@@ -16,6 +18,13 @@ export interface MfaStore {
 export function createMfaStore(prisma: PrismaClient): MfaStore {
   return {
     recoveryCodesRemaining: (userId) => prisma.recoveryCode.count({ where: { userId } }),
+    async factorsSetUp(userId) {
+      const [devices, codes] = await Promise.all([
+        prisma.totpDevice.count({ where: { userId, verified: true } }),
+        prisma.recoveryCode.count({ where: { userId } }),
+      ]);
+      return [...(devices > 0 ? ["totp"] : []), ...(codes > 0 ? ["recoveryCode"] : [])];
+    },
     async stepUpFactors(userId, openedAt) {
       const [devices, keys] = await Promise.all([
         prisma.totpDevice.count({ where: { userId, verified: true, createdAt: { lte: openedAt } } }),

@@ -5,19 +5,17 @@
  * account's failed attempts. Every recipe gets multi-factor sign-in from here.
  */
 import type { Deps } from "../deps.js";
-import { userAttemptKey } from "../security/attempt-limiter.js";
+import { requireSecondFactor } from "../mfa/sign-in.js";
+import { openSession, type SessionWithUser } from "./open-session.js";
 import type { UserRow } from "../accounts/users.js";
-import type { RequestMeta, SessionTokens } from "./service.js";
+import type { RequestMeta } from "./service.js";
 
-export type SessionWithUser = SessionTokens & { user: UserRow };
+export type { SessionWithUser };
 
 export type SignInOutcome =
   | { status: "OK"; user: UserRow; session: SessionWithUser }
   | { status: "MFA_REQUIRED"; ticket: string; factors: string[] }
   | { status: "USER_DISABLED_ERROR" };
-
-// Nhost's MFA ticket lives 5 minutes.
-const MFA_TICKET_TTL_SECONDS = 300;
 
 export async function completeSignIn(
   deps: Deps,
@@ -28,15 +26,6 @@ export async function completeSignIn(
   { secondFactorPassed = false, amr }: { secondFactorPassed?: boolean; amr?: string[] } = {},
 ): Promise<SignInOutcome> {
   if (user.disabled) return { status: "USER_DISABLED_ERROR" };
-  if (user.activeMfaType && !secondFactorPassed) {
-    const attemptKey = userAttemptKey(user);
-    if (attemptKey) await deps.limiter.succeed(attemptKey); // the first factor was right
-    const ticket = await deps.tickets.issue({ type: "mfaSignIn", tenantId: user.tenantId, userId: user.id, ttlSeconds: MFA_TICKET_TTL_SECONDS });
-    const recovery = (await deps.mfa.recoveryCodesRemaining(user.id)) > 0;
-    return { status: "MFA_REQUIRED", ticket, factors: [user.activeMfaType, ...(recovery ? ["recoveryCode"] : [])] };
-  }
-  // Also records the audit event and resets the account's failed attempts.
-  const session = await deps.sessions.create(user, meta, method, amr ? { amr } : {});
-  deps.logger.info({ audit: "user.signed_in", userId: user.id, tenantId: user.tenantId, method }, "audit");
-  return { status: "OK", user, session: { ...session, user } };
+  if (user.activeMfaType && !secondFactorPassed) return requireSecondFactor(deps, user);
+  return { status: "OK", user, session: await openSession(deps, user, meta, method, amr) };
 }

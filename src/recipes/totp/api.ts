@@ -4,10 +4,11 @@ import { accountHolder, elevationRequired, isElevated } from "../../context.js";
 import type { Deps } from "../../deps.js";
 import type { ApiResult } from "../../results.js";
 import { isText, invalid } from "../../validation.js";
-import { createSecondFactorLimiter, type TotpDeviceInfo, type TotpFunctions } from "./service.js";
+import type { TotpDeviceInfo, TotpFunctions } from "./service.js";
+import { createSecondFactorLimiter } from "../../mfa/limiter.js";
+import { finishSignIn, pendingSignIn } from "../../mfa/sign-in.js";
 import { createRecoveryCodes } from "./recovery-codes.js";
-import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
-import { amrOf } from "../../sessions/assurance.js";
+import type { SessionWithUser } from "../../sessions/sign-in.js";
 import type { UserRow } from "../../accounts/users.js";
 
 export interface TotpApis {
@@ -26,14 +27,6 @@ const MAX_DEVICE_NAME = 100;
 export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
   const recoveryCodes = createRecoveryCodes(deps);
   const limiter = createSecondFactorLimiter(deps); // keyed by user id
-
-  /** Spends the MFA ticket and opens the session once the second factor passed. */
-  async function finishMfa(ticket: string, pending: { userId: string; tenantId: string }, ctx: Context, method: string) {
-    const user = (await deps.tickets.consume(ticket, ["mfaSignIn"], pending.tenantId)) && (await deps.accounts.byId(pending.userId));
-    if (!user) return { status: "INVALID_TICKET_ERROR" } as const;
-    const signedIn = await completeSignIn(deps, user, ctx.meta, method, { secondFactorPassed: true, amr: amrOf(method, { secondFactor: true }) });
-    return signedIn.status === "OK" ? signedIn : ({ status: "INVALID_TICKET_ERROR" } as const);
-  }
 
   const checkName = (name: string | null | undefined) =>
     name != null && (name.length > MAX_DEVICE_NAME || !isText(name))
@@ -89,12 +82,12 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
 
     async verifySignInMfaTotp({ ticket, totp }, ctx) {
       // The ticket survives wrong codes (the user types again) and is spent by the right one.
-      const pending = await deps.tickets.peek(ticket, ["mfaSignIn"]);
+      const pending = await pendingSignIn(deps, ticket);
       if (!pending) return { status: "INVALID_TICKET_ERROR" };
       const verified = await functions.verifyTOTP({ userId: pending.userId, totp });
       if (verified.status === "UNKNOWN_USER_ID_ERROR") return { status: "INVALID_TICKET_ERROR" };
       if (verified.status !== "OK") return verified;
-      return finishMfa(ticket, pending, ctx, "totp");
+      return finishSignIn(deps, ticket, pending, ctx.meta, "totp");
     },
 
     async generateRecoveryCodes(_, ctx) {
@@ -105,13 +98,13 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
     },
 
     async verifySignInMfaRecoveryCode({ ticket, code }, ctx) {
-      const pending = await deps.tickets.peek(ticket, ["mfaSignIn"]);
+      const pending = await pendingSignIn(deps, ticket);
       if (!pending) return { status: "INVALID_TICKET_ERROR" };
       const verdict = await limiter.begin(pending.userId);
       if (!verdict.allowed) return { status: "LIMIT_REACHED_ERROR", retryAfterMs: verdict.retryAfterMs };
       if (!(await recoveryCodes.consume(pending.userId, code))) return { status: "INVALID_RECOVERY_CODE_ERROR" };
       await limiter.succeed(pending.userId);
-      return finishMfa(ticket, pending, ctx, "recoveryCode");
+      return finishSignIn(deps, ticket, pending, ctx.meta, "recoveryCode");
     },
   };
 }

@@ -12,7 +12,7 @@ import { randomUUID } from "node:crypto";
 import { Secret, TOTP } from "otpauth";
 import type { Deps } from "../../deps.js";
 import { isUniqueViolation } from "../../db/errors.js";
-import { createAttemptLimiter, userAttemptKey, type AttemptLimiter } from "../../security/attempt-limiter.js";
+import { createSecondFactorLimiter } from "../../mfa/limiter.js";
 import type { TotpDevice } from "../../generated/prisma/client.js";
 
 // RFC 4226 §4 asks for at least 128 bits and recommends 160: we use 160.
@@ -47,34 +47,6 @@ export interface TotpFunctions {
     totp: string;
     enrolledBefore?: Date;
   }): Promise<{ status: "OK" } | { status: "UNKNOWN_USER_ID_ERROR" } | InvalidTotp | Locked>;
-}
-
-/**
- * Wrong second factors (TOTP and recovery codes) count twice: against the user's
- * TOTP limit (TOTP_MAX_ATTEMPTS, per user across devices) and against the
- * account's failed sign-ins (API.md: every pathway), so guessing codes also locks
- * the password, and a locked account takes no codes. A right code clears both.
- */
-export function createSecondFactorLimiter(deps: Deps): Pick<AttemptLimiter, "begin" | "succeed"> {
-  const totp = createAttemptLimiter(deps.prisma, deps.clock, deps.config.totp.lockout);
-  const accountKey = async (userId: string) => {
-    const user = await deps.accounts.byId(userId);
-    return user ? userAttemptKey(user) : null;
-  };
-  return {
-    async begin(userId) {
-      const own = await totp.begin(totpAttemptKey(userId));
-      if (!own.allowed) return own;
-      const key = await accountKey(userId);
-      const account = key ? await deps.limiter.begin(key) : own;
-      return account.allowed ? own : account;
-    },
-    async succeed(userId) {
-      await totp.succeed(totpAttemptKey(userId));
-      const key = await accountKey(userId);
-      if (key) await deps.limiter.succeed(key);
-    },
-  };
 }
 
 export function createTotpFunctions(deps: Deps): TotpFunctions {
@@ -190,9 +162,6 @@ export function createTotpFunctions(deps: Deps): TotpFunctions {
     },
   };
 }
-
-/** Wrong TOTP and recovery codes of a user share this counter. */
-const totpAttemptKey = (userId: string) => `totp:${userId}`;
 
 /** "TOTP Device 0", "TOTP Device 1", ...: the first name not taken (SuperTokens' defaults). */
 function defaultName(taken: string[]): string {
