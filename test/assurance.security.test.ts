@@ -78,6 +78,9 @@ describe.each(DATABASES)("authentication assurance (%s)", (kind) => {
     expect((await app.gql(CHANGE_PASSWORD, {}, auth)).data.changePassword).toMatchObject({ __typename: "ElevationRequiredError", factors: ["totp"] });
     expect((await app.gql(VERIFY_TOTP, { totp: codeOf(app, created.qrCodeString) }, auth)).data.verifyTotp.__typename).toBe("VerifyTotpOk");
     expect((await app.gql(CHANGE_PASSWORD, {}, auth)).data.changePassword.__typename).toBe("ChangePasswordOk");
+    const [current] = (await app.gql(SESSIONS, {}, auth)).data.sessions.filter((listed: { current: boolean }) => listed.current);
+    expect(current.amr).toEqual(expect.arrayContaining(["mfa", "otp"]));
+    expect(Date.parse(current.authenticatedAt)).toBe(app.clock.now().getTime());
   });
 
   it("a session opened with a personal access token is never elevated", async () => {

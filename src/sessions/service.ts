@@ -92,7 +92,8 @@ export interface SessionService {
   revoke(sessionId: string, reason: string, userId?: string): Promise<boolean>;
   revokeAll(userId: string, reason: string, exceptSessionId?: string): Promise<number>;
   list(userId: string): Promise<SessionInfo[]>;
-  markAuthenticated(sessionId: string): Promise<void>;
+  /** A step-up proof passed: the session's auth_time is now, and `amr` gains the proof's methods. */
+  markAuthenticated(sessionId: string, amr: string[]): Promise<void>;
   /**
    * The user of a live session and when it last authenticated: one statement that
    * also proves the session unrevoked and unexpired and the user enabled, so
@@ -293,9 +294,11 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
       });
     },
 
-    async markAuthenticated(sessionId) {
+    async markAuthenticated(sessionId, amr) {
       options.viewerCache.forgetSession(sessionId);
-      await prisma.session.update({ where: { id: sessionId }, data: { authenticatedAt: clock.now() } });
+      await prisma.$executeRaw`
+        UPDATE "Session" SET "authenticatedAt" = ${clock.now()}, amr = ARRAY(SELECT DISTINCT unnest(amr || ${amr}::text[]) ORDER BY 1)
+        WHERE id = ${sessionId}::uuid`;
     },
 
     async live(sessionId, userId) {

@@ -7,6 +7,7 @@ import { isText, invalid } from "../../validation.js";
 import type { TotpDeviceInfo, TotpFunctions } from "./service.js";
 import { createSecondFactorLimiter } from "../../mfa/limiter.js";
 import { finishSignIn, pendingSignIn } from "../../mfa/sign-in.js";
+import { amrOf } from "../../sessions/assurance.js";
 import { createRecoveryCodes } from "./recovery-codes.js";
 import type { SessionWithUser } from "../../sessions/sign-in.js";
 import type { UserRow } from "../../accounts/users.js";
@@ -76,7 +77,7 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
       // Step-up proves a factor the account already had: a device this session enrolled itself never elevates it.
       const verified = await functions.verifyTOTP({ userId: viewer.user.id, totp, enrolledBefore: viewer.openedAt });
       if (verified.status === "UNKNOWN_USER_ID_ERROR") return { ...verified, message: "No TOTP device that this session did not enrol itself" };
-      if (verified.status === "OK") await deps.sessions.markAuthenticated(viewer.sessionId);
+      if (verified.status === "OK") await deps.sessions.markAuthenticated(viewer.sessionId, amrOf("totp", { secondFactor: true }));
       return verified;
     },
 
