@@ -22,7 +22,7 @@ import { normaliseEmail, type UserRow, type UserStore } from "./users.js";
 export type Contact = { email: string; phoneNumber?: undefined } | { phoneNumber: string; email?: undefined };
 
 /** For writes no request caused (housekeeping, tests). */
-const NO_REQUEST: RequestMeta = { ip: "", userAgent: "" };
+export const NO_REQUEST: RequestMeta = { ip: "", userAgent: "" };
 
 export interface Accounts extends UserStore {
   loginMethods(userId: string, recipeId?: string): Promise<LoginMethod[]>;
@@ -97,6 +97,7 @@ export function createAccounts({ users, store, viewerCache, audit, clock }: Acco
     byPhone: (tenantId, phoneNumber) => users.byPhone(tenantId, phoneNumber),
     identityOwner: (tenantId, providerId, subject) => users.identityOwner(tenantId, providerId, subject),
     page: (where, after, take) => users.page(where, after, take),
+    count: (where) => users.count(where),
     loginMethods: (userId, recipeId) => store.loginMethods(userId, recipeId),
 
     async signUp(account, meta, auditType = "user.signed_up") {
@@ -224,5 +225,3 @@ export function createAccounts({ users, store, viewerCache, audit, clock }: Acco
   };
   return accounts;
 }
-
-export { NO_REQUEST };

@@ -111,6 +111,20 @@ export interface AccountStore {
   deleteStaleAnonymous(createdBefore: Date, now: Date): Promise<number>;
 }
 
+/** The row of a WebAuthn credential (its user set by the caller or by a nested create). */
+export const webauthnCredentialRow = (tenantId: string, key: NewWebauthnCredential, at: Date) => ({
+  id: randomUUID(),
+  tenantId,
+  credentialId: key.credentialId,
+  publicKey: new Uint8Array(key.publicKey),
+  counter: BigInt(key.counter),
+  transports: key.transports,
+  deviceType: key.deviceType,
+  backedUp: key.backedUp,
+  nickname: key.nickname,
+  createdAt: at,
+});
+
 const profileData = (profile: ProfileColumns) => ({
   roles: profile.roles,
   defaultRole: profile.defaultRole,
@@ -139,6 +153,11 @@ export function createAccountStore(prisma: PrismaClient, clock: Clock): AccountS
     INSERT INTO "LoginMethod" (id, "userId", "tenantId", "recipeId", email, "phoneNumber", verified, "createdAt")
     SELECT ${row.id}::uuid, ${row.userId}::uuid, ${row.tenantId}, ${row.recipeId}, ${row.email}, ${row.phoneNumber}, ${row.verified}, ${row.createdAt}
     WHERE NOT EXISTS (SELECT 1 FROM "LoginMethod" WHERE "userId" = ${row.userId}::uuid AND "recipeId" = ${row.recipeId})`;
+
+  /** Drops the user's webauthn login method once no key of theirs is left. */
+  const dropKeylessWebauthnMethod = (userId: string) => prisma.$executeRaw`
+    DELETE FROM "LoginMethod" WHERE "userId" = ${userId}::uuid AND "recipeId" = 'webauthn'
+      AND NOT EXISTS (SELECT 1 FROM "WebauthnCredential" WHERE "userId" = ${userId}::uuid)`;
 
   /** Every counter that can lock this account out (sign-in attempts by address, second factors by user). */
   const lockoutKeys = (user: UserRow) =>
@@ -176,24 +195,7 @@ export function createAccountStore(prisma: PrismaClient, clock: Clock): AccountS
             ...profileData(account.profile),
             createdAt: now,
             ...(loginMethod ? { loginMethods: { create: nestedMethodRow(account.tenantId, loginMethod, now) } } : {}),
-            ...(key
-              ? {
-                  webauthnCredentials: {
-                    create: {
-                      id: randomUUID(),
-                      tenantId: account.tenantId,
-                      credentialId: key.credentialId,
-                      publicKey: new Uint8Array(key.publicKey),
-                      counter: BigInt(key.counter),
-                      transports: key.transports,
-                      deviceType: key.deviceType,
-                      backedUp: key.backedUp,
-                      nickname: key.nickname,
-                      createdAt: now,
-                    },
-                  },
-                }
-              : {}),
+            ...(key ? { webauthnCredentials: { create: webauthnCredentialRow(account.tenantId, key, now) } } : {}),
           },
         });
       } catch (error) {
@@ -243,11 +245,7 @@ export function createAccountStore(prisma: PrismaClient, clock: Clock): AccountS
     },
 
     async removeLoginMethod(userId, recipeId, identity) {
-      if (recipeId === "webauthn") {
-        return prisma.$executeRaw`
-          DELETE FROM "LoginMethod" WHERE "userId" = ${userId}::uuid AND "recipeId" = 'webauthn'
-            AND NOT EXISTS (SELECT 1 FROM "WebauthnCredential" WHERE "userId" = ${userId}::uuid)`;
-      }
+      if (recipeId === "webauthn") return dropKeylessWebauthnMethod(userId);
       const { count } = await prisma.loginMethod.deleteMany({ where: { userId, recipeId, ...(identity ?? {}) } });
       return count;
     },
@@ -306,9 +304,7 @@ export function createAccountStore(prisma: PrismaClient, clock: Clock): AccountS
         prisma.totpDevice.deleteMany({ where: before }),
         prisma.loginMethod.deleteMany({ where: { ...before, recipeId: { notIn: ["emailpassword", "passwordless"] } } }),
         prisma.providerToken.deleteMany({ where: { userId: user.id, updatedAt: { lt: user.emailVerifiedAt ?? at } } }),
-        prisma.$executeRaw`
-          DELETE FROM "LoginMethod" WHERE "userId" = ${user.id}::uuid AND "recipeId" = 'webauthn'
-            AND NOT EXISTS (SELECT 1 FROM "WebauthnCredential" WHERE "userId" = ${user.id}::uuid)`,
+        dropKeylessWebauthnMethod(user.id),
         prisma.$executeRaw`
           DELETE FROM "RecoveryCode" WHERE "userId" = ${user.id}::uuid
             AND NOT EXISTS (SELECT 1 FROM "TotpDevice" WHERE "userId" = ${user.id}::uuid AND verified)`,

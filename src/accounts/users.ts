@@ -14,6 +14,7 @@ export interface UserStore {
   byPhone(tenantId: string, phoneNumber: string): Promise<UserRow | null>;
   /** A page of users matching `where` after the keyset `after` (oldest first), and how many match `where`. */
   page(where: Prisma.UserWhereInput, after: Prisma.UserWhereInput, take: number): Promise<{ rows: UserRow[]; totalCount: number }>;
+  count(where: Prisma.UserWhereInput): Promise<number>;
   /** The user a provider identity (provider, subject) belongs to. */
   identityOwner(tenantId: string, providerId: string, subject: string): Promise<string | null>;
 }
@@ -53,11 +54,12 @@ export function createUserStore(prisma: PrismaClient): UserStore {
     },
     async page(where, after, take) {
       const [rows, totalCount] = await Promise.all([
-        take > 0 ? prisma.user.findMany({ where: { AND: [where, after] }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], take }) : [],
+        prisma.user.findMany({ where: { AND: [where, after] }, orderBy: [{ createdAt: "asc" }, { id: "asc" }], take }),
         prisma.user.count({ where }),
       ]);
       return { rows, totalCount };
     },
+    count: (where) => prisma.user.count({ where }),
     async identityOwner(tenantId, providerId, subject) {
       const method = await prisma.loginMethod.findUnique({
         where: { tenantId_thirdPartyId_thirdPartyUserId: { tenantId, thirdPartyId: providerId, thirdPartyUserId: subject } },

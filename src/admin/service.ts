@@ -329,7 +329,7 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
 
     async deleteTenant({ id }) {
       if (id === DEFAULT_TENANT) return invalid({ id: "id", error: `the "${DEFAULT_TENANT}" tenant cannot be deleted` })!;
-      if (await deps.accounts.page({ tenantId: id }, {}, 0).then((page) => page.totalCount)) {
+      if (await deps.accounts.count({ tenantId: id })) {
         return invalid({ id: "id", error: "the tenant has users: delete them first" })!;
       }
       return { status: "OK", didExist: await deps.tenants.delete(id) };

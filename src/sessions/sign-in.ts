@@ -9,13 +9,11 @@ import { requireSecondFactor } from "../mfa/sign-in.js";
 import { openSession, type SessionWithUser } from "./open-session.js";
 import type { UserRow } from "../accounts/users.js";
 import type { RequestMeta } from "./service.js";
+import type { MfaRequiredValue } from "../results.js";
 
 export type { SessionWithUser };
 
-export type SignInOutcome =
-  | { status: "OK"; user: UserRow; session: SessionWithUser }
-  | { status: "MFA_REQUIRED"; ticket: string; factors: string[] }
-  | { status: "USER_DISABLED_ERROR" };
+export type SignInOutcome = { status: "OK"; user: UserRow; session: SessionWithUser } | MfaRequiredValue | { status: "USER_DISABLED_ERROR" };
 
 export async function completeSignIn(
   deps: Deps,

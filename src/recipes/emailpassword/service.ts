@@ -154,7 +154,8 @@ export function createEmailPasswordFunctions(deps: Deps, self: () => EmailPasswo
         await accounts.update(user, { emailVerified: false, emailVerifiedAt: null }, meta);
       }
       if (password !== undefined) {
-        const current = (await accounts.byId(userId))!;
+        // The login method the password adds follows the address as it is now.
+        const current = normalised !== undefined || emailVerified !== undefined ? (await accounts.byId(userId))! : user;
         await accounts.setPassword(current, await hasher.hash(password), meta);
       }
       return { status: "OK" };

@@ -2,6 +2,7 @@
  * What each third-party GraphQL field (and the redirect routes) does, as
  * overridable functions of (input, context) returning status values.
  */
+import type { Config } from "../../config.js";
 import type { Context } from "../../context.js";
 import { accountHolder, elevationRequired, isElevated } from "../../context.js";
 import type { Deps } from "../../deps.js";
@@ -61,6 +62,10 @@ export interface LinkedIdentity {
 }
 
 const MAX_TOKEN = 16 * 1024;
+
+/** The redirect flow's redirect URI: this server's callback route for the provider (GET /signin/provider/:id/callback). */
+export const providerCallbackUrl = (config: Pick<Config, "publicUrl">, providerId: string) =>
+  `${config.publicUrl}/signin/provider/${encodeURIComponent(providerId)}/callback`;
 const unknownProvider = { status: "INVALID_INPUT_ERROR", fieldErrors: [{ id: "providerId", error: "is not a provider of this tenant" }] } as const;
 
 export function createThirdPartyApis(
@@ -128,7 +133,7 @@ export function createThirdPartyApis(
 
     async thirdPartyAuthorisationUrl({ providerId, redirectURI, tenantId, redirectTo, options: signUpOptions }) {
       // This server's own callback is always a valid redirect URI for the provider.
-      const ownCallback = redirectURI === `${config.publicUrl}/signin/provider/${encodeURIComponent(providerId)}/callback`;
+      const ownCallback = redirectURI === providerCallbackUrl(config, providerId);
       const { profile, errors } = parseSignUpOptions(config, signUpOptions);
       const bad = invalid(
         await checkTenant(deps, tenantId, "thirdparty"),

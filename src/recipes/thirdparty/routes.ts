@@ -6,15 +6,11 @@
  * Apple) /signin/provider/:id/callback finishes it through thirdPartyCallback and
  * lands on redirectTo with `refreshToken` (or `mfaTicket`, or `error`).
  */
-import type { Deps } from "../../deps.js";
 import { badRequest, describeFailure, landing, redirect } from "../../http.js";
 import { DEFAULT_TENANT } from "../../tenants/tenants.js";
 import { isAllowedRedirect } from "../../validation.js";
 import type { RecipeRoute } from "../definition.js";
-import type { ThirdPartyApis } from "./api.js";
-
-/** The redirect URI of the redirect flow: this server's callback route for the provider. */
-const providerCallbackUrl = (deps: Deps, providerId: string) => `${deps.config.publicUrl}/signin/provider/${encodeURIComponent(providerId)}/callback`;
+import { providerCallbackUrl, type ThirdPartyApis } from "./api.js";
 
 // Bodies of form_post callbacks are a few fields; anything longer is not a provider's.
 const MAX_CALLBACK_BODY = 64 * 1024;
@@ -32,7 +28,7 @@ export const providerRoutes: Array<RecipeRoute<ThirdPartyApis>> = [
       const started = await apis.thirdPartyAuthorisationUrl(
         {
           providerId,
-          redirectURI: providerCallbackUrl(deps, providerId),
+          redirectURI: providerCallbackUrl(deps.config, providerId),
           tenantId: query.get("tenantId") ?? DEFAULT_TENANT,
           redirectTo,
           options: { displayName: query.get("displayName"), locale: query.get("locale") },

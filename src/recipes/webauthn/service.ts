@@ -12,7 +12,6 @@
  *   counter that goes backwards (or a lost race) refuses the sign-in as a
  *   possibly cloned key and is written to the audit log.
  */
-import { randomUUID } from "node:crypto";
 import {
   generateAuthenticationOptions,
   generateRegistrationOptions,
@@ -29,7 +28,7 @@ import { addSeconds } from "../../clock.js";
 import { hmacSha256, sha256 } from "../../crypto/tokens.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import type { WebauthnChallenge, WebauthnCredential } from "../../generated/prisma/client.js";
-import type { NewWebauthnCredential } from "../../accounts/store.js";
+import { webauthnCredentialRow, type NewWebauthnCredential } from "../../accounts/store.js";
 
 export const RECIPE_ID = "webauthn";
 
@@ -259,19 +258,7 @@ export function createWebauthnFunctions(deps: Deps): WebauthnFunctions {
     async addCredential({ userId, tenantId, credential, nickname }) {
       try {
         const created = await prisma.webauthnCredential.create({
-          data: {
-            id: randomUUID(),
-            userId,
-            tenantId,
-            credentialId: credential.credentialId,
-            publicKey: new Uint8Array(credential.publicKey),
-            counter: BigInt(credential.counter),
-            transports: credential.transports,
-            deviceType: credential.deviceType,
-            backedUp: credential.backedUp,
-            nickname,
-            createdAt: clock.now(),
-          },
+          data: { ...webauthnCredentialRow(tenantId, { ...credential, nickname }, clock.now()), userId },
         });
         return { status: "OK", credential: created };
       } catch (error) {
