@@ -98,6 +98,10 @@ describe.each(DATABASES)("authentication assurance (%s)", (kind) => {
       ["removeTotpDevice", `mutation { removeTotpDevice(deviceName: "x") { ${RESULT} } }`, {}],
       ["generateRecoveryCodes", `mutation { generateRecoveryCodes { ${RESULT} } }`, {}],
       ["addSecurityKeyOptions", `mutation { addSecurityKeyOptions { ${RESULT} } }`, {}],
+      ["verifyTotpDevice", VERIFY_DEVICE, { name: "ci", totp: "123456" }],
+      // Nor can it step up.
+      ["verifyTotp", VERIFY_TOTP, { totp: "123456" }],
+      ["elevateWebauthnOptions", `mutation { elevateWebauthnOptions { ${RESULT} } }`, {}],
     ] as const) {
       expect((await app.gql(query, variables, auth)).data[name].__typename, name).toBe("ElevationRequiredError");
     }
