@@ -22,6 +22,8 @@ export type AuditEventType =
   | "security_key.counter_regressed"
   | "totp.device_added"
   | "totp.device_removed"
+  | "mfa.reset"
+  | "session.elevated"
   | "admin.user_created"
   | "admin.user_updated"
   | "admin.user_deleted"

@@ -8,6 +8,8 @@ import { z } from "zod";
 import { providerListSchema, type ProviderSettings } from "./recipes/thirdparty/providers.js";
 
 export type EmailVerificationMode = "required" | "optional" | "off";
+/** Multi-factor sign-in: never asked (`off`), asked of users who set a factor up (`optional`), or of everyone (`required`, enrolment first). */
+export type MfaPolicy = "off" | "optional" | "required";
 export const PASSWORDLESS_FLOW_TYPES = ["USER_INPUT_CODE", "MAGIC_LINK", "USER_INPUT_CODE_AND_MAGIC_LINK"] as const;
 export type PasswordlessFlowType = (typeof PASSWORDLESS_FLOW_TYPES)[number];
 
@@ -57,6 +59,8 @@ export interface Config {
   emailLinkTarget: "client" | "server";
   userDefaultRole: string;
   userRoles: string[];
+  /** Multi-factor sign-in for the default of every tenant (tenants may override): policy, roles that always need it, the second factors allowed (null: all). */
+  mfa: { policy: MfaPolicy; requiredRoles: string[]; factors: string[] | null };
   /** Add the https://hasura.io/jwt/claims block to access tokens. */
   hasuraClaims: boolean;
   trustProxy: boolean;
@@ -202,6 +206,9 @@ const envSchema = z.object({
   EMAIL_LINK_TARGET: z.enum(["client", "server"]).default("client"),
   USER_DEFAULT_ROLE: z.string().min(1).default("user"),
   USER_ROLES: list.default(["user", "me"]),
+  MFA: z.enum(["off", "optional", "required"]).default("optional"),
+  MFA_REQUIRED_ROLES: list.default([]),
+  MFA_FACTORS: list.optional(),
   JWT_HASURA_CLAIMS: boolean.default(false),
   TRUST_PROXY: boolean.default(false),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -297,6 +304,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     emailLinkTarget: e.EMAIL_LINK_TARGET,
     userDefaultRole: e.USER_DEFAULT_ROLE,
     userRoles: e.USER_ROLES,
+    mfa: { policy: e.MFA, requiredRoles: e.MFA_REQUIRED_ROLES, factors: e.MFA_FACTORS ?? null },
     hasuraClaims: e.JWT_HASURA_CLAIMS,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,

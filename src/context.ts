@@ -102,7 +102,12 @@ export async function elevationRequired(deps: Deps, viewer: Viewer): Promise<{ s
   if (viewer.kind !== "interactive") {
     return { status: "ELEVATION_REQUIRED", message: "A session opened with a personal access token cannot do this: sign in interactively", factors: [] };
   }
-  return { status: "ELEVATION_REQUIRED", factors: await deps.mfa.stepUpFactors(viewer.user.id, viewer.openedAt) };
+  return { status: "ELEVATION_REQUIRED", factors: await deps.mfa.stepUpFactors(viewer.user, viewer.openedAt) };
+}
+
+/** Whether `factor` may step this session up: the account had it when the session opened, and it is strong enough for the user (mfa/registry.ts). */
+export async function mayStepUpWith(deps: Deps, viewer: Viewer, factor: string): Promise<boolean> {
+  return viewer.kind === "interactive" && (await deps.mfa.stepUpFactors(viewer.user, viewer.openedAt)).includes(factor);
 }
 
 /**

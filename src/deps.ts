@@ -26,7 +26,7 @@ import { createTicketStore, type TicketStore } from "./tickets.js";
 import { createUserStore } from "./accounts/users.js";
 import { createAccounts, type Accounts } from "./accounts/accounts.js";
 import { createAccountStore } from "./accounts/store.js";
-import { createMfaStore, type MfaStore } from "./mfa/store.js";
+import { createMfa, type Mfa } from "./mfa/registry.js";
 import { createBreachedPasswords, type BreachedPasswords } from "./security/breached-passwords.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
 
@@ -43,7 +43,8 @@ export interface Deps {
   viewerCache: ViewerCache;
   /** The one owner of users and login methods (reads and writes). */
   accounts: Accounts;
-  mfa: MfaStore;
+  /** The factor registry (second factors, step-up proofs), filled by the recipes. */
+  mfa: Mfa;
   breachedPasswords: BreachedPasswords;
   tenants: TenantStore;
   tickets: TicketStore;
@@ -133,7 +134,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     sessions,
     viewerCache,
     accounts,
-    mfa: createMfaStore(prisma),
+    mfa: createMfa(),
     breachedPasswords: createBreachedPasswords({ url: config.passwordBreachCheckUrl, logger }),
     tenants: createTenantStore(prisma, config, encrypter, clock),
     tickets: createTicketStore(prisma, clock),

@@ -61,7 +61,7 @@ export type ErrorFieldType = "Int" | "String" | "Boolean" | "[String]";
 
 export type ErrorStatus = keyof typeof ERROR_STATUSES;
 /** Statuses that are not errors: done, or one more step (a second factor). */
-export const PROGRESS_STATUSES = ["OK", "MFA_REQUIRED"] as const;
+export const PROGRESS_STATUSES = ["OK", "MFA_REQUIRED", "MFA_ENROLMENT_REQUIRED"] as const;
 export type AuthStatus = (typeof PROGRESS_STATUSES)[number] | ErrorStatus;
 
 /** Base of every error member. `details` carries the type's extra fields (retryAfterMs, reason...). */
@@ -128,9 +128,12 @@ export const FAILURE_CLASSES: Record<ErrorStatus, FailureClass> = Object.fromEnt
 export type ApiResult<Ok> = Promise<({ status: "OK" } & Ok) | ({ status: ErrorStatus; message?: string } & Record<string, unknown>)>;
 
 export type MfaRequiredValue = { status: "MFA_REQUIRED"; ticket: string; factors: string[] };
+export type MfaEnrolmentRequiredValue = { status: "MFA_ENROLMENT_REQUIRED"; ticket: string; factors: string[] };
 
-/** What a first-factor sign-in API answers: a session, a second factor to pass, or an error. */
-export type SignInApiResult<Ok> = Promise<({ status: "OK" } & Ok) | MfaRequiredValue | ({ status: ErrorStatus; message?: string } & Record<string, unknown>)>;
+/** What a first-factor sign-in API answers: a session, a second factor to pass (or to enrol first), or an error. */
+export type SignInApiResult<Ok> = Promise<
+  ({ status: "OK" } & Ok) | MfaRequiredValue | MfaEnrolmentRequiredValue | ({ status: ErrorStatus; message?: string } & Record<string, unknown>)
+>;
 
 /** Inputs of operations scoped to a tenant. */
 export type TenantInput = { tenantId: string };
@@ -144,7 +147,7 @@ function failure(value: { status: ErrorStatus; message?: string } & Record<strin
 }
 
 /** Maps a service's status value onto the union member it stands for. */
-export function toResult<T extends { status: string }>(value: T): Extract<T, { status: "OK" | "MFA_REQUIRED" }> | AuthFailure {
-  if ((PROGRESS_STATUSES as readonly string[]).includes(value.status)) return value as Extract<T, { status: "OK" | "MFA_REQUIRED" }>;
+export function toResult<T extends { status: string }>(value: T): Extract<T, { status: (typeof PROGRESS_STATUSES)[number] }> | AuthFailure {
+  if ((PROGRESS_STATUSES as readonly string[]).includes(value.status)) return value as Extract<T, { status: (typeof PROGRESS_STATUSES)[number] }>;
   return failure(value as unknown as { status: ErrorStatus });
 }

@@ -83,8 +83,9 @@ async function verifyTicket(
   const result = link ? await link.handle(link.apis, { ticket, tenantId: query.get("tenantId") ?? DEFAULT_TENANT, query }, ctx) : null;
   // Unknown, or spent by an API the embedder disabled.
   if (!result) return failed(`unsupported ticket type "${type.slice(0, 40)}"`);
-  // The frontend finishes an MFA_REQUIRED with verifySignInMfaTotp(ticket: mfaTicket, totp).
+  // The frontend finishes with the ticket: a second factor (mfaTicket), or enrolling one first (mfaEnrolmentTicket).
   if (result.status === "MFA_REQUIRED") return landing(redirectTo, { type, mfaTicket: result.ticket });
+  if (result.status === "MFA_ENROLMENT_REQUIRED") return landing(redirectTo, { type, mfaEnrolmentTicket: result.ticket });
   if (result.status !== "OK") return landing(redirectTo, { type, error: result.status, errorDescription: describeFailure(result) });
   // Without a session (an email change, or a tenant that offers no sign-in by address) the link only confirms.
   return landing(redirectTo, result.session ? { type, refreshToken: result.session.refreshToken } : { type });

@@ -10,10 +10,18 @@ import { addSeconds } from "./clock.js";
 import { randomToken, sha256 } from "./crypto/tokens.js";
 import type { PrismaClient, Ticket } from "./generated/prisma/client.js";
 
-export type TicketType = "emailVerify" | "emailConfirmChange" | "passwordReset" | "mfaSignIn";
+export type TicketType = "emailVerify" | "emailConfirmChange" | "passwordReset" | "mfaSignIn" | "mfaEnrol";
 
 export interface TicketStore {
-  issue(input: { type: TicketType; tenantId: string; userId: string; email?: string | null; redirectTo?: string | null; ttlSeconds: number }): Promise<string>;
+  issue(input: {
+    type: TicketType;
+    tenantId: string;
+    userId: string;
+    email?: string | null;
+    redirectTo?: string | null;
+    data?: Record<string, unknown>;
+    ttlSeconds: number;
+  }): Promise<string>;
   /** Spends a live ticket of one of `types`; null when unknown, expired, spent or of another type. */
   consume(token: string, types: TicketType[], tenantId: string): Promise<Ticket | null>;
   /** A live ticket of one of `types`, left in place (for tickets that survive a wrong second factor). */
@@ -22,7 +30,7 @@ export interface TicketStore {
 
 export function createTicketStore(prisma: PrismaClient, clock: Clock): TicketStore {
   return {
-    async issue({ type, tenantId, userId, email, redirectTo, ttlSeconds }) {
+    async issue({ type, tenantId, userId, email, redirectTo, data, ttlSeconds }) {
       const token = randomToken();
       const now = clock.now();
       await prisma.ticket.create({
@@ -34,6 +42,7 @@ export function createTicketStore(prisma: PrismaClient, clock: Clock): TicketSto
           userId,
           email: email ?? null,
           redirectTo: redirectTo ?? null,
+          data: (data ?? {}) as object,
           createdAt: now,
           expiresAt: addSeconds(now, ttlSeconds),
         },

@@ -106,7 +106,8 @@ describe("npm start", () => {
 
 describe("authConfig", () => {
   it("describes what the server offers, following configuration and disabled APIs", async () => {
-    const query = `{ authConfig { tenantId firstFactors passwordless { flowType codeLength } passwordPolicy { minLength maxLength } emailVerification mfaFactors } }`;
+    const query = `{ authConfig { tenantId firstFactors passwordless { flowType codeLength } passwordPolicy { minLength maxLength } emailVerification mfaFactors
+      mfa { policy requiredForRoles enrolableFactors stepUpFactors } } }`;
     const app = await startApp("pglite", { env: { ANONYMOUS_USERS: "on", PASSWORD_MIN_LENGTH: "12", EMAIL_VERIFICATION: "required" } });
     try {
       expect((await app.gql(query)).data.authConfig).toEqual({
@@ -115,7 +116,8 @@ describe("authConfig", () => {
         passwordless: { flowType: "USER_INPUT_CODE_AND_MAGIC_LINK", codeLength: 6 },
         passwordPolicy: { minLength: 12, maxLength: 256 },
         emailVerification: "REQUIRED",
-        mfaFactors: ["totp", "recoveryCode"],
+        mfaFactors: ["totp", "webauthn", "recoveryCode", "emailCode", "smsCode"],
+        mfa: { policy: "OPTIONAL", requiredForRoles: [], enrolableFactors: ["totp"], stepUpFactors: ["totp", "webauthn", "password", "emailCode", "smsCode"] },
       });
     } finally {
       await app.close();
@@ -124,8 +126,9 @@ describe("authConfig", () => {
       recipes: {
         passwordless: { override: { apis: (original) => ({ ...original, createCode: undefined, consumeCode: undefined }) } },
         totp: { override: { apis: (original) => ({ ...original, verifySignInMfaRecoveryCode: undefined }) } },
-        webauthn: { override: { apis: (original) => ({ ...original, webauthnSignIn: false }) } },
+        webauthn: { override: { apis: (original) => ({ ...original, webauthnSignIn: false, verifySignInMfaWebauthn: undefined }) } },
       },
+      env: { MFA: "required", MFA_REQUIRED_ROLES: "admin" },
     });
     try {
       const { data } = await trimmed.gql(query);
@@ -133,7 +136,9 @@ describe("authConfig", () => {
         firstFactors: ["emailpassword", "personalAccessToken"],
         passwordless: null,
         emailVerification: "OPTIONAL",
-        mfaFactors: ["totp"],
+        // Each factor follows its own APIs: codes to addresses stay while their mutations do.
+        mfaFactors: ["totp", "emailCode", "smsCode"],
+        mfa: { policy: "REQUIRED", requiredForRoles: ["admin"], enrolableFactors: ["totp"] },
       });
     } finally {
       await trimmed.close();

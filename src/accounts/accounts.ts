@@ -65,12 +65,12 @@ export interface Accounts extends UserStore {
    * Recovery through the address (a password-reset link): proves the address,
    * ends every session and PAT, spends every ticket, clears the lockout, removes
    * credentials made before the address was proven (all of them when it never
-   * was), and sets the new password when given.
+   * was), and sets the new password when given. `byAdmin`: an admin's password,
+   * which proves nothing about the address (an unproven one stays unproven).
    */
-  recover(user: UserRow, input: { passwordHash?: string | null }, meta: RequestMeta): Promise<UserRow>;
+  recover(user: UserRow, input: { passwordHash?: string | null; byAdmin?: boolean }, meta: RequestMeta): Promise<UserRow>;
   /** Profile, roles, disabled and other columns an admin or the user changes; the audit type says who. */
   update(user: UserRow, changes: UserChanges, meta: RequestMeta, audit?: { type: AuditEventType; data?: Record<string, unknown> }): Promise<UserRow | "TAKEN">;
-  setActiveMfa(userId: string, type: string | null): Promise<void>;
   delete(user: UserRow, meta: RequestMeta, auditType: AuditEventType): Promise<boolean>;
   /** Housekeeping: anonymous users older than `retentionSeconds` without a live session. */
   deleteStaleAnonymous(retentionSeconds: number): Promise<number>;
@@ -186,8 +186,15 @@ export function createAccounts({ users, store, viewerCache, audit, clock }: Acco
       return changed(user.id, "OK");
     },
 
-    async recover(user, { passwordHash }, meta) {
+    async recover(user, { passwordHash, byAdmin = false }, meta) {
       const at = clock.now();
+      // An admin's password proves nothing about the address: the account stays as proven as it was.
+      if (byAdmin && !user.emailVerified) {
+        const recovered = await store.recover(user, { passwordHash, at });
+        if (passwordHash) await store.addLoginMethod(recovered, { recipeId: "emailpassword", email: recovered.email, verified: false });
+        await audit.recordFor(meta, "password.reset", recovered, { byAdmin });
+        return changed(user.id, recovered);
+      }
       const recovered = user.emailVerified
         ? await store.recover(user, { passwordHash, at })
         : await store.startClean(user, {
@@ -208,11 +215,6 @@ export function createAccounts({ users, store, viewerCache, audit, clock }: Acco
       if (updated === "UNKNOWN") return user;
       if (event) await audit.recordFor(meta, event.type, updated, event.data);
       return changed(user.id, updated);
-    },
-
-    async setActiveMfa(userId, type) {
-      await store.update(userId, { activeMfaType: type });
-      changed(userId, undefined);
     },
 
     deleteStaleAnonymous: (retentionSeconds) => store.deleteStaleAnonymous(addSeconds(clock.now(), -retentionSeconds), clock.now()),

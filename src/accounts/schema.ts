@@ -107,14 +107,10 @@ function defineUser(builder: Builder) {
       disabled: t.exposeBoolean("disabled"),
       createdAt: t.field({ type: "DateTime", resolve: (user) => user.createdAt }),
       timeJoined: t.float({ description: "Milliseconds since the epoch.", resolve: (user) => user.createdAt.getTime() }),
-      activeMfaType: t.exposeString("activeMfaType", {
+      activeMfaType: t.string({
         nullable: true,
-        description: 'The second factor required at sign-in ("totp"), or null.',
-      }),
-      recoveryCodesRemaining: t.int({
-        nullable: true,
-        description: "Unspent recovery codes; only for the signed-in user's own record (null otherwise).",
-        resolve: async (user, _, ctx) => ((await ctx.viewer({ cached: true }))?.user.id === user.id ? ctx.deps.mfa.recoveryCodesRemaining(user.id) : null),
+        description: 'The authenticator that turned multi-factor sign-in on for this user ("totp"), or null. Derived from the user\'s factors.',
+        resolve: (user, _, ctx) => ctx.deps.mfa.activeType(user),
       }),
       loginMethods: t.field({
         type: [LoginMethod],

@@ -72,7 +72,6 @@ export type UserChanges = Partial<
     | "displayName"
     | "avatarUrl"
     | "locale"
-    | "activeMfaType"
     | "disabled"
   > & { metadata: Record<string, unknown> }
 >;
@@ -286,7 +285,6 @@ export function createAccountStore(prisma: PrismaClient, clock: Clock): AccountS
           where: { id: user.id },
           data: {
             passwordHash: passwordHash ?? null,
-            activeMfaType: null,
             isAnonymous: false,
             ...(proven === "email" ? { emailVerified: true, emailVerifiedAt: at } : { phoneNumberVerified: true }),
           },
@@ -308,9 +306,6 @@ export function createAccountStore(prisma: PrismaClient, clock: Clock): AccountS
         prisma.$executeRaw`
           DELETE FROM "RecoveryCode" WHERE "userId" = ${user.id}::uuid
             AND NOT EXISTS (SELECT 1 FROM "TotpDevice" WHERE "userId" = ${user.id}::uuid AND verified)`,
-        prisma.$executeRaw`
-          UPDATE "User" SET "activeMfaType" = NULL
-          WHERE id = ${user.id}::uuid AND NOT EXISTS (SELECT 1 FROM "TotpDevice" WHERE "userId" = ${user.id}::uuid AND verified)`,
         ...(passwordHash ? [prisma.user.update({ where: { id: user.id }, data: { passwordHash } })] : []),
       ];
       await prisma.$transaction(batch);

@@ -55,6 +55,9 @@ export function registerAdminSchema(
         description: "Provider settings (client secrets left out).",
         resolve: (config) => config.thirdPartyProviders ?? null,
       }),
+      mfa: t.string({ nullable: true, resolve: (config) => config.mfa?.toUpperCase() ?? null }),
+      mfaRequiredRoles: t.stringList({ nullable: true, resolve: (config) => config.mfaRequiredRoles ?? null }),
+      mfaFactors: t.stringList({ nullable: true, resolve: (config) => config.mfaFactors ?? null }),
     }),
   });
   const Tenant = builder.objectRef<{ id: string; createdAt: Date }>("Tenant").implement({
@@ -76,6 +79,12 @@ export function registerAdminSchema(
         type: "JSON",
         required: false,
         description: "Providers as in THIRD_PARTY_PROVIDERS; null: the server's (default tenant) or none.",
+      }),
+      mfa: t.string({ required: false, description: "Multi-factor sign-in: REQUIRED, OPTIONAL or OFF; null: MFA." }),
+      mfaRequiredRoles: t.stringList({ required: false, description: "Roles whose users always need a second factor; null: MFA_REQUIRED_ROLES." }),
+      mfaFactors: t.stringList({
+        required: false,
+        description: 'The second factors accepted, some of "totp", "webauthn", "recoveryCode", "emailCode", "smsCode"; null: MFA_FACTORS or all.',
       }),
     }),
   });
@@ -189,12 +198,22 @@ export function registerAdminSchema(
     args: (arg) => ({ userId: arg.id({ required: true }) }),
     resolve: (args) => api.createEmailVerificationLink({ userId: String(args.userId) }),
   });
+  const FactorReset = builder.objectRef<{ factor: string; removed: number }>("FactorReset").implement({
+    fields: (t) => ({ factor: t.exposeString("factor"), removed: t.exposeInt("removed") }),
+  });
   adminMutation("resetUserMfa", {
-    ok: results.ok<{ devicesRemoved: number }>("ResetUserMfaOk", (t) => ({ devicesRemoved: t.exposeInt("devicesRemoved") })),
-    errors: ["UNKNOWN_USER_ID_ERROR"],
-    description: "Admin: removes the user's TOTP devices and recovery codes, turning multi-factor sign-in off (a lost phone).",
-    args: (arg) => ({ userId: arg.id({ required: true }) }),
-    resolve: (args, ctx) => api.resetUserMfa({ userId: String(args.userId) }, ctx),
+    ok: results.ok<{ devicesRemoved: number; factors: Array<{ factor: string; removed: number }> }>("ResetUserMfaOk", (t) => ({
+      devicesRemoved: t.exposeInt("devicesRemoved", { description: "TOTP devices removed." }),
+      factors: t.field({ type: [FactorReset], description: "What went, per factor.", resolve: (value) => value.factors }),
+    })),
+    errors: ["UNKNOWN_USER_ID_ERROR", "INVALID_INPUT_ERROR"],
+    description:
+      'Admin: removes the user\'s second factors (a lost phone or key): by default every one that can be removed ("totp", "recoveryCode", "webauthn"), turning multi-factor sign-in off unless policy requires it. Email and SMS codes follow the user\'s addresses (updateUser).',
+    args: (arg) => ({
+      userId: arg.id({ required: true }),
+      factors: arg.stringList({ required: false, description: "Only these factors; null: all." }),
+    }),
+    resolve: (args, ctx) => api.resetUserMfa({ userId: String(args.userId), factors: args.factors ?? null }, ctx),
   });
   adminMutation("createTenant", {
     ok: results.ok<{ id: string }>("CreateTenantOk", (t) => ({ id: t.exposeString("id") })),

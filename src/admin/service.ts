@@ -13,7 +13,7 @@ import type { ApiResult, FieldError } from "../results.js";
 import { DEFAULT_TENANT, isTenantId, type FirstFactor, type TenantConfig } from "../tenants/tenants.js";
 import { FIRST_FACTORS } from "../recipes/index.js";
 import { providerListSchema, type ProviderSettings } from "../recipes/thirdparty/providers.js";
-import type { EmailVerificationMode } from "../config.js";
+import type { EmailVerificationMode, MfaPolicy } from "../config.js";
 import type { UserChanges } from "../accounts/store.js";
 import { checkProfile } from "../accounts/profile.js";
 import { normaliseEmail, type UserRow } from "../accounts/users.js";
@@ -68,6 +68,9 @@ export interface TenantConfigInput {
   passwordMinLength?: number | null;
   emailVerification?: string | null;
   thirdPartyProviders?: unknown;
+  mfa?: string | null;
+  mfaRequiredRoles?: string[] | null;
+  mfaFactors?: string[] | null;
 }
 
 export interface AdminApis {
@@ -89,7 +92,10 @@ export interface AdminApis {
   /** The seed's createEmailVerificationLink. */
   createEmailVerificationLink(input: { userId: string }): ApiResult<{ link: string }>;
   /** For a user who lost their authenticator: removes their TOTP devices and recovery codes (MFA off). */
-  resetUserMfa(input: { userId: string }, ctx: Context): ApiResult<{ devicesRemoved: number }>;
+  resetUserMfa(
+    input: { userId: string; factors?: string[] | null },
+    ctx: Context,
+  ): ApiResult<{ devicesRemoved: number; factors: Array<{ factor: string; removed: number }> }>;
   tenants(): Promise<Array<{ id: string; createdAt: Date }>>;
   tenantConfig(input: { id: string }): Promise<TenantConfig | null>;
   /** Replaces a tenant's config: fields left out follow the server's configuration again. */
@@ -227,7 +233,7 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
       }
       // A password set by an admin is a recovery: whoever held the account is out (API.md "Accounts").
       if (input.password != null)
-        await deps.accounts.recover((await deps.accounts.byId(id))!, { passwordHash: await deps.hasher.hash(input.password) }, ctx.meta);
+        await deps.accounts.recover((await deps.accounts.byId(id))!, { passwordHash: await deps.hasher.hash(input.password), byAdmin: true }, ctx.meta);
       const fields = Object.keys(input).filter((field) => field !== "password" && input[field as keyof UserInput] != null);
       const user = await deps.accounts.update((await deps.accounts.byId(id))!, changes, ctx.meta, { type: "admin.user_updated", data: { fields } });
       if (user === "TAKEN") return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
@@ -279,13 +285,18 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
       return { status: "OK", link: ticketLink(config, "emailVerify", created.token, user.tenantId) };
     },
 
-    async resetUserMfa({ userId }, ctx) {
+    async resetUserMfa({ userId, factors }, ctx) {
+      const unknown = factors?.filter((factor) => !deps.mfa.has(factor)) ?? [];
+      if (unknown.length > 0) return invalid({ id: "factors", error: `unknown factors: ${unknown.join(", ").slice(0, 200)}` })!;
       const user = await deps.accounts.byId(userId);
       if (!user) return { status: "UNKNOWN_USER_ID_ERROR", message: "No such user" };
-      const devices = await deps.mfa.removeAll(userId);
-      await deps.accounts.setActiveMfa(userId, null);
-      await deps.audit.recordFor(ctx.meta, "totp.device_removed", user, { byAdmin: true, count: devices });
-      return { status: "OK", devicesRemoved: devices };
+      const removed = await deps.mfa.reset(user, factors ?? null);
+      await deps.audit.recordFor(ctx.meta, "mfa.reset", user, { byAdmin: true, removed });
+      return {
+        status: "OK",
+        devicesRemoved: removed.totp ?? 0,
+        factors: Object.entries(removed).map(([factor, count]) => ({ factor, removed: count })),
+      };
     },
 
     tenants: () => deps.tenants.list(),
@@ -316,9 +327,22 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
         else
           errors.push({ id: "config.thirdPartyProviders", error: parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ") });
       }
+      const mfa = input.mfa?.toLowerCase() ?? null;
+      if (mfa !== null && !["required", "optional", "off"].includes(mfa)) errors.push({ id: "config.mfa", error: "must be REQUIRED, OPTIONAL or OFF" });
+      const unknownSecondFactors = input.mfaFactors?.filter((factor) => !deps.mfa.secondFactorIds(null).includes(factor)) ?? [];
+      if (unknownSecondFactors.length > 0)
+        errors.push({
+          id: "config.mfaFactors",
+          error: `unknown second factors: ${unknownSecondFactors.join(", ").slice(0, 200)} (known: ${deps.mfa.secondFactorIds(null).join(", ")})`,
+        });
+      const unknownRoles = input.mfaRequiredRoles?.filter((role) => !assignable.includes(role)) ?? [];
+      if (unknownRoles.length > 0) errors.push({ id: "config.mfaRequiredRoles", error: `unknown roles: ${unknownRoles.join(", ").slice(0, 200)}` });
       const bad = invalid(...errors);
       if (bad) return bad;
       const saved = await deps.tenants.setConfig(id, {
+        mfa: mfa as MfaPolicy | null,
+        mfaRequiredRoles: input.mfaRequiredRoles ?? null,
+        mfaFactors: input.mfaFactors ?? null,
         firstFactors: factors as FirstFactor[] | null,
         passwordMinLength: minLength,
         emailVerification: verification as EmailVerificationMode | null,

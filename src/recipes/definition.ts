@@ -9,11 +9,13 @@ import type { Context } from "../context.js";
 import type { Deps } from "../deps.js";
 import type { ErrorStatus } from "../results.js";
 import type { EnabledApis } from "./override.js";
+import type { Factor } from "../mfa/registry.js";
 
 /** How a ticket link of this recipe ends, for GET /verify (see routes.ts). */
 export type LinkOutcome =
   | { status: "OK"; session?: { refreshToken: string } }
   | { status: "MFA_REQUIRED"; ticket: string }
+  | { status: "MFA_ENROLMENT_REQUIRED"; ticket: string }
   | { status: ErrorStatus; message?: unknown; reason?: unknown };
 
 /** Spends one kind of emailed ticket through the recipe's APIs; null when the API it needs is disabled. */
@@ -41,8 +43,8 @@ export interface RecipeDefinition<Id extends string = string, F = unknown, A = u
     /** Whether it is on offer: its sign-in API enabled (and configured). */
     offered(input: { apis: EnabledApis<A>; functions: F; config: Config; tenantId: string }): boolean | Promise<boolean>;
   };
-  /** Second factors the recipe gives users (`authConfig.mfaFactors`), each with the API that passes it. */
-  secondFactors?: (apis: EnabledApis<A>) => string[];
+  /** The factors the recipe gives users (second factors, step-up proofs; see mfa/registry.ts), each only while the API that passes it is enabled. */
+  factors?: (input: { deps: Deps; functions: F; apis: EnabledApis<A> }) => Factor[];
   /** The overridable functions; `self` answers the final (overridden) object. `others` gives recipes built earlier in RECIPES. */
   functions(deps: Deps, self: () => F, options: O): F;
   /** What each field (and route) does, over the final functions. */

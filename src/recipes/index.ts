@@ -59,6 +59,7 @@ export function createRecipes(deps: Deps, options: RecipeOptions = {}): Recipes 
     );
     functions[recipe.id] = built.functions;
     apis[recipe.id] = built.apis;
+    deps.mfa.register(recipe.factors?.({ deps, functions: built.functions, apis: built.apis }) ?? []);
   }
   apis.session = applyOverride(
     () => ({}),

@@ -18,6 +18,7 @@ export interface AuthConfigValue {
   passwordPolicy: { minLength: number; maxLength: number };
   emailVerification: string;
   mfaFactors: string[];
+  mfa: { policy: string; requiredForRoles: string[]; stepUpFactors: string[]; enrolableFactors: string[] };
   /** Whether a first factor is on offer for this tenant (for recipes' own fields). */
   offers(factor: string): boolean;
 }
@@ -31,6 +32,25 @@ export function defineAuthConfig(builder: Builder): AuthConfigRef {
       maxLength: t.exposeInt("maxLength"),
     }),
   });
+  const MfaPolicy = builder.enumType("MfaPolicy", {
+    values: {
+      OFF: { description: "Sign-ins never ask for a second factor." },
+      OPTIONAL: { description: "Users who set up an authenticator (TOTP) are asked for a second factor." },
+      REQUIRED: { description: "Everyone is asked; users without a factor enrol one before their first session." },
+    } as const,
+  });
+  const Mfa = builder.objectRef<AuthConfigValue["mfa"]>("MfaConfig").implement({
+    description: "Multi-factor sign-in on this tenant.",
+    fields: (t) => ({
+      policy: t.field({ type: MfaPolicy, resolve: (mfa) => mfa.policy as never }),
+      requiredForRoles: t.exposeStringList("requiredForRoles", { description: "Roles whose users always need a second factor (even when OPTIONAL)." }),
+      enrolableFactors: t.exposeStringList("enrolableFactors", { description: "Factors a user can set up when MfaEnrolmentRequired answers." }),
+      stepUpFactors: t.exposeStringList("stepUpFactors", {
+        description:
+          'Proofs that can elevate a session: "password", "totp", "webauthn", "emailCode", "smsCode" (ElevationRequiredError.factors lists a user\'s).',
+      }),
+    }),
+  });
   const EmailVerification = builder.enumType("EmailVerificationMode", { values: ["REQUIRED", "OPTIONAL", "OFF"] as const });
   return builder.objectRef<AuthConfigValue>("AuthConfig").implement({
     fields: (t) => ({
@@ -40,7 +60,10 @@ export function defineAuthConfig(builder: Builder): AuthConfigRef {
       }),
       passwordPolicy: t.field({ type: PasswordPolicy, resolve: (value) => value.passwordPolicy }),
       emailVerification: t.field({ type: EmailVerification, resolve: (value) => value.emailVerification as never }),
-      mfaFactors: t.exposeStringList("mfaFactors", { description: 'Second factors a user can enable: "totp", "recoveryCode".' }),
+      mfaFactors: t.exposeStringList("mfaFactors", {
+        description: 'Second factors this tenant accepts at sign-in: "totp", "recoveryCode", "webauthn", "emailCode", "smsCode".',
+      }),
+      mfa: t.field({ type: Mfa, resolve: (value) => value.mfa }),
     }),
   });
 }
@@ -71,7 +94,13 @@ export function registerAuthConfigQuery(
           firstFactors,
           passwordPolicy: { minLength: settings.passwordMinLength, maxLength: config.passwordMaxLength },
           emailVerification: settings.emailVerification.toUpperCase(),
-          mfaFactors: definitions.flatMap((recipe) => recipe.secondFactors?.(apisOf(recipes, recipe)) ?? []),
+          mfaFactors: ctx.deps.mfa.secondFactorIds(settings.mfaFactors),
+          mfa: {
+            policy: settings.mfa.toUpperCase(),
+            requiredForRoles: settings.mfaRequiredRoles,
+            stepUpFactors: ctx.deps.mfa.stepUpIds(),
+            enrolableFactors: ctx.deps.mfa.enrolableIds(settings.mfaFactors),
+          },
           offers: (factor: string) => firstFactors.includes(factor),
         };
       },

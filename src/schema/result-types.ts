@@ -20,7 +20,7 @@ type OkFields<T> = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, T>) => Record
 export interface Results {
   /** Declares `<name>` (an OK member) implementing AuthResult. */
   ok<T extends object>(name: string, fields?: OkFields<T & { status: "OK" }>): ObjectRef<never, T & { status: "OK" }>;
-  /** Declares `union <name> = ok | errors... | GeneralError` (and `MfaRequired` for first-factor sign-ins). */
+  /** Declares `union <name> = ok | errors... | GeneralError` (and `MfaRequired`, `MfaEnrolmentRequired` for first-factor sign-ins). */
   union(name: string, ok: ObjectRef<never, any>, errors: ErrorStatus[], options?: { mfa?: boolean }): ReturnType<Builder["errorUnion"]>;
   /** Registers mutation `name` answering `<Name>Result` (the union of `ok` and `errors`) from an API's status value. */
   mutation(name: string, spec: MutationSpec): void;
@@ -30,7 +30,7 @@ export interface MutationSpec {
   ok: ObjectRef<never, any>;
   errors: ErrorStatus[];
   description: string;
-  /** First-factor sign-ins may answer MfaRequired. */
+  /** First-factor sign-ins may answer MfaRequired or MfaEnrolmentRequired. */
   mfa?: boolean;
   /** Counts against the per-request limit of credential checks (security/credential-limit.ts). */
   credentialCheck?: boolean;
@@ -81,12 +81,25 @@ export function registerResultTypes(builder: Builder): Results {
   }
 
   const MfaRequired = builder.objectRef<{ status: "MFA_REQUIRED"; ticket: string; factors: string[] }>("MfaRequired").implement({
-    description: "The first factor passed; finish with verifySignInMfaTotp (or a recovery code) and this ticket within 5 minutes.",
+    description:
+      "The first factor passed; finish within 5 minutes with this ticket and one of `factors`: verifySignInMfaTotp, verifySignInMfaRecoveryCode, verifySignInMfaWebauthn, or sendSignInMfaCode then verifySignInMfaCode.",
     interfaces: [AuthResult],
     isTypeOf: (value: unknown) => (value as { status?: string })?.status === "MFA_REQUIRED",
     fields: (t) => ({
       ticket: t.exposeString("ticket"),
-      factors: t.exposeStringList("factors", { description: 'Second factors the user can use, e.g. ["totp"].' }),
+      factors: t.exposeStringList("factors", {
+        description: 'Second factors the user can finish with: "totp", "recoveryCode", "webauthn", "emailCode", "smsCode".',
+      }),
+    }),
+  });
+  const MfaEnrolmentRequired = builder.objectRef<{ status: "MFA_ENROLMENT_REQUIRED"; ticket: string; factors: string[] }>("MfaEnrolmentRequired").implement({
+    description:
+      "The first factor passed, and this account must set a second factor up before it gets a session (MFA required by the tenant or a role). Within 10 minutes, pass the ticket to createTotpDevice and verifyTotpDevice: the verified device finishes the sign-in.",
+    interfaces: [AuthResult],
+    isTypeOf: (value: unknown) => (value as { status?: string })?.status === "MFA_ENROLMENT_REQUIRED",
+    fields: (t) => ({
+      ticket: t.exposeString("ticket"),
+      factors: t.exposeStringList("factors", { description: 'Second factors the user can set up now, e.g. ["totp"].' }),
     }),
   });
 
@@ -100,7 +113,7 @@ export function registerResultTypes(builder: Builder): Results {
     },
     union(name, ok, errors, options) {
       const members = [...new Set<ErrorStatus>([...errors, "GENERAL_ERROR"])].map((status) => FAILURE_CLASSES[status]);
-      return builder.errorUnion(name, { types: [ok, ...(options?.mfa ? [MfaRequired] : []), ...members] as never });
+      return builder.errorUnion(name, { types: [ok, ...(options?.mfa ? [MfaRequired, MfaEnrolmentRequired] : []), ...members] as never });
     },
     mutation(name, spec) {
       const Result = this.union(`${name[0]!.toUpperCase()}${name.slice(1)}Result`, spec.ok, spec.errors, { mfa: spec.mfa });

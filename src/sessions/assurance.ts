@@ -21,6 +21,9 @@ const METHOD_AMR: Record<string, string[]> = {
   personalAccessToken: ["pat"],
   totp: ["otp"],
   recoveryCode: ["otp"],
+  password: ["pwd"],
+  emailCode: ["otp"],
+  smsCode: ["sms", "otp"],
 };
 
 /** The amr of a sign-in by `method`; `secondFactor` marks a second proof (RFC 8176 "mfa"). */

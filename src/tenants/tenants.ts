@@ -5,7 +5,7 @@
  * third-party providers; what it leaves unset follows the server's configuration.
  */
 import type { Clock } from "../clock.js";
-import type { Config, EmailVerificationMode } from "../config.js";
+import type { Config, EmailVerificationMode, MfaPolicy } from "../config.js";
 import type { Encrypter } from "../crypto/encryption.js";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import { providerSettingsSchema, type ProviderSettings } from "../recipes/thirdparty/providers.js";
@@ -25,6 +25,9 @@ export interface TenantConfig {
   passwordMinLength?: number | null;
   emailVerification?: EmailVerificationMode | null;
   thirdPartyProviders?: ProviderSettings[] | null;
+  mfa?: MfaPolicy | null;
+  mfaRequiredRoles?: string[] | null;
+  mfaFactors?: string[] | null;
 }
 
 /** The settings in force for a tenant. */
@@ -34,6 +37,11 @@ export interface TenantSettings {
   passwordMinLength: number;
   emailVerification: EmailVerificationMode;
   thirdPartyProviders: ProviderSettings[];
+  mfa: MfaPolicy;
+  /** Users with one of these roles need a second factor even when `mfa` is optional. */
+  mfaRequiredRoles: string[];
+  /** The second factors allowed; null: every one the server offers. */
+  mfaFactors: string[] | null;
 }
 
 // Provider client secrets are sealed in the database.
@@ -42,6 +50,9 @@ const storedSchema = z.object({
   passwordMinLength: z.number().int().nullish(),
   emailVerification: z.enum(["required", "optional", "off"]).nullish(),
   thirdPartyProviders: z.array(providerSettingsSchema.omit({ clientSecret: true }).extend({ clientSecretSealed: z.string().optional() })).nullish(),
+  mfa: z.enum(["off", "optional", "required"]).nullish(),
+  mfaRequiredRoles: z.array(z.string()).nullish(),
+  mfaFactors: z.array(z.string()).nullish(),
 });
 
 export interface TenantStore {
@@ -95,6 +106,9 @@ export function createTenantStore(prisma: PrismaClient, serverConfig: Config, en
               ...(clientSecretSealed ? { clientSecret: encrypter.open(clientSecretSealed) } : {}),
             }))
           : (serverConfig.thirdParty.providers[tenantId] ?? []),
+        mfa: stored.mfa ?? serverConfig.mfa.policy,
+        mfaRequiredRoles: stored.mfaRequiredRoles ?? serverConfig.mfa.requiredRoles,
+        mfaFactors: stored.mfaFactors ?? serverConfig.mfa.factors,
       };
     },
 
@@ -117,6 +131,9 @@ export function createTenantStore(prisma: PrismaClient, serverConfig: Config, en
             ...provider,
             ...(clientSecret ? { clientSecretSealed: encrypter.seal(clientSecret) } : {}),
           })) ?? null,
+        mfa: config.mfa ?? null,
+        mfaRequiredRoles: config.mfaRequiredRoles ?? null,
+        mfaFactors: config.mfaFactors ?? null,
       };
       const { count } = await prisma.tenant.updateMany({ where: { id: tenantId }, data: { config: stored as object } });
       cache.delete(tenantId);

@@ -4,7 +4,7 @@
  * functions with sessions, lockouts, tickets and email.
  */
 import type { Context } from "../../context.js";
-import { accountHolder, elevationRequired, isElevated } from "../../context.js";
+import { accountHolder, elevationRequired, isElevated, mayStepUpWith } from "../../context.js";
 import type { Deps } from "../../deps.js";
 import type { ApiResult, FieldError, SignInApiResult, TenantInput } from "../../results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
@@ -12,7 +12,8 @@ import { parseSignUpOptions, type SignUpOptionsInput } from "../../accounts/sign
 import { normaliseEmail, type UserRow } from "../../accounts/users.js";
 import { checkEmail, checkRedirect, invalid } from "../../validation.js";
 import { allowsFactor, checkPassword, checkTenant, emailVerificationOf } from "../../tenants/check.js";
-import { accountAttemptKey } from "../../security/attempt-limiter.js";
+import { accountAttemptKey, userAttemptKey } from "../../security/attempt-limiter.js";
+import { amrOf, elevatedUntil } from "../../sessions/assurance.js";
 import { ticketLink } from "./links.js";
 import { createTicketMail } from "./ticket-mail.js";
 import { spendResetTicket, type EmailPasswordFunctions } from "./service.js";
@@ -35,7 +36,7 @@ export interface EmailPasswordApis {
   signUpEmailPassword(
     input: TenantInput & { email: string; password: string; options?: SignUpOptionsInput | null; formFields?: Array<{ id: string; value: string }> | null },
     ctx: Context,
-  ): ApiResult<{ user: UserRow; session: SessionWithUser | null; createdNewUser: boolean }>;
+  ): SignInApiResult<{ user: UserRow; session: SessionWithUser | null; createdNewUser: boolean }>;
   signInEmailPassword(input: TenantInput & { email: string; password: string }, ctx: Context): SignInApiResult<{ user: UserRow; session: SessionWithUser }>;
   emailExists(input: TenantInput & { email: string }, ctx: Context): Promise<boolean>;
   sendPasswordResetEmail(input: TenantInput & { email: string; redirectTo?: string | null }, ctx: Context): ApiResult<object>;
@@ -50,6 +51,8 @@ export interface EmailPasswordApis {
   sendVerificationEmail(input: TenantInput & { email: string; redirectTo?: string | null }, ctx: Context): ApiResult<object>;
   /** Spends a verification or email-change ticket; with `signIn` (the link opened on this server) also signs the user in, where the tenant lets them sign in by this address. */
   verifyEmail(input: TenantInput & { token: string; signIn?: boolean }, ctx: Context): SignInApiResult<{ user: UserRow; session?: SessionWithUser }>;
+  /** Step-up: the signed-in user's password elevates the session (not for users with multi-factor sign-in on: they prove a second factor). */
+  elevatePassword(input: { password: string }, ctx: Context): ApiResult<{ elevatedUntil: Date }>;
 }
 
 export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunctions, options: EmailPasswordOptions = {}): EmailPasswordApis {
@@ -103,9 +106,9 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
       const verification = await emailVerificationOf(deps, tenantId);
       if (verification !== "off") await sendVerification(user, user.email!, redirectTo);
       if (verification === "required") return { status: "OK", user, session: null, createdNewUser: true };
+      // Where MFA is required, a new user enrols a second factor before the first session.
       const signedIn = await completeSignIn(deps, user, ctx.meta, "emailpassword");
-      if (signedIn.status !== "OK") return { status: "USER_DISABLED_ERROR" }; // a new user has no second factor yet
-      return { status: "OK", user, session: signedIn.session, createdNewUser: true };
+      return signedIn.status === "OK" ? { status: "OK", user, session: signedIn.session, createdNewUser: true } : signedIn;
     },
 
     async signInEmailPassword({ email, password, tenantId }, ctx) {
@@ -132,6 +135,25 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
       if (user.disabled) return { status: "USER_DISABLED_ERROR" };
       if (unverified) return { status: "EMAIL_NOT_VERIFIED_ERROR" };
       return completeSignIn(deps, user, ctx.meta, "emailpassword");
+    },
+
+    async elevatePassword({ password }, ctx) {
+      const viewer = await accountHolder(ctx);
+      if ("status" in viewer) return viewer;
+      const { user } = viewer;
+      if (!user.passwordHash || !(await mayStepUpWith(deps, viewer, "password"))) return elevationRequired(deps, viewer);
+      // Wrong passwords here count like wrong sign-ins: a stolen session cannot guess its way to elevation.
+      const attemptKey = userAttemptKey(user);
+      const verdict = attemptKey ? await deps.limiter.begin(attemptKey) : null;
+      if (verdict && !verdict.allowed) return { status: "LIMIT_REACHED_ERROR", retryAfterMs: verdict.retryAfterMs };
+      if ([...password].length > config.passwordMaxLength || !(await deps.hasher.verify(user.passwordHash, password))) {
+        await deps.audit.recordFor(ctx.meta, "user.sign_in_failed", user, { method: "elevatePassword" });
+        return { status: "WRONG_CREDENTIALS_ERROR" };
+      }
+      if (attemptKey) await deps.limiter.succeed(attemptKey);
+      await deps.sessions.markAuthenticated(viewer.sessionId, amrOf("password"));
+      await deps.audit.recordFor(ctx.meta, "session.elevated", user, { factor: "password" });
+      return { status: "OK", elevatedUntil: elevatedUntil({ kind: viewer.kind, authenticatedAt: deps.clock.now() }, config.elevationWindowSeconds)! };
     },
 
     async emailExists({ email, tenantId }) {

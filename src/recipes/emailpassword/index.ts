@@ -8,6 +8,10 @@ import { createEmailPasswordFunctions, RECIPE_ID, type EmailPasswordFunctions } 
 export const emailPasswordRecipe = defineRecipe<typeof RECIPE_ID, EmailPasswordFunctions, EmailPasswordApis, EmailPasswordOptions>({
   id: RECIPE_ID,
   firstFactor: { id: "emailpassword", offered: ({ apis }) => Boolean(apis.signInEmailPassword) },
+  factors: ({ apis }) => [
+    // A step-up proof only: a password is the first factor, never the second.
+    { id: "password", secondFactor: false, stepUp: Boolean(apis.elevatePassword), isSetUp: async (user) => user.passwordHash !== null },
+  ],
   functions: (deps, self) => createEmailPasswordFunctions(deps, self),
   apis: (deps, functions, options) => createEmailPasswordApis(deps, functions, options),
   schema: ({ builder, results, types }: RecipeSchemaContext, apis) => registerEmailPasswordSchema(builder, results, types, apis),

@@ -28,6 +28,7 @@ export function registerEmailPasswordSchema(builder: Builder, results: Results, 
     }));
     results.mutation("signUpEmailPassword", {
       ok: Ok,
+      mfa: true,
       errors: ["EMAIL_ALREADY_EXISTS_ERROR", "INVALID_INPUT_ERROR", "SIGN_UP_NOT_ALLOWED"],
       credentialCheck: true,
       description: "Creates a user with an email and password (and, unless email verification is required, signs them in).",
@@ -86,6 +87,21 @@ export function registerEmailPasswordSchema(builder: Builder, results: Results, 
       description: "Sets a new password with the emailed token; every session of the user ends.",
       args: (arg) => ({ token: arg.string({ required: true }), newPassword: arg.string({ required: true }), tenantId: tenantArg({ arg }) }),
       resolve: (args, ctx) => api({ ...args, tenantId: tenantOf(args) }, ctx),
+    });
+  }
+
+  if (apis.elevatePassword) {
+    const api = apis.elevatePassword;
+    results.mutation("elevatePassword", {
+      ok: results.ok<{ elevatedUntil: Date }>("ElevatePasswordOk", (t) => ({
+        elevatedUntil: t.field({ type: "DateTime", resolve: (value) => value.elevatedUntil }),
+      })),
+      errors: ["WRONG_CREDENTIALS_ERROR", "LIMIT_REACHED_ERROR", "ELEVATION_REQUIRED", "UNAUTHORISED", "FORBIDDEN_ANONYMOUS"],
+      credentialCheck: true,
+      description:
+        "Step-up: the signed-in user's password elevates this session. Users with multi-factor sign-in on step up with a second factor instead (ElevationRequiredError.factors).",
+      args: (arg) => ({ password: arg.string({ required: true }) }),
+      resolve: (args, ctx) => api(args, ctx),
     });
   }
 

@@ -13,6 +13,7 @@ import { createRateLimit, type RateLimit } from "../../security/rate-limit.js";
 import { accountAttemptKey } from "../../security/attempt-limiter.js";
 import { defaultPasswordlessMessages, type PasswordlessMessages } from "./messages.js";
 import type { CreatedCode, PasswordlessFunctions } from "./service.js";
+import { createFactorCodeApis, type FactorCodeApis } from "./factor-codes.js";
 
 export interface PasswordlessOptions {
   messages?: Partial<PasswordlessMessages>;
@@ -20,7 +21,7 @@ export interface PasswordlessOptions {
   signUpDisabled?: boolean;
 }
 
-export interface PasswordlessApis {
+export interface PasswordlessApis extends FactorCodeApis {
   createCode(
     input: TenantInput & { email?: string | null; phoneNumber?: string | null; options?: SignUpOptionsInput | null },
     ctx: Context,
@@ -90,11 +91,14 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
     to: { email?: string | null; phoneNumber?: string | null },
     tenantId: string,
     redirectTo?: string | null,
+    /** A code typed where it was asked for (a second factor, a step-up): never a link. */
+    codeOnly = false,
   ): Promise<boolean> {
+    const sent = codeOnly ? "USER_INPUT_CODE" : flowType;
     const input = {
-      flowType,
-      userInputCode: flowType === "MAGIC_LINK" ? undefined : code.userInputCode,
-      link: flowType === "USER_INPUT_CODE" ? undefined : magicLink(code, tenantId, redirectTo),
+      flowType: sent,
+      userInputCode: sent === "MAGIC_LINK" ? undefined : code.userInputCode,
+      link: sent === "USER_INPUT_CODE" ? undefined : magicLink(code, tenantId, redirectTo),
       expiresInMinutes: Math.round(codeLifetimeSeconds / 60),
     };
     try {
@@ -117,6 +121,8 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
   }
 
   return {
+    ...createFactorCodeApis(deps, functions, { deliver: (code, to, tenantId) => deliver(code, to, tenantId, null, true), limit }),
+
     async createCode({ email, phoneNumber, options: signUpOptions, tenantId }, ctx) {
       const contact = contactErrors(email, phoneNumber);
       const { profile, redirectTo, errors } = parseSignUpOptions(config, signUpOptions);
@@ -179,7 +185,7 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
       if (consumed.status !== "OK") return consumed;
       // Resets the account's counter too. A code by SMS is "sms" in the session's amr (RFC 8176).
       const signedIn = await completeSignIn(deps, consumed.user, ctx.meta, "passwordless", { amr: amrOf(device.email ? "passwordless" : "passwordlessSms") });
-      if (signedIn.status === "MFA_REQUIRED") return signedIn;
+      if (signedIn.status === "MFA_REQUIRED" || signedIn.status === "MFA_ENROLMENT_REQUIRED") return signedIn;
       if (signedIn.status !== "OK") return { status: "SIGN_IN_UP_NOT_ALLOWED", reason: "This account is disabled" };
       return { status: "OK", createdNewRecipeUser: consumed.createdNewRecipeUser, user: signedIn.user, session: signedIn.session };
     },

@@ -2,12 +2,14 @@
 import type { RecipeSchemaContext } from "../../schema/recipe-schema.js";
 import { defineRecipe } from "../definition.js";
 import { createPasswordlessApis, type PasswordlessApis, type PasswordlessOptions } from "./api.js";
+import { codeFactors } from "./factor-codes.js";
 import { registerPasswordlessAuthConfig, registerPasswordlessSchema } from "./schema.js";
 import { createPasswordlessFunctions, deleteAbandonedDevices, RECIPE_ID, type PasswordlessFunctions } from "./service.js";
 
 export const passwordlessRecipe = defineRecipe<typeof RECIPE_ID, PasswordlessFunctions, PasswordlessApis, PasswordlessOptions>({
   id: RECIPE_ID,
   firstFactor: { id: "passwordless", offered: ({ apis }) => Boolean(apis.consumeCode) },
+  factors: ({ apis }) => codeFactors(apis),
   functions: (deps, _self, options) => createPasswordlessFunctions(deps, options),
   apis: (deps, functions, options) => createPasswordlessApis(deps, functions, options),
   schema: ({ builder, results, types, AuthConfig }: RecipeSchemaContext, apis) => {

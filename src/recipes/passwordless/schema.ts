@@ -80,6 +80,70 @@ export function registerPasswordlessSchema(builder: Builder, results: Results, t
     });
   }
 
+  const CodeSent = (name: string) =>
+    results.ok<{ factor: string; destination: string }>(name, (t) => ({
+      factor: t.exposeString("factor"),
+      destination: t.exposeString("destination", { description: 'Where the code went, masked ("a***@example.com").' }),
+    }));
+  const factorArg = (arg: any) => arg.string({ required: true, description: '"emailCode" (the verified email) or "smsCode" (the verified phone number).' });
+
+  if (apis.sendSignInMfaCode) {
+    const api = apis.sendSignInMfaCode;
+    results.mutation("sendSignInMfaCode", {
+      ok: CodeSent("SendSignInMfaCodeOk"),
+      errors: ["INVALID_TICKET_ERROR", "INVALID_INPUT_ERROR", "LIMIT_REACHED_ERROR", "RESTART_FLOW_ERROR"],
+      description: "Sends a one-time code to the verified email or phone of the user MfaRequired's ticket stands for; verifySignInMfaCode finishes.",
+      args: (arg) => ({ ticket: arg.string({ required: true }), factor: factorArg(arg) }),
+      resolve: (args, ctx) => api(args, ctx),
+    });
+  }
+
+  if (apis.verifySignInMfaCode) {
+    const api = apis.verifySignInMfaCode;
+    results.mutation("verifySignInMfaCode", {
+      ok: results.ok<{ user: UserRow; session: SessionWithUser }>("VerifySignInMfaCodeOk", (t) => types.signedIn(t)),
+      errors: ["INVALID_TICKET_ERROR", "INCORRECT_USER_INPUT_CODE_ERROR", "EXPIRED_USER_INPUT_CODE_ERROR", "RESTART_FLOW_ERROR", "LIMIT_REACHED_ERROR"],
+      credentialCheck: true,
+      description: "Finishes a sign-in that answered MfaRequired with the code sendSignInMfaCode sent (single use).",
+      args: (arg) => ({ ticket: arg.string({ required: true }), code: arg.string({ required: true }) }),
+      resolve: (args, ctx) => api(args, ctx),
+    });
+  }
+
+  if (apis.sendElevationCode) {
+    const api = apis.sendElevationCode;
+    results.mutation("sendElevationCode", {
+      ok: CodeSent("SendElevationCodeOk"),
+      errors: ["UNAUTHORISED", "FORBIDDEN_ANONYMOUS", "ELEVATION_REQUIRED", "INVALID_INPUT_ERROR", "LIMIT_REACHED_ERROR", "RESTART_FLOW_ERROR"],
+      description:
+        "Step-up, step 1: sends a one-time code to the signed-in user's verified email or phone (ElevationRequiredError.factors says which the session may use).",
+      args: (arg) => ({ factor: factorArg(arg) }),
+      resolve: (args, ctx) => api(args, ctx),
+    });
+  }
+
+  if (apis.elevateWithCode) {
+    const api = apis.elevateWithCode;
+    results.mutation("elevateWithCode", {
+      ok: results.ok<{ elevatedUntil: Date }>("ElevateWithCodeOk", (t) => ({
+        elevatedUntil: t.field({ type: "DateTime", resolve: (value) => value.elevatedUntil }),
+      })),
+      errors: [
+        "UNAUTHORISED",
+        "FORBIDDEN_ANONYMOUS",
+        "ELEVATION_REQUIRED",
+        "INCORRECT_USER_INPUT_CODE_ERROR",
+        "EXPIRED_USER_INPUT_CODE_ERROR",
+        "RESTART_FLOW_ERROR",
+        "LIMIT_REACHED_ERROR",
+      ],
+      credentialCheck: true,
+      description: "Step-up, step 2: the code sendElevationCode sent elevates this session.",
+      args: (arg) => ({ code: arg.string({ required: true }) }),
+      resolve: (args, ctx) => api(args, ctx),
+    });
+  }
+
   if (apis.phoneNumberExists) {
     const api = apis.phoneNumberExists;
     builder.queryField("phoneNumberExists", (t) =>

@@ -69,6 +69,23 @@ export interface PasswordlessFunctions {
   }): Promise<{ preAuthSessionId: string; email: string | null; phoneNumber: string | null; options: StoredOptions } | undefined>;
   /** Ends a sign-in in progress: its codes and links stop working. */
   revokeAllCodes(input: { tenantId: string; preAuthSessionId: string }): Promise<{ status: "OK" }>;
+  /**
+   * A code to an address the account already has, for a second factor or a
+   * step-up: the device is `deviceId` (derived by the caller from its ticket or
+   * session), made on first use; a new code replaces earlier ones per
+   * PASSWORDLESS_RESEND_INVALIDATES. No link: the code is typed where it was asked for.
+   */
+  createFactorCode(input: Contact & { tenantId: string; deviceId: string }): Promise<CreatedCode | { status: "RESTART_FLOW_ERROR" }>;
+  /** Checks and spends a factor code (single use, attempts counted on the device); answers the address it went to. */
+  checkFactorCode(input: {
+    tenantId: string;
+    deviceId: string;
+    userInputCode: string;
+  }): Promise<
+    | { status: "OK"; email: string | null; phoneNumber: string | null }
+    | ({ status: "INCORRECT_USER_INPUT_CODE_ERROR" | "EXPIRED_USER_INPUT_CODE_ERROR" } & Attempts)
+    | { status: "RESTART_FLOW_ERROR" }
+  >;
 }
 
 interface DeviceRow {
@@ -145,6 +162,18 @@ export function createPasswordlessFunctions(deps: Deps, options: PasswordlessFun
     return expired > 0 ? "EXPIRED" : "INCORRECT";
   }
 
+  /** Spends the device for a right code, or counts a wrong one (the last allowed one spends it). */
+  async function spend(input: ConsumeInput) {
+    const spent = await spendDevice(input);
+    if (spent === "RESTART") return { status: "RESTART_FLOW_ERROR" } as const;
+    if (spent === "INCORRECT" || spent === "EXPIRED") {
+      const failed = await countFailure(input.preAuthSessionId);
+      if (failed === null) return { status: "RESTART_FLOW_ERROR" } as const;
+      return { status: spent === "EXPIRED" ? "EXPIRED_USER_INPUT_CODE_ERROR" : "INCORRECT_USER_INPUT_CODE_ERROR", ...attempts(failed) } as const;
+    }
+    return { status: "OK", device: spent } as const;
+  }
+
   /** The contact's account under the linking rule (accounts/linking.ts): a code that reached the address proves it. */
   async function signInUp(device: DeviceRow, meta: RequestMeta): Promise<{ user: UserRow; created: boolean } | { reason: string }> {
     const { tenantId, email, phoneNumber } = device;
@@ -191,14 +220,9 @@ export function createPasswordlessFunctions(deps: Deps, options: PasswordlessFun
     },
 
     async consumeCode(input) {
-      const spent = await spendDevice(input);
-      if (spent === "RESTART") return { status: "RESTART_FLOW_ERROR" };
-      if (spent === "INCORRECT" || spent === "EXPIRED") {
-        const failed = await countFailure(input.preAuthSessionId);
-        if (failed === null) return { status: "RESTART_FLOW_ERROR" };
-        return { status: spent === "EXPIRED" ? "EXPIRED_USER_INPUT_CODE_ERROR" : "INCORRECT_USER_INPUT_CODE_ERROR", ...attempts(failed) };
-      }
-      const outcome = await signInUp(spent, input.meta ?? NO_REQUEST);
+      const spent = await spend(input);
+      if (spent.status !== "OK") return spent;
+      const outcome = await signInUp(spent.device, input.meta ?? NO_REQUEST);
       if ("reason" in outcome) return { status: "SIGN_IN_UP_NOT_ALLOWED", reason: outcome.reason };
       return { status: "OK", createdNewRecipeUser: outcome.created, user: outcome.user };
     },
@@ -213,6 +237,27 @@ export function createPasswordlessFunctions(deps: Deps, options: PasswordlessFun
     async revokeAllCodes({ tenantId, preAuthSessionId }) {
       await prisma.passwordlessDevice.deleteMany({ where: { preAuthSessionId, tenantId } });
       return { status: "OK" };
+    },
+
+    async createFactorCode({ tenantId, deviceId, email, phoneNumber }) {
+      const preAuthSessionId = sha256(deviceId);
+      await prisma.passwordlessDevice.createMany({
+        data: [{ preAuthSessionId, tenantId, email: email ?? null, phoneNumber: phoneNumber ?? null, options: {}, createdAt: clock.now() }],
+        skipDuplicates: true,
+      });
+      const sent = await functions.createNewCodeForDevice({ tenantId, deviceId });
+      if (sent.status !== "OK") return sent;
+      // The device was made for another address (the account's changed since): start over.
+      if (sent.email !== (email ?? null) || sent.phoneNumber !== (phoneNumber ?? null)) {
+        await functions.revokeAllCodes({ tenantId, preAuthSessionId });
+        return functions.createFactorCode({ tenantId, deviceId, ...(email ? { email } : { phoneNumber: phoneNumber! }) });
+      }
+      return sent;
+    },
+
+    async checkFactorCode({ tenantId, deviceId, userInputCode }) {
+      const spent = await spend({ tenantId, preAuthSessionId: sha256(deviceId), deviceId, userInputCode });
+      return spent.status === "OK" ? { status: "OK", email: spent.device.email, phoneNumber: spent.device.phoneNumber } : spent;
     },
   };
   return functions;

@@ -51,6 +51,7 @@ export const providerRoutes: Array<RecipeRoute<ThirdPartyApis>> = [
       const redirectTo = "redirectTo" in result && typeof result.redirectTo === "string" ? result.redirectTo : deps.config.clientUrl;
       if (result.status === "OK") return landing(redirectTo, { refreshToken: (result as { session: { refreshToken: string } }).session.refreshToken });
       if (result.status === "MFA_REQUIRED") return landing(redirectTo, { mfaTicket: (result as { ticket: string }).ticket });
+      if (result.status === "MFA_ENROLMENT_REQUIRED") return landing(redirectTo, { mfaEnrolmentTicket: (result as { ticket: string }).ticket });
       return landing(redirectTo, { error: result.status, errorDescription: describeFailure(result) });
     },
   },

@@ -6,21 +6,29 @@ import type { ApiResult } from "../../results.js";
 import { isText, invalid } from "../../validation.js";
 import type { TotpDeviceInfo, TotpFunctions } from "./service.js";
 import { createSecondFactorLimiter } from "../../mfa/limiter.js";
-import { finishSignIn, pendingSignIn } from "../../mfa/sign-in.js";
+import { finishSignIn, pendingSignIn, pendingUser, type PendingSignIn } from "../../mfa/sign-in.js";
 import { amrOf } from "../../sessions/assurance.js";
 import { createRecoveryCodes } from "./recovery-codes.js";
 import type { SessionWithUser } from "../../sessions/sign-in.js";
 import type { UserRow } from "../../accounts/users.js";
 
+/** Enrolling before the first session (MfaEnrolmentRequired): the ticket stands in for the session. */
+type Enrolment = { ticket?: string | null };
+
 export interface TotpApis {
-  createTotpDevice(input: { deviceName?: string | null }, ctx: Context): ApiResult<{ deviceName: string; qrCodeString: string; secret: string }>;
+  createTotpDevice(input: { deviceName?: string | null } & Enrolment, ctx: Context): ApiResult<{ deviceName: string; qrCodeString: string; secret: string }>;
   totpDevices(input: object, ctx: Context): Promise<TotpDeviceInfo[] | null>;
   removeTotpDevice(input: { deviceName: string }, ctx: Context): ApiResult<{ didDeviceExist: boolean }>;
-  verifyTotpDevice(input: { deviceName: string; totp: string }, ctx: Context): ApiResult<{ wasAlreadyVerified: boolean }>;
+  verifyTotpDevice(
+    input: { deviceName: string; totp: string } & Enrolment,
+    ctx: Context,
+  ): ApiResult<{ wasAlreadyVerified: boolean; session: SessionWithUser | null }>;
   verifyTotp(input: { totp: string }, ctx: Context): ApiResult<object>;
   verifySignInMfaTotp(input: { ticket: string; totp: string }, ctx: Context): ApiResult<{ user: UserRow; session: SessionWithUser }>;
   generateRecoveryCodes(input: object, ctx: Context): ApiResult<{ codes: string[] }>;
   verifySignInMfaRecoveryCode(input: { ticket: string; code: string }, ctx: Context): ApiResult<{ user: UserRow; session: SessionWithUser }>;
+  /** The signed-in user's unspent recovery codes (null for anyone else). */
+  recoveryCodesRemaining(input: { userId: string }, ctx: Context): Promise<number | null>;
 }
 
 const MAX_DEVICE_NAME = 100;
@@ -34,15 +42,37 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
       ? { id: "deviceName", error: `must be text of at most ${MAX_DEVICE_NAME} characters` }
       : null;
 
+  /**
+   * Who enrols a device: the holder of an enrolment ticket (before their first
+   * session), or an elevated session (enrolling a factor is credential
+   * management: a stale or stolen session must prove itself first).
+   */
+  async function enrolling(
+    ticket: string | null | undefined,
+    ctx: Context,
+  ): Promise<
+    | { user: UserRow; pending: PendingSignIn | null }
+    | { status: "INVALID_TICKET_ERROR" | "UNAUTHORISED" | "FORBIDDEN_ANONYMOUS" }
+    | Awaited<ReturnType<typeof elevationRequired>>
+  > {
+    if (ticket != null) {
+      const pending = await pendingSignIn(deps, ticket, ["mfaEnrol"]);
+      const user = pending && (await pendingUser(deps, pending));
+      return pending && user ? { user, pending } : { status: "INVALID_TICKET_ERROR" };
+    }
+    const viewer = await accountHolder(ctx);
+    if ("status" in viewer) return viewer;
+    if (!isElevated(deps, viewer)) return elevationRequired(deps, viewer);
+    return { user: viewer.user, pending: null };
+  }
+
   return {
-    async createTotpDevice({ deviceName }, ctx) {
-      const viewer = await accountHolder(ctx);
-      if ("status" in viewer) return viewer;
+    async createTotpDevice({ deviceName, ticket }, ctx) {
       const bad = invalid(checkName(deviceName));
       if (bad) return bad;
-      // Enrolling a factor is credential management: a stale or stolen session must prove itself first.
-      if (!isElevated(deps, viewer)) return elevationRequired(deps, viewer);
-      const { user } = viewer;
+      const owner = await enrolling(ticket, ctx);
+      if ("status" in owner) return owner;
+      const { user } = owner;
       return functions.createDevice({ userId: user.id, userIdentifierInfo: user.email ?? user.phoneNumber, deviceName });
     },
 
@@ -61,13 +91,17 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
       return removed;
     },
 
-    async verifyTotpDevice({ deviceName, totp }, ctx) {
-      const viewer = await ctx.viewer();
-      if (!viewer) return { status: "UNAUTHORISED" };
-      if (!isElevated(deps, viewer)) return elevationRequired(deps, viewer);
-      const verified = await functions.verifyDevice({ userId: viewer.user.id, deviceName, totp });
-      if (verified.status === "OK" && !verified.wasAlreadyVerified) await deps.audit.recordFor(ctx.meta, "totp.device_added", viewer.user, { deviceName });
-      return verified;
+    async verifyTotpDevice({ deviceName, totp, ticket }, ctx) {
+      const owner = await enrolling(ticket, ctx);
+      if ("status" in owner) return owner;
+      const { user, pending } = owner;
+      const verified = await functions.verifyDevice({ userId: user.id, deviceName, totp });
+      if (verified.status !== "OK") return verified;
+      if (!verified.wasAlreadyVerified) await deps.audit.recordFor(ctx.meta, "totp.device_added", user, { deviceName });
+      if (!pending) return { ...verified, session: null };
+      // The device just proved itself: the sign-in that waited for it is complete.
+      const finished = await finishSignIn(deps, ticket!, pending, ctx.meta, "totp");
+      return finished.status === "OK" ? { ...verified, session: finished.session } : finished;
     },
 
     async verifyTotp({ totp }, ctx) {
@@ -106,6 +140,10 @@ export function createTotpApis(deps: Deps, functions: TotpFunctions): TotpApis {
       if (!(await recoveryCodes.consume(pending.userId, code))) return { status: "INVALID_RECOVERY_CODE_ERROR" };
       await limiter.succeed(pending.userId);
       return finishSignIn(deps, ticket, pending, ctx.meta, "recoveryCode");
+    },
+
+    async recoveryCodesRemaining({ userId }, ctx) {
+      return (await ctx.viewer({ cached: true }))?.user.id === userId ? recoveryCodes.remaining(userId) : null;
     },
   };
 }

@@ -18,6 +18,8 @@ export interface RecoveryCodes {
   /** Spends one code; false when it is not one of the user's unspent codes. */
   consume(userId: string, code: string): Promise<boolean>;
   remaining(userId: string): Promise<number>;
+  /** Removes every code of the user (an admin's MFA reset); how many went. */
+  removeAll(userId: string): Promise<number>;
 }
 
 function newCode(): string {
@@ -47,5 +49,6 @@ export function createRecoveryCodes(deps: Deps): RecoveryCodes {
       return spent === 1;
     },
     remaining: (userId) => prisma.recoveryCode.count({ where: { userId } }),
+    removeAll: async (userId) => (await prisma.recoveryCode.deleteMany({ where: { userId } })).count,
   };
 }

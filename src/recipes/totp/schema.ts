@@ -57,9 +57,13 @@ export function registerTotpSchema(builder: Builder, results: Results, types: Sh
     }));
     results.mutation("createTotpDevice", {
       ok: Ok,
-      errors: ["DEVICE_ALREADY_EXISTS_ERROR", "INVALID_INPUT_ERROR", "UNAUTHORISED", "FORBIDDEN_ANONYMOUS", "ELEVATION_REQUIRED"],
-      description: "Adds an (unverified) TOTP device to the signed-in user; verifyTotpDevice activates it.",
-      args: (arg) => ({ deviceName: arg.string({ required: false, description: 'Default "TOTP Device 0", "TOTP Device 1", ...' }) }),
+      errors: ["DEVICE_ALREADY_EXISTS_ERROR", "INVALID_INPUT_ERROR", "UNAUTHORISED", "FORBIDDEN_ANONYMOUS", "ELEVATION_REQUIRED", "INVALID_TICKET_ERROR"],
+      description:
+        "Elevated: adds an (unverified) TOTP device to the signed-in user; verifyTotpDevice activates it. With the ticket of MfaEnrolmentRequired instead of a session, adds it to the user signing in.",
+      args: (arg) => ({
+        deviceName: arg.string({ required: false, description: 'Default "TOTP Device 0", "TOTP Device 1", ...' }),
+        ticket: arg.string({ required: false, description: "MfaEnrolmentRequired's ticket, when enrolling before the first session." }),
+      }),
       resolve: (args, ctx) => api(args, ctx),
     });
   }
@@ -77,6 +81,17 @@ export function registerTotpSchema(builder: Builder, results: Results, types: Sh
     viewerList(builder, types.User, "totpDevices", { type: TotpDevice, description: "The user's TOTP devices.", list: (ctx) => api({}, ctx) });
   }
 
+  if (apis.recoveryCodesRemaining) {
+    const api = apis.recoveryCodesRemaining;
+    builder.objectField(types.User, "recoveryCodesRemaining", (t) =>
+      t.int({
+        nullable: true,
+        description: "Unspent recovery codes; only for the signed-in user's own record (null otherwise).",
+        resolve: (user, _, ctx) => api({ userId: user.id }, ctx),
+      }),
+    );
+  }
+
   if (apis.removeTotpDevice) {
     const api = apis.removeTotpDevice;
     results.mutation("removeTotpDevice", {
@@ -91,11 +106,32 @@ export function registerTotpSchema(builder: Builder, results: Results, types: Sh
   if (apis.verifyTotpDevice) {
     const api = apis.verifyTotpDevice;
     results.mutation("verifyTotpDevice", {
-      ok: results.ok<{ wasAlreadyVerified: boolean }>("VerifyTotpDeviceOk", (t) => ({ wasAlreadyVerified: t.exposeBoolean("wasAlreadyVerified") })),
-      errors: ["UNKNOWN_DEVICE_ERROR", "INVALID_TOTP_ERROR", "LIMIT_REACHED_ERROR", "UNAUTHORISED", "ELEVATION_REQUIRED"],
+      ok: results.ok<{ wasAlreadyVerified: boolean; session: SessionWithUser | null }>("VerifyTotpDeviceOk", (t) => ({
+        wasAlreadyVerified: t.exposeBoolean("wasAlreadyVerified"),
+        session: t.field({
+          type: types.Session,
+          nullable: true,
+          description: "The session of the sign-in this device finished (enrolling with a ticket); null otherwise.",
+          resolve: (value) => value.session,
+        }),
+      })),
+      errors: [
+        "UNKNOWN_DEVICE_ERROR",
+        "INVALID_TOTP_ERROR",
+        "LIMIT_REACHED_ERROR",
+        "UNAUTHORISED",
+        "FORBIDDEN_ANONYMOUS",
+        "ELEVATION_REQUIRED",
+        "INVALID_TICKET_ERROR",
+      ],
       credentialCheck: true,
-      description: "Proves a device with one of its codes; a verified device makes sign-ins ask for a code.",
-      args: (arg) => ({ deviceName: arg.string({ required: true }), totp: arg.string({ required: true }) }),
+      description:
+        "Elevated: proves a device with one of its codes; a verified device makes sign-ins ask for a code. With MfaEnrolmentRequired's ticket, also finishes that sign-in (`session`).",
+      args: (arg) => ({
+        deviceName: arg.string({ required: true }),
+        totp: arg.string({ required: true }),
+        ticket: arg.string({ required: false, description: "MfaEnrolmentRequired's ticket, when enrolling before the first session." }),
+      }),
       resolve: (args, ctx) => api(args, ctx),
     });
   }

@@ -41,6 +41,10 @@ export interface TotpFunctions {
     deviceName: string;
     totp: string;
   }): Promise<{ status: "OK"; wasAlreadyVerified: boolean } | { status: "UNKNOWN_DEVICE_ERROR" } | InvalidTotp | Locked>;
+  /** Whether the user has a verified device (enrolled by `enrolledBefore`, when given). */
+  hasVerifiedDevice(input: { userId: string; enrolledBefore?: Date }): Promise<boolean>;
+  /** Removes every device of the user (an admin's MFA reset); how many went. */
+  removeAllDevices(input: { userId: string }): Promise<number>;
   /** Checks a code against the user's verified devices (only those enrolled by `enrolledBefore`, when given). */
   verifyTOTP(input: {
     userId: string;
@@ -135,10 +139,7 @@ export function createTotpFunctions(deps: Deps): TotpFunctions {
       const { count } = await prisma.totpDevice.deleteMany({ where: { userId, name: deviceName } });
       // Removing the last verified device turns multi-factor sign-in off (Nhost's "deactivate MFA"),
       // and its recovery codes go with it: they must not come back to life with the next device.
-      if ((await prisma.totpDevice.count({ where: { userId, verified: true } })) === 0) {
-        await prisma.recoveryCode.deleteMany({ where: { userId } });
-        await deps.accounts.setActiveMfa(userId, null);
-      }
+      if ((await prisma.totpDevice.count({ where: { userId, verified: true } })) === 0) await prisma.recoveryCode.deleteMany({ where: { userId } });
       return { status: "OK", didDeviceExist: count > 0 };
     },
 
@@ -147,9 +148,17 @@ export function createTotpFunctions(deps: Deps): TotpFunctions {
       if (!device) return { status: "UNKNOWN_DEVICE_ERROR" };
       const checked = await check(userId, [device], totp, true);
       if ("status" in checked) return checked;
-      // A verified device turns multi-factor sign-in on (Nhost's "activate MFA").
-      await deps.accounts.setActiveMfa(userId, "totp");
+      // A verified device turns multi-factor sign-in on (Nhost's "activate MFA": see the factor in index.ts).
       return { status: "OK", wasAlreadyVerified: device.verified };
+    },
+
+    async hasVerifiedDevice({ userId, enrolledBefore }) {
+      return (await prisma.totpDevice.count({ where: { userId, verified: true, ...(enrolledBefore ? { createdAt: { lte: enrolledBefore } } : {}) } })) > 0;
+    },
+
+    async removeAllDevices({ userId }) {
+      const [devices] = await prisma.$transaction([prisma.totpDevice.deleteMany({ where: { userId } }), prisma.recoveryCode.deleteMany({ where: { userId } })]);
+      return devices.count;
     },
 
     async verifyTOTP({ userId, totp, enrolledBefore }) {

@@ -10,6 +10,9 @@ import { accountHolder, elevationRequired, isElevated } from "../../context.js";
 import type { Deps } from "../../deps.js";
 import type { ApiResult, FieldError, SignInApiResult, TenantInput } from "../../results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
+import { finishSignIn, pendingSignIn, pendingUser } from "../../mfa/sign-in.js";
+import { createSecondFactorLimiter } from "../../mfa/limiter.js";
+import { sha256 } from "../../crypto/tokens.js";
 import { amrOf } from "../../sessions/assurance.js";
 import { checkTenant, emailVerificationOf } from "../../tenants/check.js";
 import { parseSignUpOptions, profileColumns, type NewUserProfile, type SignUpOptionsInput } from "../../accounts/sign-up-options.js";
@@ -31,7 +34,7 @@ export interface WebauthnApis {
   webauthnSignUp(
     input: TenantInput & { credential: unknown; nickname?: string | null },
     ctx: Context,
-  ): ApiResult<{ user: UserRow; session: SessionWithUser | null }>;
+  ): SignInApiResult<{ user: UserRow; session: SessionWithUser | null }>;
   webauthnSignInOptions(input: TenantInput & { email?: string | null }, ctx: Context): ApiResult<Options>;
   webauthnSignIn(input: TenantInput & { credential: unknown }, ctx: Context): SignInApiResult<{ user: UserRow; session: SessionWithUser }>;
   addSecurityKeyOptions(input: object, ctx: Context): ApiResult<Options>;
@@ -40,6 +43,9 @@ export interface WebauthnApis {
   removeSecurityKey(input: { id: string }, ctx: Context): ApiResult<{ didExist: boolean }>;
   elevateWebauthnOptions(input: object, ctx: Context): ApiResult<Options>;
   elevateWebauthn(input: { credential: unknown }, ctx: Context): ApiResult<{ session: SessionWithUser }>;
+  /** A passkey or security key as the second factor of a sign-in that answered MfaRequired: options, then the assertion. */
+  verifySignInMfaWebauthnOptions(input: { ticket: string }, ctx: Context): ApiResult<Options>;
+  verifySignInMfaWebauthn(input: { ticket: string; credential: unknown }, ctx: Context): ApiResult<{ user: UserRow; session: SessionWithUser }>;
 }
 
 const MAX_NICKNAME = 100;
@@ -74,6 +80,8 @@ export function createWebauthnApis(
 ): WebauthnApis {
   const { config } = deps;
   const { sendVerification } = createTicketMail(deps, emailpassword);
+
+  const limiter = createSecondFactorLimiter(deps); // keyed by user id
 
   /** The signed-in user, when they may manage keys (elevated, and a real account when adding). */
   async function keyOwner(
@@ -135,8 +143,9 @@ export function createWebauthnApis(
       const verification = await emailVerificationOf(deps, tenantId);
       if (verification !== "off") await sendVerification(user, user.email!, redirectTo);
       if (verification === "required") return { status: "OK", user, session: null };
+      // Where MFA is required, a new user enrols a second factor before the first session.
       const signedIn = await completeSignIn(deps, user, ctx.meta, RECIPE_ID);
-      return signedIn.status === "OK" ? { status: "OK", user, session: signedIn.session } : { status: "USER_DISABLED_ERROR" };
+      return signedIn.status === "OK" ? { status: "OK", user, session: signedIn.session } : signedIn;
     },
 
     async webauthnSignInOptions({ email, tenantId }) {
@@ -268,6 +277,41 @@ export function createWebauthnApis(
       const session = await deps.sessions.create(user, ctx.meta, "webauthnElevate");
       await deps.sessions.revoke(viewer.sessionId, "elevated", user.id);
       return { status: "OK", session: { ...session, user } };
+    },
+
+    async verifySignInMfaWebauthnOptions({ ticket }) {
+      const pending = await pendingSignIn(deps, ticket);
+      const user = pending && (await pendingUser(deps, pending));
+      if (!pending || !user) return { status: "INVALID_TICKET_ERROR" };
+      const credentials = await functions.listCredentials({ userId: user.id });
+      if (credentials.length === 0) return { status: "UNKNOWN_CREDENTIAL_ERROR", message: "This user has no passkeys or security keys" };
+      // The challenge belongs to this ticket: an assertion made for another sign-in does not finish this one.
+      const created = await functions.authenticationOptions({
+        tenantId: user.tenantId,
+        flow: "mfa",
+        userId: user.id,
+        credentials,
+        data: { ticket: sha256(ticket) },
+      });
+      return { status: "OK", options: created };
+    },
+
+    async verifySignInMfaWebauthn({ ticket, credential: input }, ctx) {
+      const parsed = checkCredential<AuthenticationResponseJSON>(input, ["authenticatorData", "signature"]);
+      if ("error" in parsed) return invalid(parsed.error)!;
+      const pending = await pendingSignIn(deps, ticket);
+      if (!pending) return { status: "INVALID_TICKET_ERROR" };
+      const verdict = await limiter.begin(pending.userId);
+      if (!verdict.allowed) return { status: "LIMIT_REACHED_ERROR", retryAfterMs: verdict.retryAfterMs };
+      const challenge = await functions.consumeChallenge({ response: parsed.credential, flows: ["mfa"], tenantId: pending.tenantId });
+      if (!challenge || challenge.userId !== pending.userId || (challenge.data as { ticket?: string }).ticket !== sha256(ticket)) {
+        return { status: "INVALID_CHALLENGE_ERROR" };
+      }
+      const verified = await functions.verifyAuthentication({ response: parsed.credential, challenge });
+      if (verified.status !== "OK") return verified;
+      if (verified.credential.userId !== pending.userId) return { status: "UNKNOWN_CREDENTIAL_ERROR" };
+      await limiter.succeed(pending.userId);
+      return finishSignIn(deps, ticket, pending, ctx.meta, "webauthn");
     },
   };
 }

@@ -40,6 +40,7 @@ export function registerWebauthnSchema(builder: Builder, results: Results, types
     }));
     results.mutation("webauthnSignUp", {
       ok: Ok,
+      mfa: true,
       errors: ["INVALID_CREDENTIAL_ERROR", "INVALID_CHALLENGE_ERROR", "EMAIL_ALREADY_EXISTS_ERROR", "USER_DISABLED_ERROR", "INVALID_INPUT_ERROR"],
       description: "Step 2 of a passkey sign-up: creates the user with the new passkey and signs them in.",
       args: (arg) => ({ credential: credentialArg(arg), nickname: arg.string({ required: false }), tenantId: tenantArg({ arg }) }),
@@ -156,6 +157,36 @@ export function registerWebauthnSchema(builder: Builder, results: Results, types
       errors: ["INVALID_CREDENTIAL_ERROR", "UNKNOWN_CREDENTIAL_ERROR", "INVALID_CHALLENGE_ERROR", "UNAUTHORISED", "INVALID_INPUT_ERROR", "ELEVATION_REQUIRED"],
       description: "Step 2 of step-up: a fresh assertion makes the session elevated.",
       args: (arg) => ({ credential: credentialArg(arg) }),
+      resolve: (args, ctx) => api(args, ctx),
+    });
+  }
+
+  if (apis.verifySignInMfaWebauthnOptions) {
+    const api = apis.verifySignInMfaWebauthnOptions;
+    results.mutation("verifySignInMfaWebauthnOptions", {
+      ok: OptionsOk,
+      errors: ["INVALID_TICKET_ERROR", "UNKNOWN_CREDENTIAL_ERROR"],
+      description: "Step 1 of a passkey or security key as the second factor: request options for MfaRequired's ticket.",
+      args: (arg) => ({ ticket: arg.string({ required: true }) }),
+      resolve: (args, ctx) => api(args, ctx),
+    });
+  }
+
+  if (apis.verifySignInMfaWebauthn) {
+    const api = apis.verifySignInMfaWebauthn;
+    results.mutation("verifySignInMfaWebauthn", {
+      ok: results.ok<{ user: UserRow; session: SessionWithUser }>("VerifySignInMfaWebauthnOk", (t) => types.signedIn(t)),
+      credentialCheck: true,
+      errors: [
+        "INVALID_TICKET_ERROR",
+        "INVALID_CREDENTIAL_ERROR",
+        "UNKNOWN_CREDENTIAL_ERROR",
+        "INVALID_CHALLENGE_ERROR",
+        "LIMIT_REACHED_ERROR",
+        "INVALID_INPUT_ERROR",
+      ],
+      description: "Step 2: the assertion finishes the sign-in that answered MfaRequired.",
+      args: (arg) => ({ ticket: arg.string({ required: true }), credential: credentialArg(arg) }),
       resolve: (args, ctx) => api(args, ctx),
     });
   }

@@ -32,7 +32,7 @@ import { webauthnCredentialRow, type NewWebauthnCredential } from "../../account
 
 export const RECIPE_ID = "webauthn";
 
-export type Flow = "signUp" | "signIn" | "addKey" | "elevate";
+export type Flow = "signUp" | "signIn" | "addKey" | "elevate" | "mfa";
 
 export type StoredCredential = WebauthnCredential;
 
@@ -53,7 +53,7 @@ export interface WebauthnFunctions {
   /** Request options listing `credentials` (none: discoverable passkeys), with a fresh challenge stored for `flow`. */
   authenticationOptions(input: {
     tenantId: string;
-    flow: "signIn" | "elevate";
+    flow: "signIn" | "elevate" | "mfa";
     userId?: string | null;
     email?: string | null;
     credentials: Array<{ credentialId: string; transports: string[] }>;

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Ticket" ADD COLUMN     "data" JSONB NOT NULL DEFAULT '{}';
