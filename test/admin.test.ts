@@ -1,3 +1,4 @@
+import { type TOTP, URI } from "otpauth";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DATABASES, PASSWORD, SIGN_IN, SIGN_UP, bearer, signUp, startApp, type TestApp } from "./helpers.js";
@@ -106,6 +107,8 @@ describe.each(DATABASES)("administration (%s)", (kind) => {
       __typename: "UpdateUserOk",
       user: { email: "renamed@example.com", roles: ["user"], displayName: "Renamed", metadata: { plan: "free" } },
     });
+    // An address an admin typed is not proven, and a password an admin set does not prove it either.
+    expect((await app.gql(`query($id: ID!) { user(id: $id) { emailVerified } }`, { id }, ADMIN)).data.user.emailVerified).toBe(false);
     expect((await signIn(app, "renamed@example.com")).__typename).toBe("WrongCredentialsError");
     expect((await signIn(app, "renamed@example.com", "a whole new passphrase")).__typename).toBe("SignInEmailPasswordOk");
     expect((await app.gql(UPDATE, { id, input: { defaultRole: "editor" } }, ADMIN)).data.updateUser.__typename).toBe("InvalidInputError");
@@ -271,8 +274,10 @@ describe.each(DATABASES)("administration (%s)", (kind) => {
 
     const auth = bearer((await signIn(app, "support@example.com", "reset by support")).session.accessToken); // the reset ended the old sessions
     expect(session.accessToken).not.toBe(auth.authorization);
-    await app.gql(`mutation { createTotpDevice { __typename } }`, {}, auth);
-    await app.auth.deps.prisma.user.update({ where: { id: user.id }, data: { activeMfaType: "totp" } });
+    const { qrCodeString } = (await app.gql(`mutation { createTotpDevice { ... on CreateTotpDeviceOk { qrCodeString } } }`, {}, auth)).data.createTotpDevice;
+    const totp = (URI.parse(qrCodeString) as TOTP).generate({ timestamp: app.clock.now().getTime() });
+    await app.gql(`mutation($totp: String!) { verifyTotpDevice(deviceName: "TOTP Device 0", totp: $totp) { __typename } }`, { totp }, auth);
+    expect((await signIn(app, "support@example.com", "reset by support")).__typename).toBe("MfaRequired");
     const MFA = `mutation($id: ID!) { resetUserMfa(userId: $id) { ${STATUS} ... on ResetUserMfaOk { devicesRemoved } } }`;
     expect((await app.gql(MFA, { id: user.id }, ADMIN)).data.resetUserMfa).toMatchObject({ __typename: "ResetUserMfaOk", devicesRemoved: 1 });
     expect((await signIn(app, "support@example.com", "reset by support")).__typename).toBe("SignInEmailPasswordOk"); // no MfaRequired

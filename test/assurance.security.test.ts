@@ -99,9 +99,14 @@ describe.each(DATABASES)("authentication assurance (%s)", (kind) => {
       ["generateRecoveryCodes", `mutation { generateRecoveryCodes { ${RESULT} } }`, {}],
       ["addSecurityKeyOptions", `mutation { addSecurityKeyOptions { ${RESULT} } }`, {}],
       ["verifyTotpDevice", VERIFY_DEVICE, { name: "ci", totp: "123456" }],
-      // Nor can it step up.
+      ["removeSecurityKey", `mutation { removeSecurityKey(id: "00000000-0000-4000-8000-000000000000") { ${RESULT} } }`, {}],
+      ["linkIdToken", `mutation { linkIdToken(providerId: "google", idToken: "x.y.z", nonce: "n") { ${RESULT} } }`, {}],
+      // Nor can it step up, with any proof.
       ["verifyTotp", VERIFY_TOTP, { totp: "123456" }],
       ["elevateWebauthnOptions", `mutation { elevateWebauthnOptions { ${RESULT} } }`, {}],
+      ["elevatePassword", `mutation { elevatePassword(password: "${PASSWORD}") { ${RESULT} } }`, {}],
+      ["sendElevationCode", `mutation { sendElevationCode(factor: "emailCode") { ${RESULT} } }`, {}],
+      ["elevateWithCode", `mutation { elevateWithCode(code: "123456") { ${RESULT} } }`, {}],
     ] as const) {
       expect((await app.gql(query, variables, auth)).data[name].__typename, name).toBe("ElevationRequiredError");
     }
