@@ -95,7 +95,7 @@ export function hasAdminSecret(deps: Deps, request: Request): boolean {
 }
 
 /**
- * ElevationRequiredError with the step-up proofs this session may give (`factors`: "totp", "webauthn",
+ * ElevationRequiredError with the step-up proofs this session may give (`factors`: "password", "totp", "webauthn", "emailCode", "smsCode",
  * each only when the account had it by the time the session was opened), or why it can never be elevated.
  */
 export async function elevationRequired(deps: Deps, viewer: Viewer): Promise<{ status: "ELEVATION_REQUIRED"; message?: string; factors: string[] }> {

@@ -91,7 +91,7 @@ export interface AdminApis {
   createResetPasswordLink(input: { userId: string }): ApiResult<{ link: string }>;
   /** The seed's createEmailVerificationLink. */
   createEmailVerificationLink(input: { userId: string }): ApiResult<{ link: string }>;
-  /** For a user who lost their authenticator: removes their TOTP devices and recovery codes (MFA off). */
+  /** For a user who lost their authenticator: removes their second factors (all, or those named; see mfa/registry.ts). */
   resetUserMfa(
     input: { userId: string; factors?: string[] | null },
     ctx: Context,
