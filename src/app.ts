@@ -8,6 +8,7 @@
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import type { GraphQLSchema } from "graphql";
+import type { IncomingMessage } from "node:http";
 import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { loadConfig, type Config } from "./config.js";
 import { createContext, type Context } from "./context.js";
@@ -37,12 +38,15 @@ export interface Auth {
   /** The schema administrators see: `schema` plus the admin fields. */
   adminSchema: GraphQLSchema;
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
-  /** Builds the GraphQL context for an embedding server. */
-  contextFactory(initial: { request: Request }): Context;
+  /** Builds the GraphQL context for an embedding server: pass the client's `ip` (or node's `req`) for per-IP limits and session records. */
+  contextFactory(initial: { request: Request; ip?: string; req?: IncomingMessage }): Context;
   /** Deletes expired tickets, ended sessions and idle counters now (also runs every HOUSEKEEPING_INTERVAL). */
   housekeeping(): Promise<HousekeepingResult>;
   close(): Promise<void>;
 }
+
+/** Request headers a frontend may send: content type, the bearer token, yoga's CSRF header, and tracing. */
+const CORS_HEADERS = ["content-type", "authorization", "x-graphql-yoga-csrf", "x-request-id"];
 
 export function hardeningPlugins(config: Config): Plugin[] {
   return [
@@ -74,7 +78,7 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
   const recipes = createRecipes(deps, options.recipes);
   const schema = buildSchema(recipes, config);
   const adminSchema = buildSchema(recipes, config, createAdminApis(deps, recipes.functions.emailpassword));
-  const contextFactory = (initial: { request: Request }) => createContext(deps, initial as never);
+  const contextFactory = (initial: { request: Request; ip?: string; req?: IncomingMessage }) => createContext(deps, initial as never);
   const yoga = createYoga<Record<string, unknown>, Context>({
     // Administrators see (and introspect) the admin fields; everyone else does not.
     schema: ({ request }) =>
@@ -82,6 +86,13 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
         ? mayBeAdmin(deps, request).then((admin) => (admin ? adminSchema : schema))
         : schema,
     context: (initial) => createContext(deps, initial as never),
+    // Only the configured frontends get CORS (with credentials): other origins get no grant at all.
+    cors: (request) => {
+      const origin = request.headers.get("origin");
+      return origin !== null && config.corsOrigins.includes(origin)
+        ? { origin, credentials: true, methods: ["GET", "POST", "OPTIONS"], allowedHeaders: CORS_HEADERS, maxAge: 600 }
+        : false;
+    },
     graphiql: !config.production,
     landingPage: false,
     maskedErrors: true,

@@ -4,6 +4,7 @@
  * fields as an object (see createAuth in app.ts); environment and object merge,
  * the object winning.
  */
+import { isIP } from "node:net";
 import { z } from "zod";
 import { providerListSchema, type ProviderSettings } from "./recipes/thirdparty/providers.js";
 
@@ -63,7 +64,13 @@ export interface Config {
   mfa: { policy: MfaPolicy; requiredRoles: string[]; factors: string[] | null };
   /** Add the https://hasura.io/jwt/claims block to access tokens. */
   hasuraClaims: boolean;
-  trustProxy: boolean;
+  /** TRUST_PROXY: which peers are trusted proxies: none (false), the nearest `hops`, or addresses in CIDR ranges (proxy-addr's `trust`). */
+  trustProxy: false | number | string[];
+  /** CORS_ORIGINS: the origins granted CORS (with credentials); others get no CORS headers. */
+  corsOrigins: string[];
+  /** SESSION_COOKIES=on: refresh tokens travel in an httpOnly cookie instead of bodies and URLs (sessions/cookies.ts). */
+  sessionCookies: boolean;
+  sessionCookie: { name: string; sameSite: "lax" | "strict" | "none"; secure: boolean };
   logLevel: string;
   /** signInAnonymous on or off (Nhost's AUTH_ANONYMOUS_USERS_ENABLED), and how long an unused anonymous user is kept. */
   anonymous: { enabled: boolean; retentionSeconds: number };
@@ -143,6 +150,27 @@ const rate = z
     return { points: Number(count), windowSeconds: Number(amount) * UNIT_SECONDS[unit]! };
   });
 
+/** An IP address, or one with a prefix length ("10.0.0.0/8", "::1", "fd00::/8"). */
+function isCidr(value: string): boolean {
+  const [address = "", prefix, ...rest] = value.split("/");
+  if (rest.length > 0 || isIP(address) === 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d+$/.test(prefix) && bits <= (isIP(address) === 4 ? 32 : 128);
+}
+
+/** The frontend's origins: CLIENT_URL's and every allowed redirect URL's. */
+function defaultCorsOrigins(clientUrl: string, redirects: string[]): string[] {
+  const origins = [clientUrl, ...redirects].flatMap((url) => {
+    try {
+      return [new URL(url).origin];
+    } catch {
+      return [];
+    }
+  });
+  return [...new Set(origins)];
+}
+
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const list = z.string().transform((value) =>
   value
@@ -210,7 +238,31 @@ const envSchema = z.object({
   MFA_REQUIRED_ROLES: list.default([]),
   MFA_FACTORS: list.optional(),
   JWT_HASURA_CLAIMS: boolean.default(false),
-  TRUST_PROXY: boolean.default(false),
+  TRUST_PROXY: z
+    .string()
+    .default("false")
+    .transform((value, ctx) => {
+      if (["false", "0", ""].includes(value)) return false as const;
+      if (value === "true") return 1;
+      if (/^\d+$/.test(value)) return Number(value);
+      const ranges = value
+        .split(",")
+        .map((item) => item.trim())
+        .filter(Boolean);
+      const bad = ranges.find((range) => !isCidr(range));
+      if (bad) {
+        ctx.addIssue({ code: "custom", message: `"${bad}" is not true, false, a hop count or an IP address or CIDR range` });
+        return z.NEVER;
+      }
+      return ranges;
+    }),
+  CORS_ORIGINS: list.optional(),
+  SESSION_COOKIES: z.enum(["on", "off"]).default("off"),
+  SESSION_COOKIE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, "letters, digits, '_', '.' or '-'")
+    .default("auth_refresh_token"),
+  SESSION_COOKIE_SAMESITE: z.enum(["lax", "strict", "none"]).default("lax"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   MAX_CREDENTIAL_CHECKS_PER_REQUEST: int(1, 100).default(3),
   ANONYMOUS_USERS: z.enum(["on", "off"]).default("off"),
@@ -307,6 +359,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mfa: { policy: e.MFA, requiredRoles: e.MFA_REQUIRED_ROLES, factors: e.MFA_FACTORS ?? null },
     hasuraClaims: e.JWT_HASURA_CLAIMS,
     trustProxy: e.TRUST_PROXY,
+    corsOrigins: e.CORS_ORIGINS ?? defaultCorsOrigins(e.CLIENT_URL, e.ALLOWED_REDIRECT_URLS),
+    sessionCookies: e.SESSION_COOKIES === "on",
+    sessionCookie: {
+      // On https the `__Host-` prefix pins the cookie to this host, Secure and Path=/ (RFC 6265bis).
+      name: publicUrl.startsWith("https:") ? `__Host-${e.SESSION_COOKIE_NAME}` : e.SESSION_COOKIE_NAME,
+      sameSite: e.SESSION_COOKIE_SAMESITE,
+      secure: publicUrl.startsWith("https:"),
+    },
     logLevel: e.LOG_LEVEL,
     maxCredentialChecksPerRequest: e.MAX_CREDENTIAL_CHECKS_PER_REQUEST,
     anonymous: { enabled: e.ANONYMOUS_USERS === "on", retentionSeconds: e.ANONYMOUS_USER_RETENTION },
@@ -345,6 +405,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const smsVariables = [e.SMS_ACCOUNT_SID, e.SMS_AUTH_TOKEN, e.SMS_FROM].filter(Boolean).length;
   if (smsVariables > 0 && smsVariables < 3) {
     throw new ConfigError("invalid configuration:\n  SMS_ACCOUNT_SID, SMS_AUTH_TOKEN, SMS_FROM: set all three to send SMS, or none");
+  }
+  if (config.sessionCookie.sameSite === "none" && !config.sessionCookie.secure) {
+    throw new ConfigError(
+      "invalid configuration:\n  SESSION_COOKIE_SAMESITE: none needs an https PUBLIC_URL (browsers drop SameSite=None cookies without Secure)",
+    );
   }
   if (config.production && !config.encryptionKey) {
     throw new ConfigError("invalid configuration:\n  ENCRYPTION_KEY: required when NODE_ENV=production (32 bytes as 64 hex digits or base64)");

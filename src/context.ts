@@ -10,6 +10,8 @@ import type { LiveSession, RequestMeta } from "./sessions/service.js";
 import { elevatedUntil } from "./sessions/assurance.js";
 import type { AccessTokenClaims } from "./sessions/access-token.js";
 import { isUuid } from "./accounts/users.js";
+import proxyaddr from "proxy-addr";
+import type { Config } from "./config.js";
 
 /** The signed-in user behind a request: the live session (how and when it was proven), its id and the token's claims. */
 export interface Viewer extends LiveSession {
@@ -37,12 +39,32 @@ export function bearerToken(request: Request): string | null {
   return match ? match[1]! : null;
 }
 
-function clientIp(request: Request, req: IncomingMessage | undefined, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
-    if (forwarded) return forwarded;
+/** Stands for every request whose address is unknown: they share one bucket of each per-IP limit, never none. */
+export const UNKNOWN_IP = "unknown";
+
+type Trust = (address: string, hop: number) => boolean;
+const trustOf = new WeakMap<Config, Trust>();
+
+/** TRUST_PROXY as proxy-addr's trust function: the nearest `n` hops (as Express counts them), or addresses in the ranges. */
+function trustFor(config: Config): Trust {
+  let trust = trustOf.get(config);
+  if (!trust) {
+    const { trustProxy } = config;
+    trust = typeof trustProxy === "number" ? (_, hop) => hop < trustProxy : proxyaddr.compile(trustProxy || []);
+    trustOf.set(config, trust);
   }
-  return req?.socket?.remoteAddress ?? "";
+  return trust;
+}
+
+export function clientIp(request: Request, peer: string | undefined, config: Config): string {
+  if (!peer) return UNKNOWN_IP;
+  if (config.trustProxy === false) return peer;
+  const forwarded = request.headers.get("x-forwarded-for") ?? undefined;
+  try {
+    return proxyaddr({ headers: { "x-forwarded-for": forwarded }, connection: { remoteAddress: peer } } as never, trustFor(config)) || UNKNOWN_IP;
+  } catch {
+    return UNKNOWN_IP;
+  }
 }
 
 /**
@@ -62,7 +84,7 @@ export async function loadViewer(deps: Deps, token: string | null, options: { ca
   return { ...live, sessionId: claims.sid, claims };
 }
 
-export function createContext(deps: Deps, initial: YogaInitialContext & { req?: IncomingMessage }): Context {
+export function createContext(deps: Deps, initial: YogaInitialContext & { req?: IncomingMessage; ip?: string }): Context {
   const { request } = initial;
   let viewer: Promise<Viewer | null> | undefined;
   let cachedViewer: Promise<Viewer | null> | undefined;
@@ -70,7 +92,7 @@ export function createContext(deps: Deps, initial: YogaInitialContext & { req?: 
     deps,
     request,
     meta: {
-      ip: clientIp(request, initial.req, deps.config.trustProxy),
+      ip: clientIp(request, initial.ip ?? initial.req?.socket?.remoteAddress, deps.config),
       userAgent: request.headers.get("user-agent") ?? "",
     },
     viewer: (options) =>

@@ -97,7 +97,9 @@ export async function startApp(kind: DatabaseKind, options: AuthOptions = {}): P
     ...options,
     env: { ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, PUBLIC_URL: "http://auth.test", CLIENT_URL: "http://app.test", LOG_LEVEL: "silent", ...options.env },
   });
-  const fetch = async (path: string, init?: RequestInit): Promise<Response> => auth.yoga.fetch(new Request(`http://auth.test${path}`, init), {});
+  // As a node server would see it: every request comes from one peer (a proxy, with TRUST_PROXY).
+  const fetch = async (path: string, init?: RequestInit): Promise<Response> =>
+    auth.yoga.fetch(new Request(`http://auth.test${path}`, init), { ip: "127.0.0.1" });
   return {
     auth,
     clock,

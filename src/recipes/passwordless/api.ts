@@ -1,6 +1,6 @@
 /** What each passwordless GraphQL field does, as overridable functions returning status values. */
 import { parsePhoneNumberFromString } from "libphonenumber-js";
-import type { Context } from "../../context.js";
+import { UNKNOWN_IP, type Context } from "../../context.js";
 import type { Deps } from "../../deps.js";
 import type { ApiResult, FieldError, SignInApiResult, TenantInput } from "../../results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
@@ -59,8 +59,8 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
   /** Each code sent costs an email or SMS: limited per address and per client IP (when known). */
   async function limit(contact: string, tenantId: string, ip: string): Promise<{ status: "LIMIT_REACHED_ERROR"; retryAfterMs: number } | null> {
     for (const [limiter, kind] of rateLimiters()) {
-      const key = kind === "ip" ? ip : `${tenantId}:${contact}`;
-      if (!key) continue;
+      // Requests whose address is unknown share one bucket: never no limit.
+      const key = kind === "ip" ? ip || UNKNOWN_IP : `${tenantId}:${contact}`;
       const verdict = await limiter.consume(key);
       if (!verdict.allowed) return { status: "LIMIT_REACHED_ERROR", retryAfterMs: verdict.retryAfterMs };
     }
