@@ -9,14 +9,17 @@ import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import type { GraphQLSchema } from "graphql";
 import type { IncomingMessage } from "node:http";
-import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
+import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
+import { BodyTooLarge, readBody } from "./http.js";
 import { loadConfig, type Config } from "./config.js";
 import { createContext, type Context } from "./context.js";
 import { createDeps, type Deps, type DepsOptions } from "./deps.js";
 import { RECIPES, createRecipes, type AnyRecipe, type RecipeOptions, type Recipes } from "./recipes/index.js";
 import { credentialLimitRule } from "./security/credential-limit.js";
+import { hostileValue } from "./security/hostile-input.js";
 import { buildSchema } from "./schema/index.js";
 import { routes } from "./routes.js";
+import { takeCookies } from "./sessions/cookies.js";
 import { createAdminApis, mayBeAdmin } from "./admin/service.js";
 import { deleteExpired, type HousekeepingResult } from "./db/housekeeping.js";
 
@@ -48,8 +51,59 @@ export interface Auth {
 /** Request headers a frontend may send: content type, the bearer token, yoga's CSRF header, and tracing. */
 const CORS_HEADERS = ["content-type", "authorization", "x-graphql-yoga-csrf", "x-request-id"];
 
+/** Adds the Set-Cookie headers a request's resolvers queued (cookie mode; sessions/cookies.ts) to its response. */
+export function sessionCookiePlugin(): Plugin {
+  return {
+    onResponse({ request, response }) {
+      for (const cookie of takeCookies(request)) response.headers.append("set-cookie", cookie);
+    },
+  };
+}
+
+/**
+ * /graphql bodies are read up to REQUEST_BODY_LIMIT bytes: a declared length over
+ * it is refused before reading, a stream growing past it is cancelled (413), so
+ * oversized posts cost neither memory nor hashing time.
+ */
+export function bodyLimitPlugin(limit: number): Plugin {
+  const tooLarge = () => createGraphQLError(`the request body is larger than ${limit} bytes`, { extensions: { http: { status: 413 } } });
+  return {
+    onRequestParse({ request, requestParser, setRequestParser }) {
+      if (request.method !== "POST" || !requestParser) return;
+      if (Number(request.headers.get("content-length") ?? "0") > limit) throw tooLarge();
+      setRequestParser(async (incoming) => {
+        const text = await readBody(incoming, limit).catch((error: unknown) => {
+          throw error instanceof BodyTooLarge ? tooLarge() : error;
+        });
+        return requestParser(new Request(incoming.url, { method: "POST", headers: incoming.headers, body: text }));
+      });
+    },
+  };
+}
+
+/**
+ * Escapes in the document's string literals that would decode to the same: a
+ * NUL (\u0000, \u{0}), or a surrogate escape not part of a pair.
+ */
+const HOSTILE_ESCAPE =
+  /\\u0000|\\u\{0+\}|\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}/;
+
+function hostileInputPlugin(): Plugin {
+  return {
+    onParams({ params }) {
+      const problem =
+        typeof params.query === "string" && HOSTILE_ESCAPE.test(params.query)
+          ? "input contains a NUL character or invalid Unicode"
+          : hostileValue([params.query ?? null, params.variables ?? null]);
+      if (problem) throw createGraphQLError(problem, { extensions: { code: "BAD_USER_INPUT", http: { status: 400 } } });
+    },
+  };
+}
+
 export function hardeningPlugins(config: Config): Plugin[] {
   return [
+    bodyLimitPlugin(config.requestBodyLimit),
+    hostileInputPlugin(),
     EnvelopArmorPlugin({
       maxDepth: { n: 10 },
       maxAliases: { n: 15 },
@@ -103,7 +157,7 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
       warn: (...args) => deps.logger.warn(args.map(String).join(" ")),
       error: (...args) => deps.logger.error({ err: args.find((arg) => arg instanceof Error) }, args.map(String).join(" ")),
     },
-    plugins: [...hardeningPlugins(config), routes(deps, recipes)],
+    plugins: [...hardeningPlugins(config), sessionCookiePlugin(), routes(deps, recipes)],
   });
   const housekeeping = async (): Promise<HousekeepingResult> => {
     const deleted = await deleteExpired(deps.prisma, deps.clock);

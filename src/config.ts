@@ -70,6 +70,8 @@ export interface Config {
   corsOrigins: string[];
   /** SESSION_COOKIES=on: refresh tokens travel in an httpOnly cookie instead of bodies and URLs (sessions/cookies.ts). */
   sessionCookies: boolean;
+  /** REQUEST_BODY_LIMIT: the largest /graphql body read, in bytes (auth traffic is small; a passkey's attestation the largest). */
+  requestBodyLimit: number;
   sessionCookie: { name: string; sameSite: "lax" | "strict" | "none"; secure: boolean };
   logLevel: string;
   /** signInAnonymous on or off (Nhost's AUTH_ANONYMOUS_USERS_ENABLED), and how long an unused anonymous user is kept. */
@@ -258,6 +260,7 @@ const envSchema = z.object({
     }),
   CORS_ORIGINS: list.optional(),
   SESSION_COOKIES: z.enum(["on", "off"]).default("off"),
+  REQUEST_BODY_LIMIT: int(4096, 10 * 1024 * 1024).default(100 * 1024),
   SESSION_COOKIE_NAME: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, "letters, digits, '_', '.' or '-'")
@@ -361,6 +364,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: e.TRUST_PROXY,
     corsOrigins: e.CORS_ORIGINS ?? defaultCorsOrigins(e.CLIENT_URL, e.ALLOWED_REDIRECT_URLS),
     sessionCookies: e.SESSION_COOKIES === "on",
+    requestBodyLimit: e.REQUEST_BODY_LIMIT,
     sessionCookie: {
       // On https the `__Host-` prefix pins the cookie to this host, Secure and Path=/ (RFC 6265bis).
       name: publicUrl.startsWith("https:") ? `__Host-${e.SESSION_COOKIE_NAME}` : e.SESSION_COOKIE_NAME,

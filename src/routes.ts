@@ -8,11 +8,12 @@ import type { Plugin } from "graphql-yoga";
 import type { IncomingMessage } from "node:http";
 import { createContext, type Context } from "./context.js";
 import type { Deps } from "./deps.js";
-import { badRequest, describeFailure, json, landing } from "./http.js";
+import { BodyTooLarge, badRequest, describeFailure, json, landing, sessionLanding } from "./http.js";
 import type { LinkHandler } from "./recipes/definition.js";
 import type { EnabledApis } from "./recipes/override.js";
 import { RECIPES, apisOf, type AnyRecipe, type Recipes } from "./recipes/index.js";
 import { DEFAULT_TENANT } from "./tenants/tenants.js";
+import { hostileValue } from "./security/hostile-input.js";
 import { isAllowedRedirect } from "./validation.js";
 import { VERSION } from "./version.js";
 
@@ -39,13 +40,34 @@ export function routes(deps: Deps, recipes: Recipes): Plugin {
       // The same context a GraphQL request gets: the node request carries the client's address.
       const ctx = () => createContext(deps, { request, req: (serverContext as { req?: IncomingMessage } | undefined)?.req } as never);
       const handler = handlers[`${request.method} ${url.pathname}`];
-      if (handler) return endResponse(await handler(request, ctx));
+      if (handler) return endResponse(await answered(deps, () => handler(request, ctx), url));
       for (const { route, apis } of recipeRoutes) {
         const match = route.path.exec(url.pathname);
-        if (match && route.methods.includes(request.method)) return endResponse(await route.handle({ request, match, apis, deps, ctx: ctx() }));
+        if (match && route.methods.includes(request.method)) {
+          return endResponse(await answered(deps, () => route.handle({ request, match, apis, deps, ctx: ctx() }), url));
+        }
       }
     },
   };
+}
+
+/**
+ * A route's answer, in every mode without a stack, a path or a database message:
+ * malformed input (a bad percent-escape, a NUL byte, an oversized body) is a
+ * plain 400 or 413, anything else a logged 500 with a generic body.
+ */
+async function answered(deps: Deps, handle: () => Promise<Response> | Response, url: URL): Promise<Response> {
+  // What GraphQL refuses for the whole request (hostile-input.ts), REST refuses too: NUL, lone surrogates.
+  const hostile = hostileValue([...url.searchParams.entries()]);
+  if (hostile) return badRequest(hostile);
+  try {
+    return await handle();
+  } catch (error) {
+    if (error instanceof URIError) return badRequest("malformed percent-encoding in the URL");
+    if (error instanceof BodyTooLarge) return json({ error: error.message }, 413);
+    deps.logger.error({ err: error }, "a REST route failed");
+    return json({ error: "internal error" }, 500);
+  }
 }
 
 async function health(deps: Deps, head: boolean): Promise<Response> {
@@ -88,5 +110,5 @@ async function verifyTicket(
   if (result.status === "MFA_ENROLMENT_REQUIRED") return landing(redirectTo, { type, mfaEnrolmentTicket: result.ticket });
   if (result.status !== "OK") return landing(redirectTo, { type, error: result.status, errorDescription: describeFailure(result) });
   // Without a session (an email change, or a tenant that offers no sign-in by address) the link only confirms.
-  return landing(redirectTo, result.session ? { type, refreshToken: result.session.refreshToken } : { type });
+  return result.session ? sessionLanding(deps.config, redirectTo, { type }, result.session.refreshToken) : landing(redirectTo, { type });
 }

@@ -131,3 +131,152 @@ describe("the client IP", () => {
     expect(answers).toEqual(["CreateCodeOk", "CreateCodeOk", "LimitReachedError"]);
   });
 });
+
+describe("cookie mode (SESSION_COOKIES=on)", () => {
+  const REFRESH_BY_COOKIE = `mutation { refreshSession { __typename ... on RefreshSessionOk { session { accessToken refreshToken } } } }`;
+  const post = (query: string, headers: Record<string, string> = {}, variables: object = {}) =>
+    app!.fetch("/graphql", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ query, variables }) });
+  const jar = (response: Response) =>
+    response.headers
+      .getSetCookie()
+      .map((cookie) => cookie.split(";")[0])
+      .join("; ");
+
+  it("keeps the refresh token in an httpOnly cookie that only an allowed page can use", async () => {
+    app = await startApp("pglite", { env: { SESSION_COOKIES: "on" } });
+    const signedUp = await post(
+      SIGN_UP.replace("session { accessToken }", "session { accessToken refreshToken }"),
+      { origin: "http://app.test" },
+      {
+        email: "cookie@example.com",
+      },
+    );
+    const [setCookie] = signedUp.headers.getSetCookie();
+    expect(setCookie).toMatch(/^auth_refresh_token=[^;]+; Max-Age=2592000; Path=\/; HttpOnly; SameSite=Lax$/);
+    const body = await signedUp.json();
+    expect(body.data.signUpEmailPassword.session).toMatchObject({ accessToken: expect.any(String), refreshToken: null });
+    let cookie = jar(signedUp);
+
+    // Another site, or no Origin at all: the cookie is not honoured, and nothing rotates.
+    for (const headers of [{ origin: "https://evil.example", cookie }, { cookie }] as Array<Record<string, string>>) {
+      const refused = await post(REFRESH_BY_COOKIE, headers);
+      expect((await refused.json()).data.refreshSession.__typename).toBe("UnauthorisedError");
+    }
+    const refreshed = await post(REFRESH_BY_COOKIE, { origin: "http://app.test", cookie });
+    expect((await refreshed.json()).data.refreshSession).toMatchObject({ __typename: "RefreshSessionOk", session: { refreshToken: null } });
+    const rotated = jar(refreshed);
+    expect(rotated).not.toBe(cookie);
+    cookie = rotated;
+
+    // Another site cannot end the session either; the owner's page can, which clears the cookie.
+    await post(`mutation { signOut { __typename } }`, { origin: "https://evil.example", cookie });
+    const stillThere = await post(REFRESH_BY_COOKIE, { origin: "http://app.test", cookie });
+    expect((await stillThere.json()).data.refreshSession.__typename).toBe("RefreshSessionOk");
+    cookie = jar(stillThere);
+    const signedOut = await post(`mutation { signOut { __typename } }`, { origin: "http://app.test", cookie });
+    expect(signedOut.headers.getSetCookie()[0]).toMatch(/^auth_refresh_token=; Max-Age=0;/);
+    expect((await (await post(REFRESH_BY_COOKIE, { origin: "http://app.test", cookie })).json()).data.refreshSession.__typename).toBe("UnauthorisedError");
+  });
+
+  it("lands redirect flows with the cookie, never a token in the URL, and no Referer", async () => {
+    app = await startApp("pglite", { env: { SESSION_COOKIES: "on", PASSWORDLESS_LINK_TARGET: "server", PUBLIC_URL: "https://auth.test" } });
+    await app.gql(`mutation { createCode(email: "link@example.com") { __typename } }`);
+    const link = new URL(/https:\/\/auth\.test\/verify\S+/.exec(app.outbox.last("link@example.com")!.text)![0]);
+    const landed = await app.fetch(link.pathname + link.search);
+    const target = new URL(landed.headers.get("location")!);
+    expect(target.searchParams.get("refreshToken")).toBeNull();
+    expect(target.searchParams.get("type")).toBe("signinPasswordless");
+    expect(landed.headers.get("referrer-policy")).toBe("no-referrer");
+    // On https: the __Host- prefix, Secure.
+    expect(landed.headers.getSetCookie()[0]).toMatch(/^__Host-auth_refresh_token=[^;]+; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+  });
+});
+
+describe("bounded input", () => {
+  /** A POST of `megabytes` MB streamed without a declared length (as an attacker would send it). */
+  const streamed = (url: string, megabytes: number, contentType: string) => {
+    let sent = 0;
+    const chunk = new Uint8Array(1024 * 1024).fill(97);
+    const body = new ReadableStream({
+      pull(controller) {
+        if (sent++ >= megabytes) controller.close();
+        else controller.enqueue(chunk);
+      },
+    });
+    return fetch(url, { method: "POST", headers: { "content-type": contentType }, body, duplex: "half" } as RequestInit).catch(
+      (error: Error) => ({ status: `aborted (${error.name})` }) as unknown as Response,
+    );
+  };
+
+  it("refuses oversized bodies on /graphql and the provider callback without reading them", async () => {
+    const gql = await listening({ NODE_ENV: "production", SMTP_URL: "smtp://127.0.0.1:1", ENCRYPTION_KEY: "0".repeat(63) + "1" });
+    const base = `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+    // Declared: refused before reading.
+    const declared = await fetch(`${base}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: `mutation { signInEmailPassword(email: "a@b.c", password: "${"p".repeat(200_000)}") { __typename } }` }),
+    });
+    expect(declared.status).toBe(413);
+    // Streamed: cut off at the limit. Memory stays flat over 10 times the data.
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+    for (let i = 0; i < 5; i++) {
+      for (const path of ["/graphql", "/signin/provider/google/callback"]) {
+        const answer = await streamed(`${base}${path}`, 20, path === "/graphql" ? "application/json" : "application/x-www-form-urlencoded");
+        expect([413, "aborted (TypeError)"], path).toContain(answer.status);
+      }
+    }
+    expect(process.memoryUsage().rss - before).toBeLessThan(100 * 1024 * 1024);
+    // Small requests still work.
+    expect((await gql({ query: "{ __typename }" })).data).toEqual({ __typename: "Query" });
+  });
+
+  it("answers malformed REST input with a plain 400, never a stack, in production", async () => {
+    app = await startApp("pglite", { env: { NODE_ENV: "production", SMTP_URL: "smtp://127.0.0.1:1" } });
+    for (const path of [
+      "/signin/provider/%E0%A4%A",
+      "/verify?type=signinPasswordless&ticket=x&preAuthSessionId=%00",
+      "/signin/provider/local/callback?state=%00&code=x",
+    ]) {
+      const answer = await app.fetch(path);
+      const body = await answer.text();
+      expect(answer.status, path).toBe(400);
+      expect(body, path).not.toMatch(/at |\.ts|\.js|prisma|postgres|stack/i);
+    }
+    // Invalid UTF-8 decodes to replacement characters: an unknown ticket, answered as one.
+    const landed = await app.fetch("/verify?type=emailVerify&ticket=%ED%A0%80");
+    expect(landed.status).toBe(302);
+    expect(new URL(landed.headers.get("location")!).searchParams.get("error")).toBe("EMAIL_VERIFICATION_INVALID_TOKEN_ERROR");
+  });
+
+  it("refuses NUL characters, lone surrogates and deep JSON in GraphQL input before any resolver", async () => {
+    app = await startApp("pglite");
+    const refused = async (query: string, variables: object = {}) => {
+      const response = await app!.fetch("/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = await response.json();
+      return { status: response.status, message: body.errors?.[0]?.message };
+    };
+    expect(await refused(`mutation($d: String!) { resendCode(deviceId: $d, preAuthSessionId: "x") { __typename } }`, { d: "a\u0000" })).toEqual({
+      status: 400,
+      message: "input contains a NUL character",
+    });
+    expect(await refused(`mutation { consumeCode(preAuthSessionId: "\\u0000", linkCode: "x") { __typename } }`)).toMatchObject({ status: 400 });
+    expect(await refused(`mutation($e: String!) { emailExists(email: $e) }`.replace("mutation", "query"), { e: "\ud800@example.com" })).toEqual({
+      status: 400,
+      message: "input contains invalid Unicode (a lone surrogate)",
+    });
+    const deep = `${'{"n":'.repeat(5000)}0${"}".repeat(5000)}`;
+    const response = await app.fetch("/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: `{"query":"mutation($m: JSON) { signUpEmailPassword(email: \\"deep@example.com\\", password: \\"${PASSWORD}\\", options: { metadata: $m }) { __typename } }","variables":{"m":${deep}}}`,
+    });
+    expect(response.status).toBe(400);
+    expect((await response.json()).errors[0].message).toMatch(/nested more than 32 levels/);
+  });
+});

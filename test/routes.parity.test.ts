@@ -27,8 +27,8 @@ async function mailedLink(app: TestApp, to: string): Promise<string> {
 }
 
 /** Where a route sent the browser. */
-async function landing(app: TestApp, path: string): Promise<URL> {
-  const response = await app.fetch(path, { redirect: "manual" });
+async function landing(app: TestApp, path: string, headers: Record<string, string> = {}): Promise<URL> {
+  const response = await app.fetch(path, { redirect: "manual", headers });
   expect(response.status).toBe(302);
   return new URL(response.headers.get("location")!);
 }
@@ -77,7 +77,12 @@ describe.each(DATABASES)("routes and their mutations under tenant policy (%s)", 
     const viaMutation = await idp.authorize((await app.gql(AUTH_URL, { redirectURI: REDIRECT_URI })).data.thirdPartyAuthorisationUrl.url, "pat");
     await firstFactors(["emailpassword"]);
 
-    const landed = await landing(app, back.pathname + back.search);
+    // The browser that started it brings its binding cookie back.
+    const cookie = started.headers
+      .getSetCookie()
+      .map((set) => set.split(";")[0])
+      .join("; ");
+    const landed = await landing(app, back.pathname + back.search, { cookie });
     expect(landed.searchParams.get("error")).toBe("INVALID_INPUT_ERROR");
     expect(landed.searchParams.get("refreshToken")).toBeNull();
     const code = { code: viaMutation.searchParams.get("code"), state: viaMutation.searchParams.get("state"), iss: viaMutation.searchParams.get("iss") };

@@ -23,6 +23,13 @@ const LINK = `mutation($idToken: String!, $nonce: String) { linkIdToken(provider
 const REFRESH = `mutation($refreshToken: String) { refreshProviderToken(providerId: "local", refreshToken: $refreshToken) {
   ${RESULT} ... on RefreshProviderTokenOk { providerSession { accessToken refreshToken } } } }`;
 
+/** The name=value of a response's Set-Cookie, as a browser would send it back. */
+const cookieOf = (response: Response) =>
+  response.headers
+    .getSetCookie()
+    .map((cookie) => cookie.split(";")[0])
+    .join("; ");
+
 describe.each(DATABASES)("third-party sign-in with a real OpenID provider (%s)", (kind) => {
   let app: TestApp;
   let idp: TestProvider;
@@ -178,30 +185,49 @@ describe.each(DATABASES)("third-party sign-in with a real OpenID provider (%s)",
     idp.accounts.erin = { email: "erin@idp.test", email_verified: true };
     const start = await app.fetch("/signin/provider/local?redirectTo=http%3A%2F%2Fapp.test%2Fwelcome");
     expect(start.status).toBe(302);
+    const browser = { cookie: cookieOf(start) };
     const back = await idp.authorize(start.headers.get("location")!, "erin");
     expect(back.origin + back.pathname).toBe(ROUTE_CALLBACK);
-    const landed = await app.fetch(back.pathname + back.search);
+    const landed = await app.fetch(back.pathname + back.search, { headers: browser });
+    expect(landed.headers.get("referrer-policy")).toBe("no-referrer");
     const target = new URL(landed.headers.get("location")!);
     expect(target.origin + target.pathname).toBe("http://app.test/welcome");
     const refreshToken = target.searchParams.get("refreshToken")!;
     const refreshed = await app.gql(`mutation($t: String!) { refreshSession(refreshToken: $t) { __typename } }`, { t: refreshToken });
     expect(refreshed.data.refreshSession.__typename).toBe("RefreshSessionOk");
     // The same callback again: the state is spent.
-    const replay = new URL((await app.fetch(back.pathname + back.search)).headers.get("location")!);
+    const replay = new URL((await app.fetch(back.pathname + back.search, { headers: browser })).headers.get("location")!);
     expect(replay.searchParams.get("error")).toBe("INVALID_STATE_ERROR");
 
     // form_post providers (Apple) POST the answer.
-    const posted = await idp.authorize((await app.fetch("/signin/provider/local")).headers.get("location")!, "erin");
+    const postStart = await app.fetch("/signin/provider/local");
+    const posted = await idp.authorize(postStart.headers.get("location")!, "erin");
     const viaPost = await app.fetch("/signin/provider/local/callback", {
       method: "POST",
       body: posted.searchParams,
-      headers: { "content-type": "application/x-www-form-urlencoded" },
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookieOf(postStart) },
     });
     expect(new URL(viaPost.headers.get("location")!).searchParams.get("refreshToken")).toBeTruthy();
 
     expect((await app.fetch("/signin/provider/local?redirectTo=https%3A%2F%2Fevil.test%2F")).status).toBe(400);
     const unknown = new URL((await app.fetch("/signin/provider/nope")).headers.get("location")!);
     expect(unknown.searchParams.get("error")).toBe("INVALID_INPUT_ERROR");
+  });
+
+  it("binds the redirect flow's state to the browser that started it (no login CSRF)", async () => {
+    idp.accounts.mallory = { email: "mallory@idp.test", email_verified: true };
+    // The attacker starts a sign-in in their own browser and stops at the callback URL...
+    const attackers = await app.fetch("/signin/provider/local");
+    const prepared = await idp.authorize(attackers.headers.get("location")!, "mallory");
+    // ...which the victim's browser then opens: without the binding cookie, or with its own, nothing signs in.
+    const victims = await app.fetch("/signin/provider/local");
+    for (const headers of [{}, { cookie: cookieOf(victims) }] as Array<Record<string, string>>) {
+      const landed = new URL((await app.fetch(prepared.pathname + prepared.search, { headers })).headers.get("location")!);
+      expect(landed.searchParams.get("refreshToken")).toBeNull();
+      expect(landed.searchParams.get("error")).toBe("INVALID_STATE_ERROR");
+    }
+    // The binding cookie is httpOnly and short-lived.
+    expect(attackers.headers.get("set-cookie")).toMatch(/^auth_oauth_binding=[^;]+; Max-Age=600; Path=\/; HttpOnly; SameSite=Lax$/);
   });
 
   it("signs in with ID tokens the provider issued to the native app, checking signature, issuer, audience, expiry and nonce", async () => {

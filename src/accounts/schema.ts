@@ -126,7 +126,11 @@ function defineSession(builder: Builder, User: ReturnType<typeof defineUser>) {
     fields: (t) => ({
       accessToken: t.exposeString("accessToken"),
       accessTokenExpiresIn: t.exposeInt("accessTokenExpiresIn", { description: "Seconds until the access token expires." }),
-      refreshToken: t.exposeString("refreshToken"),
+      refreshToken: t.string({
+        nullable: true,
+        description: "Keep it to renew the session; null in cookie mode (SESSION_COOKIES=on), where it is an httpOnly cookie instead.",
+        resolve: (session, _, ctx) => (ctx.deps.config.sessionCookies ? null : session.refreshToken),
+      }),
       refreshTokenId: t.exposeID("refreshTokenId", { description: "The session's id (also the access token's sid claim)." }),
       user: t.field({
         type: User,

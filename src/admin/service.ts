@@ -16,7 +16,7 @@ import { providerListSchema, type ProviderSettings } from "../recipes/thirdparty
 import type { EmailVerificationMode, MfaPolicy } from "../config.js";
 import type { UserChanges } from "../accounts/store.js";
 import { checkProfile } from "../accounts/profile.js";
-import { normaliseEmail, type UserRow } from "../accounts/users.js";
+import { normaliseEmail, type UserRow, isUuid } from "../accounts/users.js";
 import { checkEmail, invalid } from "../validation.js";
 
 /** Whether the caller may administer: the admin secret header, or a live session whose user has the admin role. */
@@ -257,6 +257,8 @@ export function createAdminApis(deps: Deps, emailpassword: EmailPasswordFunction
     },
 
     async auditEvents({ userId, tenantId, type, first, after }) {
+      // No user has an id of another shape: an empty page, not a database error.
+      if (userId && !isUuid(userId)) return { nodes: [], totalCount: 0, hasNextPage: false, endCursor: null };
       const where: Prisma.AuditEventWhereInput = {
         ...(userId ? { userId } : {}),
         ...(tenantId ? { tenantId } : {}),

@@ -1,4 +1,5 @@
 /** Registers API.md's result conventions on a builder (see results.ts for the model). */
+import { queueCookie, refreshCookie } from "../sessions/cookies.js";
 import type { ArgBuilder, ObjectRef } from "@pothos/core";
 import type { Context } from "../context.js";
 import type { Builder, Types } from "./builder.js";
@@ -123,9 +124,20 @@ export function registerResultTypes(builder: Builder): Results {
           description: spec.description,
           ...(spec.credentialCheck ? { extensions: CREDENTIAL_CHECK } : {}),
           args: spec.args?.(t.arg) ?? {},
-          resolve: async (_, args, ctx) => toResult(await spec.resolve(args, ctx)) as never,
+          resolve: async (_, args, ctx) => {
+            const value = await spec.resolve(args, ctx);
+            carrySessionCookie(ctx, value);
+            return toResult(value) as never;
+          },
         }),
       );
     },
   };
+}
+
+/** Cookie mode: a result carrying a session sets its refresh token as the httpOnly cookie (the body's field answers null). */
+function carrySessionCookie(ctx: Context, value: { status: string }): void {
+  if (!ctx.deps.config.sessionCookies || value.status !== "OK") return;
+  const refreshToken = (value as { session?: { refreshToken?: unknown } | null }).session?.refreshToken;
+  if (typeof refreshToken === "string") queueCookie(ctx.request, refreshCookie(ctx.deps.config, refreshToken));
 }

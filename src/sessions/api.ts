@@ -4,10 +4,11 @@ import type { Deps } from "../deps.js";
 import { isUuid } from "../accounts/users.js";
 import type { AccessTokenClaims } from "./access-token.js";
 import type { SessionInfo, SessionTokens } from "./service.js";
+import { clearedRefreshCookie, fromAllowedOrigin, queueCookie, refreshTokenOf } from "./cookies.js";
 
 export interface SessionApis {
   refreshSession(
-    input: { refreshToken: string },
+    input: { refreshToken?: string | null },
     ctx: Context,
   ): Promise<{ status: "OK"; session: SessionTokens } | { status: "UNAUTHORISED" } | { status: "TOKEN_THEFT_DETECTED" }>;
   signOut(input: { refreshToken?: string | null; all: boolean }, ctx: Context): Promise<{ status: "OK" }>;
@@ -18,10 +19,17 @@ export interface SessionApis {
 }
 
 export function createSessionApis(deps: Deps): SessionApis {
-  const { sessions, audit } = deps;
+  const { sessions, audit, config } = deps;
+  /** The cookie's refresh token, only for a request from an allowed page (another site cannot rotate or end the session). */
+  const cookieToken = (ctx: Context) => (fromAllowedOrigin(config, ctx.request) ? refreshTokenOf(config, ctx.request) : null);
+
   return {
-    async refreshSession({ refreshToken }, ctx) {
+    async refreshSession({ refreshToken: given }, ctx) {
+      const refreshToken = given ?? cookieToken(ctx);
+      if (!refreshToken) return { status: "UNAUTHORISED" };
       const result = await sessions.refresh(refreshToken, ctx.meta);
+      // A cookie that no longer works is cleared (the new one, on success, is set with the result).
+      if (result.status !== "OK" && given == null && config.sessionCookies) queueCookie(ctx.request, clearedRefreshCookie(config));
       if (result.status === "TOKEN_THEFT_DETECTED") {
         await audit.record({
           type: "session.token_theft_detected",
@@ -36,7 +44,9 @@ export function createSessionApis(deps: Deps): SessionApis {
       return result;
     },
 
-    async signOut({ refreshToken, all }, ctx) {
+    async signOut({ refreshToken: given, all }, ctx) {
+      if (config.sessionCookies) queueCookie(ctx.request, clearedRefreshCookie(config));
+      const refreshToken = given ?? cookieToken(ctx);
       const viewer = await ctx.viewer();
       const session = refreshToken
         ? await sessions.findByRefreshToken(refreshToken)

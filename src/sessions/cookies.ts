@@ -61,3 +61,29 @@ export function fromAllowedOrigin(config: Config, request: Request): boolean {
   const origin = request.headers.get("origin");
   return origin !== null && (config.corsOrigins.includes(origin) || origin === new URL(config.publicUrl).origin);
 }
+
+/**
+ * The OAuth binding cookie: a random value whose hash the authorization's state
+ * keeps, checked at the callback (RFC 9700 §4.7, login CSRF), so a callback URL
+ * prepared in an attacker's browser does nothing in a victim's. On https it is
+ * SameSite=None, since providers may answer by a cross-site form POST
+ * (response_mode=form_post); on http (development) Lax.
+ */
+const bindingName = (config: Config) => (config.sessionCookie.secure ? "__Host-auth_oauth_binding" : "auth_oauth_binding");
+
+export function bindingCookie(config: Config, value: string | null): string {
+  const { secure } = config.sessionCookie;
+  return serialize(bindingName(config), value ?? "", {
+    httpOnly: true,
+    secure,
+    sameSite: secure ? "none" : "lax",
+    path: "/",
+    maxAge: value ? config.thirdParty.stateTtlSeconds : 0,
+  });
+}
+
+export function bindingOf(config: Config, request: Request): string | null {
+  const header = request.headers.get("cookie");
+  const value = header ? parse(header)[bindingName(config)] : undefined;
+  return value && value.length <= 128 ? value : null;
+}

@@ -18,8 +18,9 @@ export function registerSessionSchema(builder: Builder, results: Results, types:
       ok: results.ok<{ session: SessionTokens }>("RefreshSessionOk", (t) => ({ session: t.field({ type: types.Session, resolve: (value) => value.session }) })),
       errors: ["UNAUTHORISED", "TOKEN_THEFT_DETECTED"],
       credentialCheck: true,
-      description: "Trades a refresh token for a new session (the refresh token rotates on every use).",
-      args: (arg) => ({ refreshToken: arg.string({ required: true }) }),
+      description:
+        "Trades a refresh token for a new session (the refresh token rotates on every use). In cookie mode, without `refreshToken`, the session cookie's (from an allowed Origin only).",
+      args: (arg) => ({ refreshToken: arg.string({ required: false }) }),
       resolve: (args, ctx) => refreshSession(args, ctx),
     });
   }
@@ -28,7 +29,8 @@ export function registerSessionSchema(builder: Builder, results: Results, types:
     results.mutation("signOut", {
       ok: results.ok("SignOutOk"),
       errors: [],
-      description: "Ends the session of the refresh token (or of the Bearer token); `all` ends every session of its user.",
+      description:
+        "Ends the session of the refresh token (or, without one, of the session cookie or the Bearer token); `all` ends every session of its user. In cookie mode, clears the cookie.",
       args: (arg) => ({ refreshToken: arg.string({ required: false }), all: arg.boolean({ required: false, defaultValue: false }) }),
       resolve: (args, ctx) => signOut({ refreshToken: args.refreshToken, all: args.all ?? false }, ctx),
     });

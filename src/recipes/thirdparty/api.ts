@@ -16,6 +16,8 @@ import { createTicketMail } from "../emailpassword/ticket-mail.js";
 import type { EmailPasswordFunctions } from "../emailpassword/service.js";
 import type { ProviderProfile } from "./providers.js";
 import { RECIPE_ID, type ProviderSession, type ThirdPartyFunctions } from "./service.js";
+import { bindingCookie, bindingOf, queueCookie } from "../../sessions/cookies.js";
+import { randomToken, sha256 } from "../../crypto/tokens.js";
 
 export interface ThirdPartyOptions {
   /** Turns sign-up through providers off: only identities already known (or linkable) sign in. */
@@ -31,7 +33,14 @@ export interface ThirdPartyApis {
    * `redirectURI`, the page to land on as `redirectTo`, and the new user's profile as `options`.
    */
   thirdPartyAuthorisationUrl(
-    input: TenantInput & { providerId: string; redirectURI: string; redirectTo?: string | null; options?: SignUpOptionsInput | null },
+    input: TenantInput & {
+      providerId: string;
+      redirectURI: string;
+      redirectTo?: string | null;
+      options?: SignUpOptionsInput | null;
+      /** Bind the state to this browser with a cookie (the redirect flow always; GraphQL in cookie mode). */
+      bindBrowser?: boolean;
+    },
     ctx: Context,
   ): ApiResult<{ url: string; state: string }>;
   thirdPartySignInUp(
@@ -125,13 +134,20 @@ export function createThirdPartyApis(
     return { ...done, providerSession, ...(redirectTo ? { redirectTo } : {}) };
   }
 
+  /** The browser binding the callback brings (the cookie is spent with the state). */
+  function spendBinding(ctx: Context): string | null {
+    const binding = bindingOf(config, ctx.request);
+    if (binding) queueCookie(ctx.request, bindingCookie(config, null));
+    return binding;
+  }
+
   return {
     async thirdPartyProviders({ tenantId }) {
       if (!(await allowsFactor(deps, tenantId, "thirdparty"))) return [];
       return (await functions.providers({ tenantId })).map(({ id, name }) => ({ id, name }));
     },
 
-    async thirdPartyAuthorisationUrl({ providerId, redirectURI, tenantId, redirectTo, options: signUpOptions }) {
+    async thirdPartyAuthorisationUrl({ providerId, redirectURI, tenantId, redirectTo, options: signUpOptions, bindBrowser }, ctx) {
       // This server's own callback is always a valid redirect URI for the provider.
       const ownCallback = redirectURI === providerCallbackUrl(config, providerId);
       const { profile, errors } = parseSignUpOptions(config, signUpOptions);
@@ -142,9 +158,12 @@ export function createThirdPartyApis(
         ...errors,
       );
       if (bad) return bad;
-      const data = { ...(redirectTo ? { redirectTo } : {}), ...(signUpOptions ? { profile } : {}) };
+      const binding = (bindBrowser ?? config.sessionCookies) ? randomToken() : null;
+      const data = { ...(redirectTo ? { redirectTo } : {}), ...(signUpOptions ? { profile } : {}), ...(binding ? { browser: sha256(binding) } : {}) };
       const created = await functions.getAuthorisationUrl({ tenantId, providerId, redirectURI, data });
-      return created.status === "OK" ? created : unknownProvider;
+      if (created.status !== "OK") return unknownProvider;
+      if (binding) queueCookie(ctx.request, bindingCookie(config, binding));
+      return created;
     },
 
     async thirdPartySignInUp({ providerId, redirectURI, code, state, iss, options: signUpOptions, tenantId }, ctx) {
@@ -153,14 +172,14 @@ export function createThirdPartyApis(
       if (bad) return bad;
       if (!(await known(tenantId, providerId))) return unknownProvider;
       const callback = new URLSearchParams({ code, state, ...(iss ? { iss } : {}) });
-      const exchanged = await functions.exchangeAuthCode({ tenantId, providerId, redirectURI, callback });
+      const exchanged = await functions.exchangeAuthCode({ tenantId, providerId, redirectURI, callback, browser: spendBinding(ctx) });
       if (exchanged.status !== "OK") return exchanged;
       return fromExchange(exchanged, { tenantId, providerId }, profile, ctx);
     },
 
     async thirdPartyCallback({ providerId, callback }, ctx) {
       // A refusal (error=access_denied...) also spends the state, so it cannot be replayed.
-      const exchanged = await functions.exchangeAuthCode({ tenantId: null, providerId, redirectURI: null, callback });
+      const exchanged = await functions.exchangeAuthCode({ tenantId: null, providerId, redirectURI: null, callback, browser: spendBinding(ctx) });
       const redirectTo = "data" in exchanged && typeof exchanged.data?.redirectTo === "string" ? exchanged.data.redirectTo : undefined;
       if (exchanged.status !== "OK") return { ...exchanged, ...(redirectTo ? { redirectTo } : {}) };
       // The tenant's policy as it is now, not as it was when the flow started.

@@ -6,8 +6,9 @@
  * Apple) /signin/provider/:id/callback finishes it through thirdPartyCallback and
  * lands on redirectTo with `refreshToken` (or `mfaTicket`, or `error`).
  */
-import { badRequest, describeFailure, landing, redirect } from "../../http.js";
+import { badRequest, describeFailure, landing, readBody, redirect, sessionLanding } from "../../http.js";
 import { DEFAULT_TENANT } from "../../tenants/tenants.js";
+import { hostileValue } from "../../security/hostile-input.js";
 import { isAllowedRedirect } from "../../validation.js";
 import type { RecipeRoute } from "../definition.js";
 import { providerCallbackUrl, type ThirdPartyApis } from "./api.js";
@@ -32,6 +33,8 @@ export const providerRoutes: Array<RecipeRoute<ThirdPartyApis>> = [
           tenantId: query.get("tenantId") ?? DEFAULT_TENANT,
           redirectTo,
           options: { displayName: query.get("displayName"), locale: query.get("locale") },
+          // The redirect flow is a browser's by definition: its state is bound to this browser by a cookie.
+          bindBrowser: true,
         },
         ctx,
       );
@@ -44,12 +47,13 @@ export const providerRoutes: Array<RecipeRoute<ThirdPartyApis>> = [
     path: /^\/signin\/provider\/([^/]+)\/callback$/,
     async handle({ request, match, apis, deps, ctx }) {
       const providerId = decodeURIComponent(match[1]!);
-      const callback =
-        request.method === "POST" ? new URLSearchParams((await request.text().catch(() => "")).slice(0, MAX_CALLBACK_BODY)) : new URL(request.url).searchParams;
       if (!apis.thirdPartyCallback) return badRequest("provider sign-in is disabled");
+      const callback = request.method === "POST" ? new URLSearchParams(await readBody(request, MAX_CALLBACK_BODY)) : new URL(request.url).searchParams;
+      const hostile = hostileValue([...callback.entries()]);
+      if (hostile) return badRequest(hostile);
       const result = await apis.thirdPartyCallback({ providerId, callback }, ctx);
       const redirectTo = "redirectTo" in result && typeof result.redirectTo === "string" ? result.redirectTo : deps.config.clientUrl;
-      if (result.status === "OK") return landing(redirectTo, { refreshToken: (result as { session: { refreshToken: string } }).session.refreshToken });
+      if (result.status === "OK") return sessionLanding(deps.config, redirectTo, {}, (result as { session: { refreshToken: string } }).session.refreshToken);
       if (result.status === "MFA_REQUIRED") return landing(redirectTo, { mfaTicket: (result as { ticket: string }).ticket });
       if (result.status === "MFA_ENROLMENT_REQUIRED") return landing(redirectTo, { mfaEnrolmentTicket: (result as { ticket: string }).ticket });
       return landing(redirectTo, { error: result.status, errorDescription: describeFailure(result) });

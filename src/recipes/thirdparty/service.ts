@@ -15,7 +15,7 @@ import { createRemoteJWKSet, jwtVerify, type JWTPayload } from "jose";
 import * as oauth from "openid-client";
 import type { Deps } from "../../deps.js";
 import { addSeconds } from "../../clock.js";
-import { randomToken, sha256 } from "../../crypto/tokens.js";
+import { randomToken, safeEqual, sha256 } from "../../crypto/tokens.js";
 import { NO_REQUEST } from "../../accounts/accounts.js";
 import type { NewAccount, NewLoginMethod } from "../../accounts/store.js";
 import type { RequestMeta } from "../../sessions/service.js";
@@ -46,13 +46,17 @@ export interface ThirdPartyFunctions {
     redirectURI: string;
     data?: Record<string, unknown>;
   }): Promise<{ status: "OK"; url: string; state: string } | { status: "UNKNOWN_PROVIDER" }>;
-  /** Spends the state and trades the code for tokens and the profile they prove. */
-  /** `tenantId` and `redirectURI` null: whatever the state was made for (the redirect routes). */
+  /**
+   * Spends the state and trades the code for tokens and the profile they prove.
+   * `tenantId` and `redirectURI` null: whatever the state was made for (the redirect routes).
+   * `browser`: the binding cookie's value, which must match when the state was bound to a browser.
+   */
   exchangeAuthCode(input: {
     tenantId: string | null;
     providerId: string;
     redirectURI: string | null;
     callback: URLSearchParams;
+    browser?: string | null;
   }): Promise<
     | { status: "OK"; tenantId: string; profile: ProviderProfile; tokens: ProviderSession; provider: ResolvedProvider; data: Record<string, unknown> }
     | { status: "INVALID_STATE_ERROR" }
@@ -236,8 +240,11 @@ export function createThirdPartyFunctions(deps: Deps, self: () => ThirdPartyFunc
       return { status: "OK", url: url.toString(), state };
     },
 
-    async exchangeAuthCode({ tenantId, providerId, redirectURI, callback }) {
+    async exchangeAuthCode({ tenantId, providerId, redirectURI, callback, browser }) {
       const stored = await spendState(callback.get("state") ?? "");
+      // Login CSRF (RFC 9700 §4.7): a state made in one browser is only good in that browser.
+      const binding = (stored?.data as { browser?: unknown } | undefined)?.browser;
+      if (typeof binding === "string" && (!browser || !safeEqual(sha256(browser), binding))) return { status: "INVALID_STATE_ERROR" };
       if (
         !stored ||
         (tenantId !== null && stored.tenantId !== tenantId) ||

@@ -24,6 +24,7 @@ import {
 } from "@simplewebauthn/server";
 import { decodeClientDataJSON } from "@simplewebauthn/server/helpers";
 import type { Deps } from "../../deps.js";
+import { isUuid } from "../../accounts/users.js";
 import { addSeconds } from "../../clock.js";
 import { hmacSha256, sha256 } from "../../crypto/tokens.js";
 import { isUniqueViolation } from "../../db/errors.js";
@@ -272,6 +273,7 @@ export function createWebauthnFunctions(deps: Deps): WebauthnFunctions {
     listCredentials: ({ userId }) => prisma.webauthnCredential.findMany({ where: { userId }, orderBy: { createdAt: "asc" } }),
 
     async removeCredential({ userId, id }) {
+      if (!isUuid(id)) return { status: "OK", didExist: false };
       const { count } = await prisma.webauthnCredential.deleteMany({ where: { id, userId } });
       return { status: "OK", didExist: count > 0 };
     },
