@@ -70,6 +70,8 @@ export interface Config {
   corsOrigins: string[];
   /** SESSION_COOKIES=on: refresh tokens travel in an httpOnly cookie instead of bodies and URLs (sessions/cookies.ts). */
   sessionCookies: boolean;
+  /** Limits on paths that cost mail or rows (security/send-limits.ts): per address, per client IP, per token. */
+  limits: Record<"mailPerAddress" | "mailPerIp" | "anonymousPerIp" | "passkeySignUpPerIp" | "tokenSignIn", { points: number; windowSeconds: number }>;
   /** REQUEST_BODY_LIMIT: the largest /graphql body read, in bytes (auth traffic is small; a passkey's attestation the largest). */
   requestBodyLimit: number;
   sessionCookie: { name: string; sameSite: "lax" | "strict" | "none"; secure: boolean };
@@ -260,6 +262,11 @@ const envSchema = z.object({
     }),
   CORS_ORIGINS: list.optional(),
   SESSION_COOKIES: z.enum(["on", "off"]).default("off"),
+  MAIL_LIMIT_PER_ADDRESS: rate.default({ points: 5, windowSeconds: 3600 }),
+  MAIL_LIMIT_PER_IP: rate.default({ points: 30, windowSeconds: 3600 }),
+  ANONYMOUS_LIMIT_PER_IP: rate.default({ points: 30, windowSeconds: 3600 }),
+  WEBAUTHN_SIGN_UP_LIMIT_PER_IP: rate.default({ points: 60, windowSeconds: 3600 }),
+  PAT_SIGN_IN_LIMIT: rate.default({ points: 120, windowSeconds: 3600 }),
   REQUEST_BODY_LIMIT: int(4096, 10 * 1024 * 1024).default(100 * 1024),
   SESSION_COOKIE_NAME: z
     .string()
@@ -365,6 +372,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     corsOrigins: e.CORS_ORIGINS ?? defaultCorsOrigins(e.CLIENT_URL, e.ALLOWED_REDIRECT_URLS),
     sessionCookies: e.SESSION_COOKIES === "on",
     requestBodyLimit: e.REQUEST_BODY_LIMIT,
+    limits: {
+      mailPerAddress: e.MAIL_LIMIT_PER_ADDRESS,
+      mailPerIp: e.MAIL_LIMIT_PER_IP,
+      anonymousPerIp: e.ANONYMOUS_LIMIT_PER_IP,
+      passkeySignUpPerIp: e.WEBAUTHN_SIGN_UP_LIMIT_PER_IP,
+      tokenSignIn: e.PAT_SIGN_IN_LIMIT,
+    },
     sessionCookie: {
       // On https the `__Host-` prefix pins the cookie to this host, Secure and Path=/ (RFC 6265bis).
       name: publicUrl.startsWith("https:") ? `__Host-${e.SESSION_COOKIE_NAME}` : e.SESSION_COOKIE_NAME,

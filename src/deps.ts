@@ -27,6 +27,7 @@ import { createUserStore } from "./accounts/users.js";
 import { createAccounts, type Accounts } from "./accounts/accounts.js";
 import { createAccountStore } from "./accounts/store.js";
 import { createMfa, type Mfa } from "./mfa/registry.js";
+import { createSendLimits, type SendLimits } from "./security/send-limits.js";
 import { createBreachedPasswords, type BreachedPasswords } from "./security/breached-passwords.js";
 import type { PrismaClient } from "./generated/prisma/client.js";
 
@@ -46,6 +47,8 @@ export interface Deps {
   /** The factor registry (second factors, step-up proofs), filled by the recipes. */
   mfa: Mfa;
   breachedPasswords: BreachedPasswords;
+  /** Limits on paths that cost mail or rows (reset and verification emails, anonymous users, PAT sessions). */
+  sendLimits: SendLimits;
   tenants: TenantStore;
   tickets: TicketStore;
   limiter: AttemptLimiter;
@@ -135,6 +138,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     viewerCache,
     accounts,
     mfa: createMfa(),
+    sendLimits: createSendLimits({ prisma, config }),
     breachedPasswords: createBreachedPasswords({ url: config.passwordBreachCheckUrl, logger }),
     tenants: createTenantStore(prisma, config, encrypter, clock),
     tickets: createTicketStore(prisma, clock),

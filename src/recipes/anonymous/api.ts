@@ -36,6 +36,9 @@ export function createAnonymousApis(deps: Deps, emailPasswordFunctions: EmailPas
       const { profile, errors } = parseSignUpOptions(config, { displayName, locale, metadata });
       const bad = invalid(...errors, await checkTenant(deps, tenantId, "anonymous"));
       if (bad) return bad;
+      // Each anonymous sign-in is a user and a session: limited per client IP.
+      const limited = await deps.sendLimits.anonymousSignIn(ctx.meta.ip);
+      if (limited) return limited;
       const created = await deps.accounts.signUp(
         {
           tenantId,

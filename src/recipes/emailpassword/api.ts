@@ -161,9 +161,12 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
       return Boolean(await functions.getUserByEmail({ email, tenantId }));
     },
 
-    async sendPasswordResetEmail({ email, redirectTo, tenantId }) {
+    async sendPasswordResetEmail({ email, redirectTo, tenantId }, ctx) {
       const bad = invalid(await checkTenant(deps, tenantId, "emailpassword"), checkEmail("email", email), checkRedirect(config, "redirectTo", redirectTo));
       if (bad) return bad;
+      // Limited per address whether or not it has an account: the limit says nothing either.
+      const limited = await deps.sendLimits.mail(tenantId, normaliseEmail(email), ctx.meta.ip);
+      if (limited) return limited;
       const user = await functions.getUserByEmail({ email, tenantId });
       if (user?.email && !user.disabled) {
         const created = await functions.createResetPasswordToken({ userId: user.id, email: user.email, tenantId });
@@ -208,6 +211,8 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
       const taken = await functions.getUserByEmail({ email: newEmail, tenantId: user.tenantId });
       if (taken) return { status: "EMAIL_ALREADY_EXISTS_ERROR" };
       const email = normaliseEmail(newEmail);
+      const limited = await deps.sendLimits.mail(user.tenantId, email, ctx.meta.ip);
+      if (limited) return limited;
       const token = await deps.tickets.issue({
         type: "emailConfirmChange",
         tenantId: user.tenantId,
@@ -227,12 +232,16 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
       return { status: "OK" };
     },
 
-    async sendVerificationEmail({ email, redirectTo, tenantId }) {
+    async sendVerificationEmail({ email, redirectTo, tenantId }, ctx) {
       const bad = invalid(await checkTenant(deps, tenantId), checkEmail("email", email), checkRedirect(config, "redirectTo", redirectTo));
       if (bad) return bad;
+      const limited = await deps.sendLimits.mail(tenantId, normaliseEmail(email), ctx.meta.ip);
+      if (limited) return limited;
       const user = await functions.getUserByEmail({ email, tenantId });
       if (!user?.email) return { status: "OK" };
-      return sendVerification(user, user.email, redirectTo);
+      const sent = await sendVerification(user, user.email, redirectTo);
+      // Whether an address is verified is the owner's business: anyone else gets OK, whatever the account.
+      return (await ctx.viewer())?.user.id === user.id ? sent : { status: "OK" };
     },
 
     async verifyEmail({ token, tenantId, signIn }, ctx) {

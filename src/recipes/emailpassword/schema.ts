@@ -71,7 +71,8 @@ export function registerEmailPasswordSchema(builder: Builder, results: Results, 
     const api = apis.sendPasswordResetEmail;
     results.mutation("sendPasswordResetEmail", {
       ok: results.ok("SendPasswordResetEmailOk"),
-      errors: ["INVALID_INPUT_ERROR"],
+      errors: ["INVALID_INPUT_ERROR", "LIMIT_REACHED_ERROR"],
+      credentialCheck: true,
       description: "Emails a reset link when the account exists; answers OK either way.",
       args: (arg) => ({ email: arg.string({ required: true }), redirectTo: arg.string({ required: false }), tenantId: tenantArg({ arg }) }),
       resolve: (args, ctx) => api({ ...args, tenantId: tenantOf(args) }, ctx),
@@ -124,7 +125,8 @@ export function registerEmailPasswordSchema(builder: Builder, results: Results, 
     const api = apis.changeEmail;
     results.mutation("changeEmail", {
       ok: results.ok("ChangeEmailOk"),
-      errors: ["EMAIL_ALREADY_EXISTS_ERROR", "INVALID_INPUT_ERROR", "ELEVATION_REQUIRED", "UNAUTHORISED", "FORBIDDEN_ANONYMOUS"],
+      errors: ["EMAIL_ALREADY_EXISTS_ERROR", "INVALID_INPUT_ERROR", "ELEVATION_REQUIRED", "UNAUTHORISED", "FORBIDDEN_ANONYMOUS", "LIMIT_REACHED_ERROR"],
+      credentialCheck: true,
       description: "Elevated: sends a confirmation link to the new address; the email changes when verifyEmail spends it.",
       args: (arg) => ({ newEmail: arg.string({ required: true }), redirectTo: arg.string({ required: false }) }),
       resolve: (args, ctx) => api(args, ctx),
@@ -135,7 +137,8 @@ export function registerEmailPasswordSchema(builder: Builder, results: Results, 
     const api = apis.sendVerificationEmail;
     results.mutation("sendVerificationEmail", {
       ok: results.ok("SendVerificationEmailOk"),
-      errors: ["EMAIL_ALREADY_VERIFIED_ERROR", "INVALID_INPUT_ERROR"],
+      errors: ["EMAIL_ALREADY_VERIFIED_ERROR", "INVALID_INPUT_ERROR", "LIMIT_REACHED_ERROR"],
+      credentialCheck: true,
       description: "Emails a verification link to the account with this address (OK for unknown addresses too; EmailAlreadyVerifiedError when verified).",
       args: (arg) => ({ email: arg.string({ required: true }), redirectTo: arg.string({ required: false }), tenantId: tenantArg({ arg }) }),
       resolve: (args, ctx) => api({ ...args, tenantId: tenantOf(args) }, ctx),

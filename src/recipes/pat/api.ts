@@ -40,6 +40,9 @@ export function createPatApis(deps: Deps, functions: PatFunctions): PatApis {
     },
 
     async signInPersonalAccessToken({ personalAccessToken }, ctx) {
+      // Each sign-in opens a session: limited per token (valid or not, so guessing is limited too).
+      const limited = await deps.sendLimits.tokenSignIn(personalAccessToken);
+      if (limited) return limited;
       const user = await functions.userFor({ personalAccessToken });
       if (!user || !(await allowsFactor(deps, user.tenantId, "personalAccessToken"))) return { status: "INVALID_PERSONAL_ACCESS_TOKEN_ERROR" };
       // The token was made from an elevated (multi-factor) session: it stands for both factors.

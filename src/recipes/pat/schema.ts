@@ -30,7 +30,7 @@ export function registerPatSchema(builder: Builder, results: Results, types: Sha
     }));
     results.mutation("signInPersonalAccessToken", {
       ok: Ok,
-      errors: ["INVALID_PERSONAL_ACCESS_TOKEN_ERROR"],
+      errors: ["INVALID_PERSONAL_ACCESS_TOKEN_ERROR", "LIMIT_REACHED_ERROR"],
       credentialCheck: true,
       description: "Trades a personal access token for a session.",
       args: (arg) => ({ personalAccessToken: arg.string({ required: true }) }),

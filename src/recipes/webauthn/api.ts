@@ -97,10 +97,13 @@ export function createWebauthnApis(
   const ensureLoginMethod = (user: UserRow) => deps.accounts.addLoginMethod(user, { recipeId: RECIPE_ID, email: user.email, verified: user.emailVerified });
 
   return {
-    async webauthnSignUpOptions({ email, options: signUpOptions, tenantId }) {
+    async webauthnSignUpOptions({ email, options: signUpOptions, tenantId }, ctx) {
       const { profile, redirectTo, errors } = parseSignUpOptions(config, signUpOptions);
       const bad = invalid(await checkTenant(deps, tenantId, "webauthn"), checkEmail("email", email), ...errors);
       if (bad) return bad;
+      // Each answer stores a challenge: limited per client IP.
+      const limited = await deps.sendLimits.passkeySignUp(ctx.meta.ip);
+      if (limited) return limited;
       if (options.signUpDisabled) return { status: "SIGN_UP_NOT_ALLOWED", reason: "Sign-up is disabled" };
       const normalised = normaliseEmail(email);
       if (await deps.accounts.byEmail(tenantId, normalised)) return { status: "EMAIL_ALREADY_EXISTS_ERROR" };

@@ -25,7 +25,7 @@ export function registerWebauthnSchema(builder: Builder, results: Results, types
     const api = apis.webauthnSignUpOptions;
     results.mutation("webauthnSignUpOptions", {
       ok: OptionsOk,
-      errors: ["EMAIL_ALREADY_EXISTS_ERROR", "SIGN_UP_NOT_ALLOWED", "INVALID_INPUT_ERROR"],
+      errors: ["EMAIL_ALREADY_EXISTS_ERROR", "SIGN_UP_NOT_ALLOWED", "INVALID_INPUT_ERROR", "LIMIT_REACHED_ERROR"],
       description: "Step 1 of a passkey sign-up: creation options for a new user with this email.",
       args: (arg) => ({ email: arg.string({ required: true }), options: arg({ type: types.SignUpOptions, required: false }), tenantId: tenantArg({ arg }) }),
       resolve: (args, ctx) => api({ ...args, tenantId: tenantOf(args) }, ctx),
