@@ -86,11 +86,16 @@ describe.each(DATABASES)("limits on mail and rows (%s)", (kind) => {
     expect(options).toEqual(["WebauthnOptionsOk", "WebauthnOptionsOk", "WebauthnOptionsOk", "LimitReachedError"]);
   });
 
-  it("limits email-change confirmations per new address", async () => {
+  it("limits email-change confirmations per new address, and puts no text of the account's in them", async () => {
     const { session } = await signUp(app, "mover@example.com", PASSWORD);
+    await app.auth.deps.prisma.user.updateMany({ where: { email: "mover@example.com" }, data: { displayName: "Cheap pills at spam.example" } });
     const CHANGE = `mutation { changeEmail(newEmail: "target@example.com") { __typename } }`;
     const answers = [];
     for (let i = 0; i < 4; i++) answers.push((await app.gql(CHANGE, {}, bearer(session.accessToken))).data.changeEmail.__typename);
     expect(answers).toEqual(["ChangeEmailOk", "ChangeEmailOk", "ChangeEmailOk", "LimitReachedError"]);
+    await app.auth.deps.idle();
+    const confirmation = app.outbox.last("target@example.com")!;
+    expect(confirmation.text).not.toContain("spam.example");
+    expect(confirmation.html).not.toContain("spam.example");
   });
 });

@@ -33,9 +33,10 @@ const cookieOf = (response: Response) =>
 describe.each(DATABASES)("third-party sign-in with a real OpenID provider (%s)", (kind) => {
   let app: TestApp;
   let idp: TestProvider;
+  let providers: object[];
   beforeAll(async () => {
     idp = await startOidcProvider([REDIRECT_URI, ROUTE_CALLBACK]);
-    const providers = [
+    providers = [
       {
         id: "local",
         name: "Local IdP",
@@ -212,6 +213,41 @@ describe.each(DATABASES)("third-party sign-in with a real OpenID provider (%s)",
     expect((await app.fetch("/signin/provider/local?redirectTo=https%3A%2F%2Fevil.test%2F")).status).toBe(400);
     const unknown = new URL((await app.fetch("/signin/provider/nope")).headers.get("location")!);
     expect(unknown.searchParams.get("error")).toBe("INVALID_INPUT_ERROR");
+  });
+
+  it("in cookie mode, binds the GraphQL flow's state to the browser too", async () => {
+    idp.accounts.frank = { email: "frank@idp.test", email_verified: true };
+    const cookieApp = await startApp(kind, { env: { THIRD_PARTY_PROVIDERS: JSON.stringify(providers), SESSION_COOKIES: "on" } });
+    try {
+      cookieApp.clock.set(Date.now());
+      const post = (query: string, variables: object, headers: Record<string, string> = {}) =>
+        cookieApp.fetch("/graphql", {
+          method: "POST",
+          headers: { "content-type": "application/json", origin: "http://app.test", ...headers },
+          body: JSON.stringify({ query, variables }),
+        });
+      const start = async () => {
+        const response = await post(AUTH_URL, { providerId: "local", redirectURI: REDIRECT_URI });
+        const { url } = (await response.json()).data.thirdPartyAuthorisationUrl;
+        const back = await idp.authorize(url, "frank");
+        return {
+          cookie: cookieOf(response),
+          callback: { code: back.searchParams.get("code"), state: back.searchParams.get("state"), iss: back.searchParams.get("iss") },
+        };
+      };
+      // A callback finished in another browser (no binding cookie) signs nobody in.
+      const elsewhere = await start();
+      const refused = await post(SIGN_IN_UP, { providerId: "local", redirectURI: REDIRECT_URI, ...elsewhere.callback });
+      expect((await refused.json()).data.thirdPartySignInUp.__typename).toBe("InvalidStateError");
+      // The browser that started it does.
+      const here = await start();
+      expect(here.cookie).toMatch(/^auth_oauth_binding=/);
+      const signedIn = await post(SIGN_IN_UP, { providerId: "local", redirectURI: REDIRECT_URI, ...here.callback }, { cookie: here.cookie });
+      expect((await signedIn.json()).data.thirdPartySignInUp).toMatchObject({ __typename: "ThirdPartySignInUpOk", session: { refreshToken: null } });
+      expect(signedIn.headers.getSetCookie().join("\n")).toMatch(/auth_refresh_token=[^;]+;/);
+    } finally {
+      await cookieApp.close();
+    }
   });
 
   it("binds the redirect flow's state to the browser that started it (no login CSRF)", async () => {

@@ -17,7 +17,9 @@ export function createTicketMail(deps: Deps, functions: EmailPasswordFunctions):
       const content = deps.emailTemplates[template]({
         link,
         email: to,
-        displayName: user?.displayName ?? "",
+        // A name is the account holder's words: only mail to their own proven address carries it, so a
+        // throw-away account cannot put text of its choosing in our mail to someone else's address.
+        displayName: user?.emailVerified && user.email === to ? user.displayName : "",
         expiresInMinutes: Math.round(ttlSeconds / 60),
         newEmail: user?.email ?? undefined,
       });

@@ -23,10 +23,11 @@ import {
   type RegistrationResponseJSON,
 } from "@simplewebauthn/server";
 import { decodeClientDataJSON } from "@simplewebauthn/server/helpers";
+import { createHmac } from "node:crypto";
 import type { Deps } from "../../deps.js";
 import { isUuid } from "../../accounts/users.js";
 import { addSeconds } from "../../clock.js";
-import { hmacSha256, sha256 } from "../../crypto/tokens.js";
+import { sha256 } from "../../crypto/tokens.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import type { WebauthnChallenge, WebauthnCredential } from "../../generated/prisma/client.js";
 import { webauthnCredentialRow, type NewWebauthnCredential } from "../../accounts/store.js";
@@ -280,13 +281,27 @@ export function createWebauthnFunctions(deps: Deps): WebauthnFunctions {
   };
 }
 
+/** Transport sets real authenticators report: platform passkeys, phones, security keys. */
+const DECOY_TRANSPORTS = [["internal", "hybrid"], ["hybrid", "internal"], ["usb"], ["nfc", "usb"], ["internal"], ["ble", "hybrid", "internal", "nfc", "usb"]];
+/** Credential ID lengths in bytes seen from real authenticators (16 to 64). */
+const DECOY_ID_BYTES = [16, 20, 32, 32, 48, 64];
+
 /**
- * Stand-in credential IDs for an email without passkeys, the same on every
- * request, so sign-in options do not tell whether an account exists.
+ * Stand-in credentials for an email without passkeys, derived from the email
+ * under a server key: the same on every request, and as varied as real users'
+ * (one or two keys, base64url ids of several lengths, several transport sets),
+ * so sign-in options do not tell whether an account exists.
  */
 export function decoyCredentials(deps: Deps, tenantId: string, email: string): Array<{ credentialId: string; transports: string[] }> {
-  const key = deps.encrypter.deriveKey("webauthn decoy credentials v1");
-  return [{ credentialId: hmacSha256(key, `${tenantId}\n${email}`), transports: ["internal", "hybrid"] }];
+  const key = deps.encrypter.deriveKey("webauthn decoy credentials v2");
+  const bytes = (label: string) => createHmac("sha256", key).update(`${tenantId}\n${email}\n${label}`).digest();
+  const seed = bytes("seed");
+  return Array.from({ length: 1 + (seed[0]! % 2) }, (_, i) => ({
+    credentialId: Buffer.concat([bytes(`id ${i} a`), bytes(`id ${i} b`)])
+      .subarray(0, DECOY_ID_BYTES[seed[1 + i]! % DECOY_ID_BYTES.length])
+      .toString("base64url"),
+    transports: DECOY_TRANSPORTS[seed[3 + i]! % DECOY_TRANSPORTS.length]!,
+  }));
 }
 
 /** Housekeeping: expired challenges can never be answered. */
