@@ -429,8 +429,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       "invalid configuration:\n  SESSION_COOKIE_SAMESITE: none needs an https PUBLIC_URL (browsers drop SameSite=None cookies without Secure)",
     );
   }
-  if (config.production && !config.encryptionKey) {
-    throw new ConfigError("invalid configuration:\n  ENCRYPTION_KEY: required when NODE_ENV=production (32 bytes as 64 hex digits or base64)");
+  if (config.production) {
+    // Production never runs on development defaults: each missing variable is named (SMTP_URL is checked
+    // where the mailer is chosen, since an embedder may pass its own).
+    const missing = [
+      !config.encryptionKey && "ENCRYPTION_KEY: required when NODE_ENV=production (32 bytes as 64 hex digits or base64)",
+      !(env.PUBLIC_URL || overrides.publicUrl) && "PUBLIC_URL: required when NODE_ENV=production (this server's URL: token issuer, links)",
+      !(env.CLIENT_URL || overrides.clientUrl) && "CLIENT_URL: required when NODE_ENV=production (the frontend that links and redirects lead to)",
+    ].filter((line): line is string => typeof line === "string");
+    if (missing.length > 0) throw new ConfigError(`invalid configuration:\n  ${missing.join("\n  ")}`);
   }
   return config;
 }

@@ -9,7 +9,7 @@ import path from "node:path";
 import pino, { type Logger } from "pino";
 import { createAuditLog, type AuditLog } from "./audit.js";
 import { systemClock, type Clock } from "./clock.js";
-import type { Config } from "./config.js";
+import { ConfigError, type Config } from "./config.js";
 import { createEncrypter, type Encrypter } from "./crypto/encryption.js";
 import { createArgon2Hasher, type PasswordHasher } from "./crypto/password-hasher.js";
 import { openDatabase, type Database } from "./db/database.js";
@@ -88,6 +88,11 @@ async function encryptionKey(config: Config, logger: Logger): Promise<Buffer> {
 }
 
 export async function createDeps(config: Config, options: DepsOptions = {}): Promise<Deps> {
+  if (config.production && !options.mailer && !config.smtpUrl) {
+    throw new ConfigError(
+      "invalid configuration:\n  SMTP_URL: required when NODE_ENV=production (without it emails go to the log, which is for development only)",
+    );
+  }
   const logger = options.logger ?? pino({ level: config.logLevel });
   const clock = options.clock ?? systemClock;
   const db = options.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, "pglite") }));
@@ -124,6 +129,8 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
   });
   const audit = createAuditLog(prisma, clock, logger);
   const accounts = createAccounts({ users: createUserStore(prisma), store: createAccountStore(prisma, clock), viewerCache, audit, clock });
+  // Only development writes a message's body (its links and codes) to the log.
+  const logBodies = config.nodeEnv === "development";
   const pending = new Set<Promise<unknown>>();
   return {
     config,
@@ -144,8 +151,8 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     tickets: createTicketStore(prisma, clock),
     limiter: createAttemptLimiter(prisma, clock, config.lockout),
     audit,
-    mailer: options.mailer ?? (config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.emailFrom) : createOutbox(logger)),
-    sms: options.sms ?? (config.sms ? createHttpSmsSender(config.sms) : createSmsOutbox(logger)),
+    mailer: options.mailer ?? (config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.emailFrom) : createOutbox(logger, logBodies)),
+    sms: options.sms ?? (config.sms ? createHttpSmsSender(config.sms) : createSmsOutbox(logger, logBodies)),
     emailTemplates: { ...defaultEmailTemplates, ...options.emailTemplates },
     background(task, what) {
       const tracked = task.catch((error: unknown) => logger.error({ err: error }, `${what} failed`)).finally(() => pending.delete(tracked));

@@ -117,7 +117,7 @@ describe.each(DATABASES)("GraphQL hardening (%s)", (kind) => {
 describe.each(DATABASES)("GraphQL hardening in production (%s)", (kind) => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startApp(kind, { env: { NODE_ENV: "production" } });
+    app = await startApp(kind, { env: { NODE_ENV: "production", SMTP_URL: "smtp://127.0.0.1:1" } });
   });
   afterAll(() => app?.close());
 

@@ -1,9 +1,11 @@
 import { spawn } from "node:child_process";
+import pino from "pino";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
+import { createAuth } from "../src/app.js";
 import { DATABASES, startApp, type TestApp } from "./helpers.js";
 
 describe.each(DATABASES)("HTTP routes (%s)", (kind) => {
@@ -56,13 +58,50 @@ describe("configuration", () => {
     for (const name of Object.keys(bad)) expect(message).toContain(name);
   });
 
-  it("requires ENCRYPTION_KEY in production and parses durations", () => {
-    expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(/ENCRYPTION_KEY/);
+  it("refuses production without ENCRYPTION_KEY, PUBLIC_URL, CLIENT_URL or SMTP_URL, naming each; parses durations", async () => {
+    const production = {
+      NODE_ENV: "production",
+      ENCRYPTION_KEY: "0".repeat(63) + "1",
+      PUBLIC_URL: "https://auth.example.com",
+      CLIENT_URL: "https://app.example.com",
+    };
+    for (const name of ["ENCRYPTION_KEY", "PUBLIC_URL", "CLIENT_URL"]) {
+      expect(() => loadConfig({ ...production, [name]: undefined }), name).toThrow(new RegExp(`${name}: required when NODE_ENV=production`));
+    }
+    expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(/ENCRYPTION_KEY[\s\S]*PUBLIC_URL[\s\S]*CLIENT_URL/);
+    // SMTP_URL: checked where the mailer is chosen (an embedder may bring its own).
+    await expect(createAuth({ env: production, migrate: false })).rejects.toThrow(/SMTP_URL: required when NODE_ENV=production/);
     const config = loadConfig({ ACCESS_TOKEN_TTL: "5m", REFRESH_TOKEN_TTL: "7d", ALLOWED_REDIRECT_URLS: "https://a.test/x/, https://b.test" });
     expect(config.accessTokenTtlSeconds).toBe(300);
     expect(config.refreshTokenTtlSeconds).toBe(7 * 86400);
     expect(config.allowedRedirectUrls).toEqual(["https://a.test/x", "https://b.test"]);
   });
+});
+
+describe("the development outbox", () => {
+  for (const [mode, logged] of [
+    ["development", true],
+    ["staging", false],
+  ] as const) {
+    it(`${logged ? "logs" : "never logs"} codes and links in ${mode}`, async () => {
+      const lines: string[] = [];
+      const logger = pino({ level: "info" }, { write: (line: string) => lines.push(line) });
+      const app = await startApp("pglite", { mailer: undefined, sms: undefined, logger, env: { NODE_ENV: mode, LOG_LEVEL: "info" } });
+      try {
+        await app.gql(`mutation { createCode(email: "logged@example.com") { __typename } }`);
+        await app.gql(`mutation { createCode(phoneNumber: "+14155550199") { __typename } }`);
+        await app.auth.deps.idle();
+        const mail = (app.auth.deps.mailer as unknown as { last(to: string): { text: string } }).last("logged@example.com")!;
+        const code = /\b(\d{6})\b/.exec(mail.text)![1]!;
+        const log = lines.join("");
+        expect(log).toContain("logged@example.com");
+        expect(log.includes(code)).toBe(logged);
+        expect(/\b\d{6}\b/.test(log.replace(/"time":\d+/g, "").replace(/"pid":\d+/g, ""))).toBe(logged);
+      } finally {
+        await app.close();
+      }
+    });
+  }
 });
 
 describe("npm start", () => {

@@ -20,14 +20,18 @@ export interface SmsOutbox extends SmsSender {
   last(to: string): SmsMessage | undefined;
 }
 
-export function createSmsOutbox(logger: Logger): SmsOutbox {
+/** Keeps sent SMS in memory; logs them, with the text (codes) only when `logBodies` (development). */
+export function createSmsOutbox(logger: Logger, logBodies = true): SmsOutbox {
   const outbox = createMemoryOutbox<SmsMessage>();
   return {
     messages: outbox.messages,
     last: outbox.last,
     async send(message) {
       outbox.keep(message);
-      logger.info({ to: message.to }, `sms outbox (no SMS provider set): ${message.body}`);
+      logger.info(
+        { to: message.to },
+        logBodies ? `sms outbox (no SMS provider set): ${message.body}` : "sms outbox (no SMS provider set): text withheld outside development",
+      );
     },
   };
 }
