@@ -29,7 +29,7 @@ export interface AuthOptions extends DepsOptions {
   /** Environment to read (default process.env). */
   env?: Record<string, string | undefined>;
   recipes?: RecipeOptions;
-  /** Apply pending migrations while starting (default true). */
+  /** Apply pending migrations while starting (default MIGRATE_ON_START, true). */
   migrate?: boolean;
 }
 
@@ -124,11 +124,15 @@ export function hardeningPlugins(config: Config): Plugin[] {
 export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
   const config = loadConfig(options.env ?? process.env, options.config);
   const deps = await createDeps(config, options);
-  if (options.migrate !== false) {
+  const migrate = options.migrate ?? config.migrateOnStart;
+  if (migrate) {
     const applied = await deps.db.migrate();
     if (applied.length > 0) deps.logger.info({ applied }, "applied database migrations");
   }
-  await deps.tenants.ensureDefault();
+  await deps.tenants.ensureDefault().catch((error: unknown) => {
+    if (migrate) throw error;
+    throw new Error("the database is not migrated: run `npm run migrate` first (MIGRATE_ON_START=false skips migrating at start)", { cause: error });
+  });
   const recipes = createRecipes(deps, options.recipes);
   const schema = buildSchema(recipes, config);
   const adminSchema = buildSchema(recipes, config, createAdminApis(deps, recipes.functions.emailpassword));

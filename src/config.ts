@@ -72,6 +72,8 @@ export interface Config {
   sessionCookies: boolean;
   /** Limits on paths that cost mail or rows (security/send-limits.ts): per address, per client IP, per token. */
   limits: Record<"mailPerAddress" | "mailPerIp" | "anonymousPerIp" | "passkeySignUpPerIp" | "tokenSignIn", { points: number; windowSeconds: number }>;
+  /** MIGRATE_ON_START=false: the server does not migrate at start (deployments that run `npm run migrate` as a job). */
+  migrateOnStart: boolean;
   /** REQUEST_BODY_LIMIT: the largest /graphql body read, in bytes (auth traffic is small; a passkey's attestation the largest). */
   requestBodyLimit: number;
   sessionCookie: { name: string; sameSite: "lax" | "strict" | "none"; secure: boolean };
@@ -267,6 +269,7 @@ const envSchema = z.object({
   ANONYMOUS_LIMIT_PER_IP: rate.default({ points: 30, windowSeconds: 3600 }),
   WEBAUTHN_SIGN_UP_LIMIT_PER_IP: rate.default({ points: 60, windowSeconds: 3600 }),
   PAT_SIGN_IN_LIMIT: rate.default({ points: 120, windowSeconds: 3600 }),
+  MIGRATE_ON_START: boolean.default(true),
   REQUEST_BODY_LIMIT: int(4096, 10 * 1024 * 1024).default(100 * 1024),
   SESSION_COOKIE_NAME: z
     .string()
@@ -372,6 +375,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     corsOrigins: e.CORS_ORIGINS ?? defaultCorsOrigins(e.CLIENT_URL, e.ALLOWED_REDIRECT_URLS),
     sessionCookies: e.SESSION_COOKIES === "on",
     requestBodyLimit: e.REQUEST_BODY_LIMIT,
+    migrateOnStart: e.MIGRATE_ON_START,
     limits: {
       mailPerAddress: e.MAIL_LIMIT_PER_ADDRESS,
       mailPerIp: e.MAIL_LIMIT_PER_IP,

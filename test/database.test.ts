@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DATABASES, PASSWORD, SIGN_IN, bearer, signUp, startApp, type TestApp } from "./helpers.js";
+import { createAuth } from "../src/app.js";
+import { DATABASES, PASSWORD, SIGN_IN, TEST_ENCRYPTION_KEY, bearer, openTestDatabase, signUp, startApp, type TestApp } from "./helpers.js";
 
 const REFRESH = `mutation($refreshToken: String!) { refreshSession(refreshToken: $refreshToken) { __typename } }`;
 
@@ -30,5 +31,30 @@ describe.each(DATABASES)("prepared statements across a newer release's migration
     expect(refreshed.__typename).toBe("RefreshSessionOk");
     const me = await app.gql(`{ me { email } }`, undefined, bearer(after[0].session.accessToken));
     expect(me.data?.me).toEqual({ email: "rolling@example.com" });
+  });
+});
+
+describe("MIGRATE_ON_START", () => {
+  it("=false leaves migrating to `npm run migrate`, and says so on a database that was not migrated", async () => {
+    const { db, drop } = await openTestDatabase("pglite");
+    try {
+      await expect(createAuth({ database: db, env: { MIGRATE_ON_START: "false", LOG_LEVEL: "silent", ENCRYPTION_KEY: TEST_ENCRYPTION_KEY } })).rejects.toThrow(
+        /npm run migrate/,
+      );
+      expect((await db.migrate()).length).toBeGreaterThan(0); // what the migration job does
+      const auth = await createAuth({ database: db, env: { MIGRATE_ON_START: "false", LOG_LEVEL: "silent", ENCRYPTION_KEY: TEST_ENCRYPTION_KEY } });
+      const answer = await auth.yoga.fetch(
+        new Request("http://auth.test/graphql", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ query: "{ authConfig { tenantId } }" }),
+        }),
+      );
+      expect((await answer.json()).data.authConfig.tenantId).toBe("public");
+      await auth.deps.idle();
+    } finally {
+      await db.close();
+      await drop();
+    }
   });
 });
