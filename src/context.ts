@@ -7,7 +7,7 @@ import type { IncomingMessage } from "node:http";
 import type { Deps } from "./deps.js";
 import { safeEqual } from "./crypto/tokens.js";
 import type { LiveSession, RequestMeta } from "./sessions/service.js";
-import { elevatedUntil } from "./sessions/assurance.js";
+import { amrOf, elevatedUntil } from "./sessions/assurance.js";
 import type { AccessTokenClaims } from "./sessions/access-token.js";
 import { isUuid } from "./accounts/users.js";
 import proxyaddr from "proxy-addr";
@@ -130,6 +130,17 @@ export async function elevationRequired(deps: Deps, viewer: Viewer): Promise<{ s
 /** Whether `factor` may step this session up: the account had it when the session opened, and it is strong enough for the user (mfa/registry.ts). */
 export async function mayStepUpWith(deps: Deps, viewer: Viewer, factor: string): Promise<boolean> {
   return viewer.kind === "interactive" && (await deps.mfa.stepUpFactors(viewer.user, viewer.openedAt)).includes(factor);
+}
+
+/**
+ * A step-up proof passed: the session counts as authenticated now (its amr gains
+ * the factor's methods), the event is audited, and the answer says until when.
+ */
+export async function stepUp(deps: Deps, viewer: Viewer, factor: string, meta: RequestMeta): Promise<{ status: "OK"; elevatedUntil: Date }> {
+  const now = deps.clock.now();
+  await deps.sessions.markAuthenticated(viewer.sessionId, amrOf(factor));
+  await deps.audit.recordFor(meta, "session.elevated", viewer.user, { factor });
+  return { status: "OK", elevatedUntil: elevatedUntil({ kind: viewer.kind, authenticatedAt: now }, deps.config.elevationWindowSeconds)! };
 }
 
 /**

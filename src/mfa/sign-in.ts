@@ -24,7 +24,7 @@ const MFA_TICKET_TTL_SECONDS = 300;
 const ENROLMENT_TICKET_TTL_SECONDS = 600;
 
 /** Whether multi-factor sign-in applies to the user: the tenant's policy, their roles, or a factor they turned on. */
-export async function mfaPolicyFor(deps: Deps, user: UserRow): Promise<{ required: boolean; applies: boolean; allowed: string[] | null }> {
+async function mfaPolicyFor(deps: Deps, user: UserRow): Promise<{ required: boolean; applies: boolean; allowed: string[] | null }> {
   const settings = await deps.tenants.settings(user.tenantId);
   if (settings.mfa === "off" || user.isAnonymous) return { required: false, applies: false, allowed: settings.mfaFactors };
   const required = settings.mfa === "required" || user.roles.some((role) => settings.mfaRequiredRoles.includes(role));

@@ -4,7 +4,7 @@
  * functions with sessions, lockouts, tickets and email.
  */
 import type { Context } from "../../context.js";
-import { accountHolder, elevationRequired, isElevated, mayStepUpWith } from "../../context.js";
+import { accountHolder, elevationRequired, isElevated, mayStepUpWith, stepUp } from "../../context.js";
 import type { Deps } from "../../deps.js";
 import type { ApiResult, FieldError, SignInApiResult, TenantInput } from "../../results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
@@ -13,7 +13,6 @@ import { normaliseEmail, type UserRow } from "../../accounts/users.js";
 import { checkEmail, checkRedirect, invalid } from "../../validation.js";
 import { allowsFactor, checkPassword, checkTenant, emailVerificationOf } from "../../tenants/check.js";
 import { accountAttemptKey, userAttemptKey } from "../../security/attempt-limiter.js";
-import { amrOf, elevatedUntil } from "../../sessions/assurance.js";
 import { ticketLink } from "./links.js";
 import { createTicketMail } from "./ticket-mail.js";
 import { spendResetTicket, type EmailPasswordFunctions } from "./service.js";
@@ -151,9 +150,7 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
         return { status: "WRONG_CREDENTIALS_ERROR" };
       }
       if (attemptKey) await deps.limiter.succeed(attemptKey);
-      await deps.sessions.markAuthenticated(viewer.sessionId, amrOf("password"));
-      await deps.audit.recordFor(ctx.meta, "session.elevated", user, { factor: "password" });
-      return { status: "OK", elevatedUntil: elevatedUntil({ kind: viewer.kind, authenticatedAt: deps.clock.now() }, config.elevationWindowSeconds)! };
+      return stepUp(deps, viewer, "password", ctx.meta);
     },
 
     async emailExists({ email, tenantId }) {

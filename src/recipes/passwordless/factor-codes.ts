@@ -11,14 +11,13 @@
  * passwordless sign-in codes (per address and per client IP).
  */
 import type { Context } from "../../context.js";
-import { accountHolder, elevationRequired, mayStepUpWith } from "../../context.js";
+import { accountHolder, elevationRequired, mayStepUpWith, stepUp } from "../../context.js";
 import { hmacSha256, sha256 } from "../../crypto/tokens.js";
 import type { Deps } from "../../deps.js";
 import { createSecondFactorLimiter } from "../../mfa/limiter.js";
 import type { Factor } from "../../mfa/registry.js";
-import { finishSignIn, mfaPolicyFor, pendingSignIn, pendingUser } from "../../mfa/sign-in.js";
+import { finishSignIn, pendingSignIn, pendingUser } from "../../mfa/sign-in.js";
 import type { ApiResult } from "../../results.js";
-import { amrOf, elevatedUntil } from "../../sessions/assurance.js";
 import type { SessionWithUser } from "../../sessions/sign-in.js";
 import type { UserRow } from "../../accounts/users.js";
 import type { CreatedCode, PasswordlessFunctions } from "./service.js";
@@ -125,7 +124,7 @@ export function createFactorCodeApis(
       const user = pending && (await pendingUser(deps, pending));
       if (!pending || !user) return { status: "INVALID_TICKET_ERROR" };
       // Only a factor this sign-in may be finished with (policy, the first factor's channel, an enrolled authenticator).
-      const allowed = await deps.mfa.secondFactors(user, pending.first, (await mfaPolicyFor(deps, user)).allowed);
+      const allowed = await deps.mfa.secondFactors(user, pending.first, (await deps.tenants.settings(user.tenantId)).mfaFactors);
       if (!allowed.includes(factor))
         return { status: "INVALID_INPUT_ERROR", fieldErrors: [{ id: "factor", error: `is not one of this sign-in's factors: ${allowed.join(", ")}` }] };
       return send(user, factor, deviceOf("mfa", sha256(ticket)), ctx.meta.ip);
@@ -156,9 +155,7 @@ export function createFactorCodeApis(
       if (checked.status !== "OK") return checked;
       // The address may have stopped being a step-up proof since the code was sent (MFA turned on).
       if (!(await mayStepUpWith(deps, viewer, checked.factor))) return elevationRequired(deps, viewer);
-      await deps.sessions.markAuthenticated(viewer.sessionId, amrOf(checked.factor));
-      await deps.audit.recordFor(ctx.meta, "session.elevated", viewer.user, { factor: checked.factor });
-      return { status: "OK", elevatedUntil: elevatedUntil({ kind: viewer.kind, authenticatedAt: deps.clock.now() }, deps.config.elevationWindowSeconds)! };
+      return stepUp(deps, viewer, checked.factor, ctx.meta);
     },
   };
 }

@@ -48,9 +48,12 @@ export const providerRoutes: Array<RecipeRoute<ThirdPartyApis>> = [
     async handle({ request, match, apis, deps, ctx }) {
       const providerId = decodeURIComponent(match[1]!);
       if (!apis.thirdPartyCallback) return badRequest("provider sign-in is disabled");
-      const callback = request.method === "POST" ? new URLSearchParams(await readBody(request, MAX_CALLBACK_BODY)) : new URL(request.url).searchParams;
-      const hostile = hostileValue([...callback.entries()]);
-      if (hostile) return badRequest(hostile);
+      let callback = new URL(request.url).searchParams; // checked with every route's query (routes.ts)
+      if (request.method === "POST") {
+        callback = new URLSearchParams(await readBody(request, MAX_CALLBACK_BODY));
+        const hostile = hostileValue([...callback.entries()]);
+        if (hostile) return badRequest(hostile);
+      }
       const result = await apis.thirdPartyCallback({ providerId, callback }, ctx);
       const redirectTo = "redirectTo" in result && typeof result.redirectTo === "string" ? result.redirectTo : deps.config.clientUrl;
       if (result.status === "OK") return sessionLanding(deps.config, redirectTo, {}, (result as { session: { refreshToken: string } }).session.refreshToken);
