@@ -11,7 +11,7 @@ import type { GraphQLSchema } from "graphql";
 import type { IncomingMessage } from "node:http";
 import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { BodyTooLarge, readBody } from "./http.js";
-import { loadConfig, type Config } from "./config.js";
+import { loadConfig, StartupError, type Config } from "./config.js";
 import { createContext, type Context } from "./context.js";
 import { createDeps, type Deps, type DepsOptions } from "./deps.js";
 import { RECIPES, createRecipes, type AnyRecipe, type RecipeOptions, type Recipes } from "./recipes/index.js";
@@ -121,18 +121,31 @@ export function hardeningPlugins(config: Config): Plugin[] {
   ];
 }
 
-export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
-  const config = loadConfig(options.env ?? process.env, options.config);
-  const deps = await createDeps(config, options);
-  const migrate = options.migrate ?? config.migrateOnStart;
+/** Reaches the database, migrates it (unless told not to), and makes sure the default tenant exists. */
+async function prepareDatabase(deps: Deps, migrate: boolean): Promise<void> {
+  await deps.db.ping().catch((error: unknown) => {
+    const reason = (error as { meta?: { message?: string } }).meta?.message ?? (error as Error).message;
+    throw new StartupError(`could not reach the database: ${reason}`, { cause: error });
+  });
   if (migrate) {
     const applied = await deps.db.migrate();
     if (applied.length > 0) deps.logger.info({ applied }, "applied database migrations");
   }
   await deps.tenants.ensureDefault().catch((error: unknown) => {
     if (migrate) throw error;
-    throw new Error("the database is not migrated: run `npm run migrate` first (MIGRATE_ON_START=false skips migrating at start)", { cause: error });
+    throw new StartupError("the database is not migrated: run `npm run migrate` first (MIGRATE_ON_START=false skips migrating at start)", { cause: error });
   });
+}
+
+export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
+  const config = loadConfig(options.env ?? process.env, options.config);
+  const deps = await createDeps(config, options);
+  try {
+    await prepareDatabase(deps, options.migrate ?? config.migrateOnStart);
+  } catch (error) {
+    if (!options.database) await deps.db.close().catch(() => {});
+    throw error;
+  }
   const recipes = createRecipes(deps, options.recipes);
   const schema = buildSchema(recipes, config);
   const adminSchema = buildSchema(recipes, config, createAdminApis(deps, recipes.functions.emailpassword));

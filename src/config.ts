@@ -317,7 +317,12 @@ const envSchema = z.object({
   WEBAUTHN_TIMEOUT: duration.default(300),
 });
 
-export class ConfigError extends Error {
+/** The server cannot start, for a reason its message gives in full: `npm start` prints it without a stack. */
+export class StartupError extends Error {
+  override name = "StartupError";
+}
+
+export class ConfigError extends StartupError {
   override name = "ConfigError";
 }
 

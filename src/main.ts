@@ -1,18 +1,30 @@
 /** `npm start`: read the environment, open and migrate the database, serve, stop cleanly on SIGTERM/SIGINT. */
 import { createServer } from "node:http";
 import { createAuth } from "./app.js";
-import { ConfigError } from "./config.js";
+import { StartupError } from "./config.js";
 
 async function main(): Promise<void> {
   const auth = await createAuth();
   const { config, deps } = auth;
   const server = createServer(auth.yoga);
-  server.listen(config.port, () => {
-    deps.logger.info(
-      { port: config.port, database: deps.db.kind, graphiql: !config.production },
-      `auth server listening on ${config.publicUrl}/graphql (${deps.db.kind === "pglite" ? `PGlite in ${config.dataDir}` : "PostgreSQL"})`,
-    );
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      auth
+        .close()
+        .finally(() =>
+          reject(
+            error.code === "EADDRINUSE"
+              ? new StartupError(`port ${config.port} is already in use: stop what listens there or set PORT`)
+              : new StartupError(`cannot listen on port ${config.port}: ${error.message}`),
+          ),
+        );
+    });
+    server.listen(config.port, resolve);
   });
+  deps.logger.info(
+    { port: config.port, database: deps.db.kind, graphiql: !config.production },
+    `auth server listening on ${config.publicUrl}/graphql (${deps.db.kind === "pglite" ? `PGlite in ${config.dataDir}` : "PostgreSQL"})`,
+  );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -32,7 +44,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  if (error instanceof StartupError) {
     console.error(error.message);
   } else {
     console.error(error);

@@ -1,8 +1,4 @@
-import { spawn } from "node:child_process";
 import pino from "pino";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { createAuth } from "../src/app.js";
@@ -102,45 +98,6 @@ describe("the development outbox", () => {
       }
     });
   }
-});
-
-describe("npm start", () => {
-  let dataDir: string;
-  beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), "auth-start-"));
-  });
-  afterAll(() => rm(dataDir, { recursive: true, force: true }));
-
-  it("serves on the embedded database with no configuration and stops cleanly on SIGTERM", async () => {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-      env: { PATH: process.env.PATH, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: "info" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk) => (output += chunk));
-    child.stderr.on("data", (chunk) => (output += chunk));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-    try {
-      // Generous: a loaded CI machine compiles the TypeScript and migrates PGlite first.
-      for (let i = 0; i < 450 && !output.includes("listening") && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 200));
-      expect(output).toContain("listening");
-      const signUp = fetch(`http://127.0.0.1:${port}/graphql`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ query: `mutation { signUpEmailPassword(email: "start@example.com", password: "correct horse battery") { __typename } }` }),
-      });
-      // SIGTERM while the sign-up (an argon2 hash) is in flight: it still completes.
-      await new Promise((r) => setTimeout(r, 5));
-      child.kill("SIGTERM");
-      const response = await signUp;
-      expect(await response.json()).toEqual({ data: { signUpEmailPassword: { __typename: "SignUpEmailPasswordOk" } } });
-      expect(await exited).toBe(0);
-      expect(output).toContain("stopped");
-    } finally {
-      child.kill("SIGKILL");
-    }
-  }, 150_000);
 });
 
 describe("authConfig", () => {

@@ -7,9 +7,11 @@
 import { mkdir } from "node:fs/promises";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
-import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
+import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
+import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.js";
+import { type DataDirLock, lockDataDir } from "./data-dir-lock.js";
 import { applyMigrations } from "./schema-engine.js";
 
 export interface Database {
@@ -34,14 +36,75 @@ export interface DatabaseOptions {
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url) {
-    const adapter = new PrismaPg({ connectionString: options.url, max: options.poolSize ?? 10 }, { statementNameGenerator: statementNames() });
-    return wrap("postgres", adapter, async () => {});
+    const url = options.url;
+    const adapter = new PrismaPg({ connectionString: url, max: options.poolSize ?? 10 }, { statementNameGenerator: statementNames() });
+    return wrap(
+      "postgres",
+      adapter,
+      async () => {},
+      () => migratePostgres(url),
+    );
   }
   const dataDir = options.dataDir ?? ".data/pglite";
-  if (!dataDir.startsWith("memory://")) await mkdir(dataDir, { recursive: true });
-  const pglite = new PGlite(dataDir);
-  await pglite.waitReady;
-  return wrap("pglite", new PrismaPGlite(pglite), () => pglite.close());
+  let lock: DataDirLock | undefined;
+  if (!dataDir.startsWith("memory://")) {
+    await mkdir(dataDir, { recursive: true });
+    lock = await lockDataDir(dataDir);
+  }
+  try {
+    const pglite = new PGlite(dataDir);
+    await pglite.waitReady;
+    const adapter = new PrismaPGlite(pglite);
+    const close = async () => {
+      await pglite.close();
+      await lock?.release();
+    };
+    return wrap("pglite", adapter, close, () => applyMigrations(adapter));
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
+}
+
+/** Ours, apart from the one Prisma's schema engine takes (72707369). */
+const MIGRATION_LOCK = 0x61757468;
+
+/**
+ * Migrates PostgreSQL so that any number of replicas may start at once. The
+ * schema engine's own advisory lock waits only 10 s and stays held by the idle
+ * pooled connection that took it, so replicas starting together timed out on
+ * it (P1002). Here each process first queues on a lock of ours, on a
+ * connection of its own, with no time limit; then runs the engine on a pool
+ * made for the purpose and closes that pool, releasing the engine's lock,
+ * before letting the next process in. The next one finds the work done.
+ */
+async function migratePostgres(url: string): Promise<string[]> {
+  const lock = new pg.Client({ connectionString: url });
+  await lock.connect();
+  try {
+    await lock.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
+    const connections: SqlDriverAdapter[] = [];
+    const factory = new PrismaPg({ connectionString: url, max: 2 });
+    const disposable: SqlMigrationAwareDriverAdapterFactory = {
+      provider: factory.provider,
+      adapterName: factory.adapterName,
+      connect: async () => remember(await factory.connect()),
+      connectToShadowDb: async () => remember(await factory.connectToShadowDb()),
+    };
+    const remember = (connection: SqlDriverAdapter) => {
+      connections.push(connection);
+      return connection;
+    };
+    try {
+      return await applyMigrations(disposable);
+    } finally {
+      await Promise.all(connections.map((connection) => connection.dispose()));
+    }
+  } finally {
+    // Closing the session releases the lock too, should the unlock not arrive.
+    await lock.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK]).catch(() => {});
+    await lock.end();
+  }
 }
 
 /**
@@ -64,13 +127,18 @@ function statementNames(): (query: { sql: string }) => string {
   };
 }
 
-function wrap(kind: Database["kind"], adapter: SqlMigrationAwareDriverAdapterFactory, closeDriver: () => Promise<void>): Database {
+function wrap(
+  kind: Database["kind"],
+  adapter: SqlMigrationAwareDriverAdapterFactory,
+  closeDriver: () => Promise<void>,
+  migrate: () => Promise<string[]>,
+): Database {
   const prisma = new PrismaClient({ adapter });
   return {
     prisma,
     kind,
     adapter,
-    migrate: () => applyMigrations(adapter),
+    migrate,
     async ping() {
       await prisma.$queryRaw`SELECT 1`;
     },

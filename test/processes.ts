@@ -1,0 +1,43 @@
+/** The server as an operator runs it: `src/main.ts` in a process of its own, configured by the environment. */
+import { type ChildProcess, spawn } from "node:child_process";
+
+export interface ServerProcess {
+  port: number;
+  child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+  /** Waits until the log holds `text` or the process exits; false when it exited first or never said it. */
+  waitFor(text: string): Promise<boolean>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export function randomPort(): number {
+  return 20_000 + Math.floor(Math.random() * 20_000);
+}
+
+export function startServerProcess(env: Record<string, string>, port = randomPort()): ServerProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    env: { PATH: process.env.PATH, PORT: String(port), LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk) => (output += chunk));
+  child.stderr?.on("data", (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  return {
+    port,
+    child,
+    output: () => output,
+    exited,
+    async waitFor(text) {
+      // Generous: a loaded CI machine compiles the TypeScript and migrates first.
+      for (let i = 0; i < 600 && !output.includes(text) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 200));
+      return output.includes(text);
+    },
+    kill(signal = "SIGKILL") {
+      if (child.exitCode === null) child.kill(signal);
+    },
+  };
+}
