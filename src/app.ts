@@ -11,6 +11,8 @@ import type { GraphQLSchema } from "graphql";
 import type { IncomingMessage } from "node:http";
 import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { BodyTooLarge, readBody } from "./http.js";
+import { usePrometheus } from "@graphql-yoga/plugin-prometheus";
+import { requestLogPlugin } from "./observability/request-log.js";
 import { loadConfig, StartupError, type Config } from "./config.js";
 import { createContext, type Context } from "./context.js";
 import { createDeps, type Deps, type DepsOptions } from "./deps.js";
@@ -121,6 +123,32 @@ export function hardeningPlugins(config: Config): Plugin[] {
   ];
 }
 
+/**
+ * `GET /metrics`: the auth counters and GraphQL latency on one registry.
+ * Labels stay bounded: no operation names or URLs (clients choose those).
+ */
+function metricsPlugin(deps: Deps): Plugin {
+  return usePrometheus({
+    registry: deps.metrics.registry,
+    endpoint: "/metrics",
+    labels: { operationName: false, fieldName: false, typeName: false, path: false, url: false },
+    metrics: {
+      graphql_yoga_http_duration: true,
+      graphql_envelop_request: true,
+      graphql_envelop_request_duration: true,
+      graphql_envelop_phase_parse: true,
+      graphql_envelop_phase_validate: true,
+      graphql_envelop_phase_context: true,
+      graphql_envelop_phase_execute: true,
+      graphql_envelop_error_result: true,
+      graphql_envelop_request_time_summary: false,
+      graphql_envelop_deprecated_field: false,
+      graphql_envelop_schema_change: false,
+      graphql_envelop_phase_subscribe: false,
+    },
+  }) as Plugin;
+}
+
 /** Reaches the database, migrates it (unless told not to), and makes sure the default tenant exists. */
 async function prepareDatabase(deps: Deps, migrate: boolean): Promise<void> {
   await deps.db.ping().catch((error: unknown) => {
@@ -174,7 +202,13 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
       warn: (...args) => deps.logger.warn(args.map(String).join(" ")),
       error: (...args) => deps.logger.error({ err: args.find((arg) => arg instanceof Error) }, args.map(String).join(" ")),
     },
-    plugins: [...hardeningPlugins(config), sessionCookiePlugin(), routes(deps, recipes)],
+    plugins: [
+      requestLogPlugin(config, deps.logger),
+      ...(config.metrics ? [metricsPlugin(deps)] : []),
+      ...hardeningPlugins(config),
+      sessionCookiePlugin(),
+      routes(deps, recipes),
+    ],
   });
   const housekeeping = async (): Promise<HousekeepingResult> => {
     const deleted = await deleteExpired(deps.prisma, deps.clock);

@@ -76,6 +76,8 @@ export interface Config {
   migrateOnStart: boolean;
   /** REQUEST_BODY_LIMIT: the largest /graphql body read, in bytes (auth traffic is small; a passkey's attestation the largest). */
   requestBodyLimit: number;
+  /** METRICS=on: `GET /metrics` serves Prometheus metrics (auth counters, GraphQL latency, the process). */
+  metrics: boolean;
   sessionCookie: { name: string; sameSite: "lax" | "strict" | "none"; secure: boolean };
   logLevel: string;
   /** signInAnonymous on or off (Nhost's AUTH_ANONYMOUS_USERS_ENABLED), and how long an unused anonymous user is kept. */
@@ -270,6 +272,7 @@ const envSchema = z.object({
   WEBAUTHN_SIGN_UP_LIMIT_PER_IP: rate.default({ points: 60, windowSeconds: 3600 }),
   PAT_SIGN_IN_LIMIT: rate.default({ points: 120, windowSeconds: 3600 }),
   MIGRATE_ON_START: boolean.default(true),
+  METRICS: z.enum(["on", "off"]).default("off"),
   REQUEST_BODY_LIMIT: int(4096, 10 * 1024 * 1024).default(100 * 1024),
   SESSION_COOKIE_NAME: z
     .string()
@@ -381,6 +384,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionCookies: e.SESSION_COOKIES === "on",
     requestBodyLimit: e.REQUEST_BODY_LIMIT,
     migrateOnStart: e.MIGRATE_ON_START,
+    metrics: e.METRICS === "on",
     limits: {
       mailPerAddress: e.MAIL_LIMIT_PER_ADDRESS,
       mailPerIp: e.MAIL_LIMIT_PER_IP,

@@ -14,6 +14,7 @@ import { createEncrypter, type Encrypter } from "./crypto/encryption.js";
 import { createArgon2Hasher, type PasswordHasher } from "./crypto/password-hasher.js";
 import { openDatabase, type Database } from "./db/database.js";
 import { createOutbox, createSmtpMailer, type Mailer } from "./delivery/mailer.js";
+import { createMetrics, type Metrics } from "./observability/metrics.js";
 import { defaultEmailTemplates, type EmailTemplates } from "./delivery/email-templates.js";
 import { createHttpSmsSender, createSmsOutbox, type SmsSender } from "./delivery/sms.js";
 import { createAttemptLimiter, type AttemptLimiter } from "./security/attempt-limiter.js";
@@ -53,8 +54,10 @@ export interface Deps {
   tickets: TicketStore;
   limiter: AttemptLimiter;
   audit: AuditLog;
+  /** Counted by `metrics` (sent or failed). */
   mailer: Mailer;
   sms: SmsSender;
+  metrics: Metrics;
   emailTemplates: EmailTemplates;
   /** Work started by a request that must not delay its answer (e.g. sending email); drained on shutdown. */
   background(task: Promise<unknown>, what: string): void;
@@ -85,6 +88,20 @@ async function encryptionKey(config: Config, logger: Logger): Promise<Buffer> {
   await writeFile(file, key.toString("hex") + "\n", { mode: 0o600, flag: "wx" }).catch(async () => undefined);
   logger.warn({ file }, "ENCRYPTION_KEY is not set: generated one for development; set ENCRYPTION_KEY in production");
   return Buffer.from((await readFile(file, "utf8")).trim(), "hex");
+}
+
+/** The sender as given (a test's outbox keeps its own methods), its sends counted. */
+function counted<S extends { send(message: never): Promise<void> }>(sender: S, metrics: Metrics, channel: "email" | "sms"): S {
+  const send = async (message: never) => {
+    try {
+      await sender.send(message);
+      metrics.message(channel, "sent");
+    } catch (error) {
+      metrics.message(channel, "failed");
+      throw error;
+    }
+  };
+  return new Proxy(sender, { get: (target, property, receiver) => (property === "send" ? send : Reflect.get(target, property, receiver)) });
 }
 
 export async function createDeps(config: Config, options: DepsOptions = {}): Promise<Deps> {
@@ -132,6 +149,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
   // Only development writes a message's body (its links and codes) to the log.
   const logBodies = config.nodeEnv === "development";
   const pending = new Set<Promise<unknown>>();
+  const metrics = createMetrics({ processMetrics: config.metrics });
   return {
     config,
     clock,
@@ -149,10 +167,15 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     breachedPasswords: createBreachedPasswords({ url: config.passwordBreachCheckUrl, logger }),
     tenants: createTenantStore(prisma, config, encrypter, clock),
     tickets: createTicketStore(prisma, clock),
-    limiter: createAttemptLimiter(prisma, clock, config.lockout),
+    limiter: createAttemptLimiter(prisma, clock, config.lockout, metrics.lockout),
     audit,
-    mailer: options.mailer ?? (config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.emailFrom) : createOutbox(logger, logBodies)),
-    sms: options.sms ?? (config.sms ? createHttpSmsSender(config.sms) : createSmsOutbox(logger, logBodies)),
+    mailer: counted(
+      options.mailer ?? (config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.emailFrom) : createOutbox(logger, logBodies)),
+      metrics,
+      "email",
+    ),
+    sms: counted(options.sms ?? (config.sms ? createHttpSmsSender(config.sms) : createSmsOutbox(logger, logBodies)), metrics, "sms"),
+    metrics,
     emailTemplates: { ...defaultEmailTemplates, ...options.emailTemplates },
     background(task, what) {
       const tracked = task.catch((error: unknown) => logger.error({ err: error }, `${what} failed`)).finally(() => pending.delete(tracked));

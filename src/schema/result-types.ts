@@ -1,4 +1,5 @@
 /** Registers API.md's result conventions on a builder (see results.ts for the model). */
+import { noteOutcome } from "../observability/request-log.js";
 import { queueCookie, refreshCookie } from "../sessions/cookies.js";
 import type { ArgBuilder, ObjectRef } from "@pothos/core";
 import type { Context } from "../context.js";
@@ -35,6 +36,8 @@ export interface MutationSpec {
   mfa?: boolean;
   /** Counts against the per-request limit of credential checks (security/credential-limit.ts). */
   credentialCheck?: boolean;
+  /** What `/metrics` counts the outcome as: a first-factor sign-in by `method`, a second factor tried, or a refresh. */
+  metric?: { signIn: string } | { mfaFactor: string } | "refresh";
   args?: (arg: ArgBuilder<Types>) => Record<string, any>;
   resolve: (args: any, ctx: Context) => Promise<{ status: string }>;
 }
@@ -125,7 +128,14 @@ export function registerResultTypes(builder: Builder): Results {
           ...(spec.credentialCheck ? { extensions: CREDENTIAL_CHECK } : {}),
           args: spec.args?.(t.arg) ?? {},
           resolve: async (_, args, ctx) => {
-            const value = await spec.resolve(args, ctx);
+            let value: { status: string };
+            try {
+              value = await spec.resolve(args, ctx);
+            } catch (error) {
+              observe(ctx, name, spec.metric, "(error)");
+              throw error;
+            }
+            observe(ctx, name, spec.metric, outcomeOf(value, spec.ok));
             carrySessionCookie(ctx, value);
             return toResult(value) as never;
           },
@@ -133,6 +143,29 @@ export function registerResultTypes(builder: Builder): Results {
       );
     },
   };
+}
+
+/** The __typename a status value answers as. */
+function outcomeOf(value: { status: string }, ok: ObjectRef<never, any>): string {
+  if (value.status === "OK") return ok.name;
+  if (value.status === "MFA_REQUIRED") return "MfaRequired";
+  if (value.status === "MFA_ENROLMENT_REQUIRED") return "MfaEnrolmentRequired";
+  return errorTypeName(value.status as ErrorStatus);
+}
+
+/** The request's log line and the metrics learn how the mutation ended. */
+function observe(ctx: Context, field: string, metric: MutationSpec["metric"], outcome: string): void {
+  noteOutcome(ctx.request, field, outcome);
+  if (metric === undefined) return;
+  const { metrics } = ctx.deps;
+  if (metric === "refresh") {
+    metrics.refresh(outcome);
+    if (outcome === "TokenTheftDetectedError") metrics.tokenTheftDetected();
+  } else if ("signIn" in metric) {
+    metrics.signIn(metric.signIn, outcome);
+  } else {
+    metrics.mfaChallenge(metric.mfaFactor, outcome);
+  }
 }
 
 /** Cookie mode: a result carrying a session sets its refresh token as the httpOnly cookie (the body's field answers null). */

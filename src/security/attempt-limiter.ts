@@ -51,7 +51,12 @@ export interface AttemptLimiter {
   locksOut(verdict: AttemptVerdict): boolean;
 }
 
-export function createAttemptLimiter(prisma: PrismaClient, clock: Clock, policy: LockoutPolicy): AttemptLimiter {
+/**
+ * `onLock(scope)` hears of each attempt that reaches the threshold and so locks
+ * its key (`scope` is the key's kind: "account", "totp"); the lock stays unless
+ * that very attempt proves right.
+ */
+export function createAttemptLimiter(prisma: PrismaClient, clock: Clock, policy: LockoutPolicy, onLock?: (scope: string) => void): AttemptLimiter {
   /** One statement: count the attempt unless locked (and read the account when asked). */
   async function count(key: string, account?: { tenantId: string; email: string }): Promise<{ verdict: AttemptVerdict; user: UserRow | null }> {
     const now = clock.now();
@@ -74,7 +79,10 @@ export function createAttemptLimiter(prisma: PrismaClient, clock: Clock, policy:
       LEFT JOIN "User" u ON ${account !== undefined} AND u."tenantId" = ${account?.tenantId ?? ""} AND u.email = ${account?.email ?? ""}`;
     const { counted_failures: failures, ...row } = rows[0]!;
     const user = row.id ? (row as UserRow) : null;
-    if (failures !== null) return { verdict: { allowed: true, failures }, user };
+    if (failures !== null) {
+      if (failures === policy.threshold) onLock?.(key.slice(0, key.indexOf(":")));
+      return { verdict: { allowed: true, failures }, user };
+    }
     const locked = await prisma.attemptCounter.findUnique({ where: { key }, select: { lockedUntil: true } });
     const retryAfterMs = Math.max(1, (locked?.lockedUntil?.getTime() ?? now.getTime()) - now.getTime());
     return { verdict: { allowed: false, retryAfterMs }, user };

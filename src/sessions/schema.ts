@@ -15,6 +15,7 @@ export function registerSessionSchema(builder: Builder, results: Results, types:
 
   if (refreshSession) {
     results.mutation("refreshSession", {
+      metric: "refresh",
       ok: results.ok<{ session: SessionTokens }>("RefreshSessionOk", (t) => ({ session: t.field({ type: types.Session, resolve: (value) => value.session }) })),
       errors: ["UNAUTHORISED", "TOKEN_THEFT_DETECTED"],
       credentialCheck: true,

@@ -13,6 +13,7 @@ export function registerAnonymousSchema(builder: Builder, results: Results, type
     const api = apis.signInAnonymous;
     const Ok = results.ok<{ user: UserRow; session: SessionWithUser }>("SignInAnonymousOk", (t) => types.signedIn(t));
     results.mutation("signInAnonymous", {
+      metric: { signIn: "anonymous" },
       ok: Ok,
       errors: ["SIGN_UP_NOT_ALLOWED", "INVALID_INPUT_ERROR", "LIMIT_REACHED_ERROR"],
       description: "A session for a visitor without an account (ANONYMOUS_USERS=on); deanonymizeUser makes it permanent.",

@@ -27,6 +27,7 @@ export function registerEmailPasswordSchema(builder: Builder, results: Results, 
       createdNewUser: t.exposeBoolean("createdNewUser"),
     }));
     results.mutation("signUpEmailPassword", {
+      metric: { signIn: "emailpassword" },
       ok: Ok,
       mfa: true,
       errors: ["EMAIL_ALREADY_EXISTS_ERROR", "INVALID_INPUT_ERROR", "SIGN_UP_NOT_ALLOWED"],
@@ -47,6 +48,7 @@ export function registerEmailPasswordSchema(builder: Builder, results: Results, 
     const api = apis.signInEmailPassword;
     const Ok = results.ok<{ user: UserRow; session: SessionWithUser }>("SignInEmailPasswordOk", (t) => types.signedIn(t));
     results.mutation("signInEmailPassword", {
+      metric: { signIn: "emailpassword" },
       ok: Ok,
       mfa: true,
       credentialCheck: true,

@@ -57,6 +57,7 @@ export function registerPasswordlessSchema(builder: Builder, results: Results, t
       ...types.signedIn(t),
     }));
     results.mutation("consumeCode", {
+      metric: { signIn: "passwordless" },
       ok: Ok,
       mfa: true,
       credentialCheck: true,
@@ -101,6 +102,7 @@ export function registerPasswordlessSchema(builder: Builder, results: Results, t
   if (apis.verifySignInMfaCode) {
     const api = apis.verifySignInMfaCode;
     results.mutation("verifySignInMfaCode", {
+      metric: { mfaFactor: "code" },
       ok: results.ok<{ user: UserRow; session: SessionWithUser }>("VerifySignInMfaCodeOk", (t) => types.signedIn(t)),
       errors: ["INVALID_TICKET_ERROR", "INCORRECT_USER_INPUT_CODE_ERROR", "EXPIRED_USER_INPUT_CODE_ERROR", "RESTART_FLOW_ERROR", "LIMIT_REACHED_ERROR"],
       credentialCheck: true,

@@ -29,6 +29,7 @@ export function registerPatSchema(builder: Builder, results: Results, types: Sha
       session: t.field({ type: types.Session, resolve: (value) => value.session }),
     }));
     results.mutation("signInPersonalAccessToken", {
+      metric: { signIn: "personalAccessToken" },
       ok: Ok,
       errors: ["INVALID_PERSONAL_ACCESS_TOKEN_ERROR", "LIMIT_REACHED_ERROR"],
       credentialCheck: true,

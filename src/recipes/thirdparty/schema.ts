@@ -75,6 +75,7 @@ export function registerThirdPartySchema(builder: Builder, results: Results, typ
       }),
     );
     results.mutation("thirdPartySignInUp", {
+      metric: { signIn: "thirdparty" },
       ok: Ok,
       mfa: true,
       credentialCheck: true,
@@ -105,6 +106,7 @@ export function registerThirdPartySchema(builder: Builder, results: Results, typ
     const api = apis.signInIdToken;
     const Ok = results.ok<{ user: UserRow; session: SessionWithUser; createdNewUser: boolean }>("SignInIdTokenOk", (t) => signedInFields(t));
     results.mutation("signInIdToken", {
+      metric: { signIn: "thirdparty" },
       ok: Ok,
       mfa: true,
       credentialCheck: true,

@@ -14,6 +14,7 @@ export function registerTotpSchema(builder: Builder, results: Results, types: Sh
   if (apis.verifySignInMfaTotp) {
     const api = apis.verifySignInMfaTotp;
     results.mutation("verifySignInMfaTotp", {
+      metric: { mfaFactor: "totp" },
       ok: signedIn("VerifySignInMfaTotpOk"),
       errors: ["INVALID_TICKET_ERROR", "INVALID_TOTP_ERROR", "LIMIT_REACHED_ERROR"],
       credentialCheck: true,
@@ -39,6 +40,7 @@ export function registerTotpSchema(builder: Builder, results: Results, types: Sh
   if (apis.verifySignInMfaRecoveryCode) {
     const api = apis.verifySignInMfaRecoveryCode;
     results.mutation("verifySignInMfaRecoveryCode", {
+      metric: { mfaFactor: "recoveryCode" },
       ok: signedIn("VerifySignInMfaRecoveryCodeOk"),
       errors: ["INVALID_TICKET_ERROR", "INVALID_RECOVERY_CODE_ERROR", "LIMIT_REACHED_ERROR"],
       credentialCheck: true,

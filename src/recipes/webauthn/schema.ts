@@ -39,6 +39,7 @@ export function registerWebauthnSchema(builder: Builder, results: Results, types
       session: t.field({ type: types.Session, nullable: true, description: "Null while email verification is required.", resolve: (value) => value.session }),
     }));
     results.mutation("webauthnSignUp", {
+      metric: { signIn: "webauthn" },
       ok: Ok,
       mfa: true,
       errors: ["INVALID_CREDENTIAL_ERROR", "INVALID_CHALLENGE_ERROR", "EMAIL_ALREADY_EXISTS_ERROR", "USER_DISABLED_ERROR", "INVALID_INPUT_ERROR"],
@@ -63,6 +64,7 @@ export function registerWebauthnSchema(builder: Builder, results: Results, types
     const api = apis.webauthnSignIn;
     const Ok = results.ok<{ user: UserRow; session: SessionWithUser }>("WebauthnSignInOk", (t) => types.signedIn(t));
     results.mutation("webauthnSignIn", {
+      metric: { signIn: "webauthn" },
       ok: Ok,
       mfa: true,
       credentialCheck: true,
@@ -175,6 +177,7 @@ export function registerWebauthnSchema(builder: Builder, results: Results, types
   if (apis.verifySignInMfaWebauthn) {
     const api = apis.verifySignInMfaWebauthn;
     results.mutation("verifySignInMfaWebauthn", {
+      metric: { mfaFactor: "webauthn" },
       ok: results.ok<{ user: UserRow; session: SessionWithUser }>("VerifySignInMfaWebauthnOk", (t) => types.signedIn(t)),
       credentialCheck: true,
       errors: [
