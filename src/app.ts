@@ -47,6 +47,9 @@ export interface Auth {
   contextFactory(initial: { request: Request; ip?: string; req?: IncomingMessage }): Context;
   /** Deletes expired tickets, ended sessions and idle counters now (also runs every HOUSEKEEPING_INTERVAL). */
   housekeeping(): Promise<HousekeepingResult>;
+  /** Begins shutdown: /readyz answers 503 and subscriptions end, while requests still in flight finish. */
+  drain(): void;
+  /** Drains, waits for background work (emails), and closes the database. */
   close(): Promise<void>;
 }
 
@@ -233,9 +236,14 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
     yoga,
     contextFactory,
     housekeeping,
+    drain() {
+      deps.lifecycle.drain();
+    },
     async close() {
+      deps.lifecycle.drain();
       clearInterval(timer);
       await deps.idle();
+      await deps.securityEventBus.close();
       await deps.db.close();
     },
   };

@@ -46,6 +46,8 @@ export interface AuditLog {
   newestId(userId: string): Promise<bigint>;
   /** The user's events after `id`, oldest first. */
   after(userId: string, id: bigint, take: number): Promise<AuditEventRow[]>;
+  /** The user's events with these ids (any order). */
+  byIds(userId: string, ids: bigint[]): Promise<AuditEventRow[]>;
   /** Records an event about `user` caused by a request from `meta`. */
   recordFor(
     meta: { ip: string; userAgent: string },
@@ -68,6 +70,7 @@ export function createAuditLog(prisma: PrismaClient, clock: Clock, logger: Logge
     async newestId(userId) {
       return (await prisma.auditEvent.findFirst({ where: { userId }, orderBy: { id: "desc" }, select: { id: true } }))?.id ?? 0n;
     },
+    byIds: (userId, ids) => prisma.auditEvent.findMany({ where: { userId, id: { in: ids } } }),
     after: (userId, id, take) => prisma.auditEvent.findMany({ where: { userId, id: { gt: id } }, orderBy: { id: "asc" }, take }),
     async record(event) {
       logger.info({ audit: event.type, userId: event.userId, tenantId: event.tenantId }, "audit");

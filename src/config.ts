@@ -76,6 +76,8 @@ export interface Config {
   migrateOnStart: boolean;
   /** REQUEST_BODY_LIMIT: the largest /graphql body read, in bytes (auth traffic is small; a passkey's attestation the largest). */
   requestBodyLimit: number;
+  /** SHUTDOWN_DELAY: after SIGTERM, how long `npm start` keeps serving with /readyz at 503 before it stops accepting connections. */
+  shutdownDelaySeconds: number;
   /** METRICS=on: `GET /metrics` serves Prometheus metrics (auth counters, GraphQL latency, the process). */
   metrics: boolean;
   sessionCookie: { name: string; sameSite: "lax" | "strict" | "none"; secure: boolean };
@@ -210,7 +212,7 @@ const envSchema = z.object({
   ALLOWED_REDIRECT_URLS: list.pipe(z.array(httpUrl)).default([]),
   ENCRYPTION_KEY: key.optional(),
   ADMIN_ROLE: z.string().min(1).default("admin"),
-  SECURITY_EVENTS_POLL_INTERVAL: duration.default(1),
+  SECURITY_EVENTS_POLL_INTERVAL: duration.default(30),
   ADMIN_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   SMTP_URL: z
     .string()
@@ -273,6 +275,7 @@ const envSchema = z.object({
   PAT_SIGN_IN_LIMIT: rate.default({ points: 120, windowSeconds: 3600 }),
   MIGRATE_ON_START: boolean.default(true),
   METRICS: z.enum(["on", "off"]).default("off"),
+  SHUTDOWN_DELAY: duration.default(0),
   REQUEST_BODY_LIMIT: int(4096, 10 * 1024 * 1024).default(100 * 1024),
   SESSION_COOKIE_NAME: z
     .string()
@@ -385,6 +388,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     requestBodyLimit: e.REQUEST_BODY_LIMIT,
     migrateOnStart: e.MIGRATE_ON_START,
     metrics: e.METRICS === "on",
+    shutdownDelaySeconds: e.SHUTDOWN_DELAY,
     limits: {
       mailPerAddress: e.MAIL_LIMIT_PER_ADDRESS,
       mailPerIp: e.MAIL_LIMIT_PER_IP,

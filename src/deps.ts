@@ -15,6 +15,8 @@ import { createArgon2Hasher, type PasswordHasher } from "./crypto/password-hashe
 import { openDatabase, type Database } from "./db/database.js";
 import { createOutbox, createSmtpMailer, type Mailer } from "./delivery/mailer.js";
 import { createMetrics, type Metrics } from "./observability/metrics.js";
+import { createLifecycle, type Lifecycle } from "./lifecycle.js";
+import { createSecurityEventBus, type SecurityEventBus } from "./security/event-bus.js";
 import { defaultEmailTemplates, type EmailTemplates } from "./delivery/email-templates.js";
 import { createHttpSmsSender, createSmsOutbox, type SmsSender } from "./delivery/sms.js";
 import { createAttemptLimiter, type AttemptLimiter } from "./security/attempt-limiter.js";
@@ -54,6 +56,10 @@ export interface Deps {
   tickets: TicketStore;
   limiter: AttemptLimiter;
   audit: AuditLog;
+  /** Wakes securityEvents subscribers when their user's audit events commit, on any process. */
+  securityEventBus: SecurityEventBus;
+  /** Draining (shutdown begun): /readyz answers 503, subscriptions end. */
+  lifecycle: Lifecycle;
   /** Counted by `metrics` (sent or failed). */
   mailer: Mailer;
   sms: SmsSender;
@@ -169,6 +175,8 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     tickets: createTicketStore(prisma, clock),
     limiter: createAttemptLimiter(prisma, clock, config.lockout, metrics.lockout),
     audit,
+    securityEventBus: createSecurityEventBus(db),
+    lifecycle: createLifecycle(),
     mailer: counted(
       options.mailer ?? (config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.emailFrom) : createOutbox(logger, logBodies)),
       metrics,

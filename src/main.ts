@@ -29,15 +29,19 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    deps.logger.info({ signal }, "shutting down: finishing in-flight requests");
-    server.close(async () => {
-      await auth.close();
-      deps.logger.info("stopped");
-      process.exit(0);
-    });
-    server.closeIdleConnections();
-    // Keep-alive clients that never go idle get cut after 10 s.
-    setTimeout(() => server.closeAllConnections(), 10_000).unref();
+    // Draining: /readyz answers 503 and subscriptions end; the load balancer has SHUTDOWN_DELAY to notice.
+    auth.drain();
+    deps.logger.info({ signal, delaySeconds: config.shutdownDelaySeconds }, "shutting down: draining, then finishing in-flight requests");
+    setTimeout(() => {
+      server.close(async () => {
+        await auth.close();
+        deps.logger.info("stopped");
+        process.exit(0);
+      });
+      server.closeIdleConnections();
+      // Keep-alive clients that never go idle get cut after 10 s.
+      setTimeout(() => server.closeAllConnections(), 10_000).unref();
+    }, config.shutdownDelaySeconds * 1000);
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));

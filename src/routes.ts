@@ -34,6 +34,8 @@ export function routes(deps: Deps, recipes: Recipes): Plugin {
     "GET /version": () => json({ version: VERSION }),
     "GET /healthz": () => health(deps, false),
     "HEAD /healthz": () => health(deps, true),
+    "GET /readyz": () => readiness(deps, false),
+    "HEAD /readyz": () => readiness(deps, true),
   };
   return {
     async onRequest({ request, url, endResponse, serverContext }) {
@@ -70,16 +72,31 @@ async function answered(deps: Deps, handle: () => Promise<Response> | Response, 
   }
 }
 
+/** Liveness: the process answers and reaches its database. */
 async function health(deps: Deps, head: boolean): Promise<Response> {
-  let ok = false;
-  try {
-    await Promise.race([deps.db.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error("database did not answer within 2 s")), 2000).unref())]);
-    ok = true;
-  } catch (error) {
-    deps.logger.warn({ err: error }, "health check failed");
-  }
+  const ok = await databaseAnswers(deps);
   const status = ok ? 200 : 503;
   return head ? new Response(null, { status }) : json({ status: ok ? "ok" : "unavailable", database: ok }, status);
+}
+
+/**
+ * Readiness: send this process work. It is migrated (it would not have
+ * started otherwise), its database answers, and it is not draining.
+ */
+async function readiness(deps: Deps, head: boolean): Promise<Response> {
+  const state = deps.lifecycle.draining ? "draining" : (await databaseAnswers(deps)) ? "ready" : "unavailable";
+  const status = state === "ready" ? 200 : 503;
+  return head ? new Response(null, { status }) : json({ status: state }, status);
+}
+
+async function databaseAnswers(deps: Deps): Promise<boolean> {
+  try {
+    await Promise.race([deps.db.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error("database did not answer within 2 s")), 2000).unref())]);
+    return true;
+  } catch (error) {
+    deps.logger.warn({ err: error }, "health check failed");
+    return false;
+  }
 }
 
 /**

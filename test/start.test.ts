@@ -47,6 +47,24 @@ describe("npm start", () => {
     }
   }, 150_000);
 
+  it("drains on SIGTERM: /readyz answers 503 through SHUTDOWN_DELAY while /healthz and requests still work", async () => {
+    const server = startServerProcess({ DATA_DIR: dataDir, SHUTDOWN_DELAY: "3s" });
+    try {
+      expect(await server.waitFor("listening"), server.output()).toBe(true);
+      const url = `http://127.0.0.1:${server.port}`;
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      server.kill("SIGTERM");
+      expect(await server.waitFor("draining")).toBe(true);
+      const ready = await fetch(`${url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ status: "draining" });
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      expect(await server.exited).toBe(0);
+    } finally {
+      server.kill();
+    }
+  }, 150_000);
+
   it("refuses a port already in use with one line naming it, and exits non-zero", async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, "0.0.0.0", resolve));

@@ -22,6 +22,13 @@ export interface Database {
   migrate(): Promise<string[]>;
   /** Answers when the database does (health checks). */
   ping(): Promise<void>;
+  /**
+   * Hears every NOTIFY on `channel`, from any process, in commit order, on a
+   * connection of its own (PostgreSQL) until the returned function is called.
+   * `onGap` is told when notifications may have been missed: the connection
+   * dropped and is back.
+   */
+  listen(channel: string, onMessage: (payload: string) => void, onGap: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -43,6 +50,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       adapter,
       async () => {},
       () => migratePostgres(url),
+      (channel, onMessage, onGap) => listenPostgres(url, channel, onMessage, onGap),
     );
   }
   const dataDir = options.dataDir ?? ".data/pglite";
@@ -59,7 +67,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       await pglite.close();
       await lock?.release();
     };
-    return wrap("pglite", adapter, close, () => applyMigrations(adapter));
+    return wrap(
+      "pglite",
+      adapter,
+      close,
+      () => applyMigrations(adapter),
+      (channel, onMessage) => pglite.listen(channel, onMessage),
+    );
   } catch (error) {
     await lock?.release();
     throw error;
@@ -91,9 +105,15 @@ async function migratePostgres(url: string): Promise<string[]> {
       connect: async () => remember(await factory.connect()),
       connectToShadowDb: async () => remember(await factory.connectToShadowDb()),
     };
-    const remember = (connection: SqlDriverAdapter) => {
+    // The adapter runs a migration script statement by statement, split at every `;`,
+    // which breaks a function body; PostgreSQL runs a whole script in one simple query.
+    const remember = (connection: SqlDriverAdapter): SqlDriverAdapter => {
       connections.push(connection);
-      return connection;
+      return Object.assign(Object.create(connection) as SqlDriverAdapter, {
+        executeScript: async (script: string) => {
+          await lock.query(script);
+        },
+      });
     };
     try {
       return await applyMigrations(disposable);
@@ -127,11 +147,51 @@ function statementNames(): (query: { sql: string }) => string {
   };
 }
 
+/** LISTEN on a client of its own that comes back (after a second) when the connection drops. */
+async function listenPostgres(url: string, channel: string, onMessage: (payload: string) => void, onGap: () => void): Promise<() => Promise<void>> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`not a channel name: ${channel}`);
+  let client: pg.Client | undefined;
+  let stopped = false;
+  const connect = async () => {
+    const next = new pg.Client({ connectionString: url });
+    next.on("notification", (message) => {
+      if (message.channel === channel && message.payload !== undefined) onMessage(message.payload);
+    });
+    next.on("error", () => {}); // followed by "end"
+    next.on("end", () => {
+      if (client !== next || stopped) return;
+      client = undefined;
+      retry();
+    });
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${channel}`);
+    } catch (error) {
+      await next.end().catch(() => {});
+      throw error;
+    }
+    client = next;
+  };
+  const retry = () =>
+    setTimeout(() => {
+      if (stopped) return;
+      connect().then(onGap, retry);
+    }, 1000).unref();
+  await connect();
+  return async () => {
+    stopped = true;
+    const last = client;
+    client = undefined;
+    await last?.end().catch(() => {});
+  };
+}
+
 function wrap(
   kind: Database["kind"],
   adapter: SqlMigrationAwareDriverAdapterFactory,
   closeDriver: () => Promise<void>,
   migrate: () => Promise<string[]>,
+  listen: Database["listen"],
 ): Database {
   const prisma = new PrismaClient({ adapter });
   return {
@@ -139,6 +199,7 @@ function wrap(
     kind,
     adapter,
     migrate,
+    listen,
     async ping() {
       await prisma.$queryRaw`SELECT 1`;
     },

@@ -4,12 +4,11 @@
  * sessions, password and email changes, factors and keys added or removed,
  * admin actions on the account.
  *
- * The audit log in the database is the source, read every
- * SECURITY_EVENTS_POLL_INTERVAL, so an event written by any server process
- * reaches subscribers on every other process. The stream ends when the
- * subscriber's own session ends.
+ * The audit log in the database is the source; a commit wakes the user's
+ * subscribers on every server process (event-bus.ts), so nothing polls the
+ * log. The stream ends when the subscriber's own session ends (checked on each
+ * event and every SECURITY_EVENTS_POLL_INTERVAL) or the server drains.
  */
-import { setTimeout as sleep } from "node:timers/promises";
 import type { ObjectRef } from "@pothos/core";
 import type { Context } from "../context.js";
 import type { AuditEvent } from "../generated/prisma/client.js";
@@ -52,16 +51,60 @@ async function* stream(ctx: Context): AsyncGenerator<AuditEvent> {
   if (!viewer) throw unauthenticated();
   const { deps } = ctx;
   const userId = viewer.user.id;
-  let last = await deps.audit.newestId(userId);
-  const signal = ctx.request.signal;
-  while (!signal.aborted) {
-    const events = await deps.audit.after(userId, last, BATCH);
-    for (const event of events) {
-      last = event.id;
-      yield event;
+  // Ends with the client, or cleanly (a `complete` event) when the server drains.
+  const signal = AbortSignal.any([ctx.request.signal, deps.lifecycle.signal]);
+  const inbox: bigint[] = [];
+  let missed = false;
+  let wake: (() => void) | undefined;
+  const stop = await deps.securityEventBus.subscribe(userId, {
+    event(id) {
+      inbox.push(id);
+      wake?.();
+    },
+    gap() {
+      missed = true;
+      wake?.();
+    },
+  });
+  try {
+    // Only for catching up after a gap: everything after subscribing is notified.
+    let last = await deps.audit.newestId(userId);
+    const recent = new Set<bigint>();
+    while (!signal.aborted) {
+      const ids = inbox.splice(0);
+      if (missed) {
+        missed = false;
+        for (const event of await deps.audit.after(userId, last, BATCH)) if (!ids.includes(event.id)) ids.push(event.id);
+      }
+      const fresh = ids.filter((id) => !recent.has(id));
+      if (fresh.length > 0) {
+        const rows = new Map((await deps.audit.byIds(userId, fresh)).map((event) => [event.id, event]));
+        // In the order they committed (the order notified), not by id.
+        for (const id of fresh) {
+          const event = rows.get(id);
+          if (!event) continue;
+          recent.add(id);
+          if (recent.size > BATCH) recent.delete(recent.values().next().value!);
+          if (id > last) last = id;
+          yield event;
+        }
+      }
+      // The stream ends with the subscriber's session: checked on every event, and now and then when none comes.
+      if (!(await deps.sessions.live(viewer.sessionId, userId))) return;
+      if (inbox.length > 0 || missed) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, deps.config.securityEventsPollMs);
+        signal.addEventListener("abort", done, { once: true });
+        wake = done;
+        function done() {
+          clearTimeout(timer);
+          signal.removeEventListener("abort", done);
+          wake = undefined;
+          resolve();
+        }
+      });
     }
-    if (events.length === BATCH) continue;
-    if (!(await deps.sessions.live(viewer.sessionId, userId))) return;
-    await sleep(deps.config.securityEventsPollMs, undefined, { signal }).catch(() => undefined);
+  } finally {
+    stop();
   }
 }
