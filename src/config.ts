@@ -19,6 +19,10 @@ export interface Config {
   production: boolean;
   port: number;
   databaseUrl?: string;
+  /** DATABASE_DIRECT_URL: PostgreSQL itself, for migrations and LISTEN when DATABASE_URL is a transaction-mode pooler. */
+  databaseDirectUrl?: string;
+  /** DATABASE_PREPARED_STATEMENTS=off: no named prepared statements (poolers without support for them). */
+  databasePreparedStatements: boolean;
   dataDir: string;
   publicUrl: string;
   clientUrl: string;
@@ -206,6 +210,11 @@ const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
     .optional(),
+  DATABASE_DIRECT_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+    .optional(),
+  DATABASE_PREPARED_STATEMENTS: z.enum(["on", "off"]).default("on"),
   DATA_DIR: z.string().min(1).default(".data"),
   PUBLIC_URL: httpUrl.optional(),
   CLIENT_URL: httpUrl.default("http://localhost:3000"),
@@ -348,6 +357,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     production,
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
+    databaseDirectUrl: e.DATABASE_DIRECT_URL,
+    databasePreparedStatements: e.DATABASE_PREPARED_STATEMENTS === "on",
     dataDir: e.DATA_DIR,
     publicUrl,
     clientUrl: e.CLIENT_URL,

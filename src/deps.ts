@@ -118,7 +118,14 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
   }
   const logger = options.logger ?? pino({ level: config.logLevel });
   const clock = options.clock ?? systemClock;
-  const db = options.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: path.join(config.dataDir, "pglite") }));
+  const db =
+    options.database ??
+    (await openDatabase({
+      url: config.databaseUrl,
+      directUrl: config.databaseDirectUrl,
+      preparedStatements: config.databasePreparedStatements,
+      dataDir: path.join(config.dataDir, "pglite"),
+    }));
   const prisma = db.prisma;
   const encrypter = createEncrypter(await encryptionKey(config, logger));
   const keys = createSigningKeys({

@@ -39,18 +39,29 @@ export interface DatabaseOptions {
   dataDir?: string;
   /** PostgreSQL pool size. */
   poolSize?: number;
+  /**
+   * PostgreSQL itself when `url` is a pooler in transaction mode: migrations
+   * (an advisory lock held across statements) and LISTEN need a session of
+   * their own. Defaults to `url`.
+   */
+  directUrl?: string;
+  /** Named prepared statements (default true); off for poolers that cannot keep them. */
+  preparedStatements?: boolean;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url) {
-    const url = options.url;
-    const adapter = new PrismaPg({ connectionString: url, max: options.poolSize ?? 10 }, { statementNameGenerator: statementNames() });
+    const direct = options.directUrl ?? options.url;
+    const adapter = new PrismaPg(
+      { connectionString: options.url, max: options.poolSize ?? 10 },
+      options.preparedStatements === false ? {} : { statementNameGenerator: statementNames() },
+    );
     return wrap(
       "postgres",
       adapter,
       async () => {},
-      () => migratePostgres(url),
-      (channel, onMessage, onGap) => listenPostgres(url, channel, onMessage, onGap),
+      () => migratePostgres(direct),
+      (channel, onMessage, onGap) => listenPostgres(direct, channel, onMessage, onGap),
     );
   }
   const dataDir = options.dataDir ?? ".data/pglite";
