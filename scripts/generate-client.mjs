@@ -3,7 +3,11 @@
 // unless PRISMA_SCHEMA_ENGINE_BINARY names an existing file; there is no
 // internet to download from here, and migrations use the WASM engine instead.
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+
+// Installed as a package (dist/ holds the compiled client), there is nothing to generate.
+if (!existsSync(fileURLToPath(new URL("../src/", import.meta.url)))) process.exit(0);
 
 const placeholder = fileURLToPath(new URL("./generate-client.mjs", import.meta.url));
 const result = spawnSync("npx", ["prisma", "generate"], {

@@ -12,6 +12,7 @@ import type { IncomingMessage } from "node:http";
 import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { BodyTooLarge, readBody } from "./http.js";
 import { usePrometheus } from "@graphql-yoga/plugin-prometheus";
+import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { requestLogPlugin } from "./observability/request-log.js";
 import { loadConfig, StartupError, type Config } from "./config.js";
 import { createContext, type Context } from "./context.js";
@@ -43,6 +44,13 @@ export interface Auth {
   /** The schema administrators see: `schema` plus the admin fields. */
   adminSchema: GraphQLSchema;
   yoga: YogaServerInstance<Record<string, unknown>, Context>;
+  /**
+   * What `yoga` adds to the schema, for a host's own yoga server: the REST
+   * routes (JWKS, /verify, the provider redirect flow, /healthz, /readyz,
+   * /metrics with METRICS=on), the request log, session cookies and the
+   * hardening plugins.
+   */
+  plugins: Plugin[];
   /** Builds the GraphQL context for an embedding server: pass the client's `ip` (or node's `req`) for per-IP limits and session records. */
   contextFactory(initial: { request: Request; ip?: string; req?: IncomingMessage }): Context;
   /** Deletes expired tickets, ended sessions and idle counters now (also runs every HOUSEKEEPING_INTERVAL). */
@@ -181,6 +189,13 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
   const schema = buildSchema(recipes, config);
   const adminSchema = buildSchema(recipes, config, createAdminApis(deps, recipes.functions.emailpassword));
   const contextFactory = (initial: { request: Request; ip?: string; req?: IncomingMessage }) => createContext(deps, initial as never);
+  const plugins: Plugin[] = [
+    requestLogPlugin(config, deps.logger),
+    ...(config.metrics ? [metricsPlugin(deps)] : []),
+    ...hardeningPlugins(config),
+    sessionCookiePlugin(),
+    routes(deps, recipes),
+  ];
   const yoga = createYoga<Record<string, unknown>, Context>({
     // Administrators see (and introspect) the admin fields; everyone else does not.
     schema: ({ request }) =>
@@ -196,6 +211,8 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
         : false;
     },
     graphiql: !config.production,
+    // Served whole by this server (no CDN), so it renders on a machine without internet.
+    renderGraphiQL,
     landingPage: false,
     maskedErrors: true,
     batching: false,
@@ -205,13 +222,7 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
       warn: (...args) => deps.logger.warn(args.map(String).join(" ")),
       error: (...args) => deps.logger.error({ err: args.find((arg) => arg instanceof Error) }, args.map(String).join(" ")),
     },
-    plugins: [
-      requestLogPlugin(config, deps.logger),
-      ...(config.metrics ? [metricsPlugin(deps)] : []),
-      ...hardeningPlugins(config),
-      sessionCookiePlugin(),
-      routes(deps, recipes),
-    ],
+    plugins,
   });
   const housekeeping = async (): Promise<HousekeepingResult> => {
     const deleted = await deleteExpired(deps.prisma, deps.clock);
@@ -234,6 +245,7 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
     schema,
     adminSchema,
     yoga,
+    plugins,
     contextFactory,
     housekeeping,
     drain() {

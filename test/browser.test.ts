@@ -127,3 +127,47 @@ describe.skipIf(!available)("cookie mode in Chromium", () => {
     await context.close();
   });
 });
+
+describe.skipIf(!available)("GraphiQL in Chromium, offline", () => {
+  it("renders the served GraphiQL and runs a query with every request to another host refused", async () => {
+    const app = await startApp("pglite");
+    const { server, port } = await listen(app.auth.yoga as never);
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    try {
+      const page = await browser.newPage();
+      // No internet: anything not from this server fails, as on a machine without it.
+      const elsewhere: string[] = [];
+      await page.route(
+        (url) => url.host !== `127.0.0.1:${port}`,
+        (route) => {
+          elsewhere.push(route.request().url());
+          return route.abort();
+        },
+      );
+      // The query in the address, as a shared GraphiQL link carries it.
+      await page.goto(`http://127.0.0.1:${port}/graphql?query=${encodeURIComponent("{ version }")}`);
+      await page.locator(".graphiql-container").first().waitFor({ timeout: 60_000 });
+      expect(await page.locator("body").textContent()).not.toMatch(/^\s*Loading/);
+      // It works: run the query and read the answer.
+      await page.locator(".graphiql-execute-button").click();
+      await expect.poll(() => page.locator(".graphiql-response").textContent(), { timeout: 30_000 }).toContain('"version"');
+      expect(elsewhere).toEqual([]);
+    } finally {
+      await browser.close();
+      await new Promise((resolve) => server.close(resolve));
+      await app.close();
+    }
+  }, 120_000);
+});
