@@ -31,6 +31,22 @@ const PAGE = (authUrl: string) => `<!doctype html><meta charset="utf-8"><title>a
   };
 </script>`;
 
+/** Headless, and quiet on this machine's closed network (no background requests to Google). */
+const launchChromium = () =>
+  chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+
 async function listen(handler: (request: IncomingMessage, response: ServerResponse) => void): Promise<{ server: Server; port: number }> {
   const server = createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -57,19 +73,7 @@ describe.skipIf(!available)("cookie mode in Chromium", () => {
     otherOrigin = `http://localhost:${other.port}`;
     app = await startApp("pglite", { env: { SESSION_COOKIES: "on", PUBLIC_URL: authUrl, CLIENT_URL: appOrigin } });
     handle = app.auth.yoga as never;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -132,19 +136,7 @@ describe.skipIf(!available)("GraphiQL in Chromium, offline", () => {
   it("renders the served GraphiQL and runs a query with every request to another host refused", async () => {
     const app = await startApp("pglite");
     const { server, port } = await listen(app.auth.yoga as never);
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       // No internet: anything not from this server fails, as on a machine without it.

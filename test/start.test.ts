@@ -10,11 +10,13 @@ import { type ServerProcess, startServerProcess } from "./processes.js";
 
 const POSTGRES = Boolean(process.env.TEST_DATABASE_URL);
 
-const signUp = (port: number, email: string) =>
+const signUp = (port: number, email: string, selection = "") =>
   fetch(`http://127.0.0.1:${port}/graphql`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ query: `mutation { signUpEmailPassword(email: "${email}", password: "correct horse battery") { __typename } }` }),
+    body: JSON.stringify({
+      query: `mutation { signUpEmailPassword(email: "${email}", password: "correct horse battery") { __typename ${selection ? `... on SignUpEmailPasswordOk { ${selection} }` : ""} } }`,
+    }),
   });
 
 /** What a failed start printed: one line of advice, not a stack trace. */
@@ -160,4 +162,45 @@ describe.runIf(POSTGRES)("replicas starting together on one PostgreSQL", () => {
       await drop();
     }
   }, 600_000);
+
+  it("push securityEvents from one process to a subscriber on another, with polling an hour apart", async () => {
+    const { url, drop } = await createPostgresDatabase();
+    // Replicas share PUBLIC_URL (the tokens' issuer) and ENCRYPTION_KEY.
+    const env = { DATABASE_URL: url, ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, PUBLIC_URL: "http://auth.test", SECURITY_EVENTS_POLL_INTERVAL: "1h" };
+    const [one, other] = [startServerProcess(env), startServerProcess(env)];
+    try {
+      expect(await Promise.all([one.waitFor("listening"), other.waitFor("listening")]), one.output() + other.output()).toEqual([true, true]);
+      const signUpAnswer = await (await signUp(one.port, "pushed@example.com", "session { accessToken }")).json();
+      const accessToken = signUpAnswer.data.signUpEmailPassword.session.accessToken;
+      const controller = new AbortController();
+      const stream = await fetch(`http://127.0.0.1:${other.port}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "text/event-stream", authorization: `Bearer ${accessToken}` },
+        body: JSON.stringify({ query: "subscription { securityEvents { type } }" }),
+        signal: controller.signal,
+      });
+      const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+      // A ping opens the stream once the subscription is set up; then sign in on the other process.
+      await reader.read();
+      await new Promise((r) => setTimeout(r, 500));
+      await fetch(`http://127.0.0.1:${one.port}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: `mutation { signInEmailPassword(email: "pushed@example.com", password: "correct horse battery") { __typename } }` }),
+      });
+      let received = "";
+      const deadline = Date.now() + 10_000;
+      while (!received.includes("user.signed_in") && Date.now() < deadline) {
+        const next = await Promise.race([reader.read(), new Promise<{ value?: string }>((r) => setTimeout(() => r({}), 1000))]);
+        received += next.value ?? "";
+      }
+      expect(received, received).toContain("user.signed_in");
+      controller.abort();
+    } finally {
+      one.kill();
+      other.kill();
+      await Promise.all([one.exited, other.exited]);
+      await drop();
+    }
+  }, 300_000);
 });
