@@ -1,5 +1,9 @@
 /** The shared User, LoginMethod and Session types, and `me`. */
+import { GraphQLError } from "graphql";
+import { isAdmin } from "../admin/service.js";
+import type { Context } from "../context.js";
 import type { Builder, Types } from "../schema/builder.js";
+import { DEFAULT_TENANT } from "../tenants/tenants.js";
 import { unauthenticated } from "../schema/unauthenticated.js";
 import type { SessionTokens } from "../sessions/service.js";
 import type { UserRow } from "./users.js";
@@ -89,35 +93,71 @@ function defineUser(builder: Builder) {
       timeJoined: t.float({ description: "Milliseconds since the epoch.", resolve: (method) => method.createdAt.getTime() }),
     }),
   });
-  return builder.objectRef<UserRow>("User").implement({
+  // Public fields answer anyone who holds the user's id; every other field of a user
+  // reached through `_entities` (a gateway's lookup) answers only its owner or an admin.
+  const guarded =
+    <T>(read: (user: UserRow, ctx: Context) => T) =>
+    async (user: UserRow, _args: unknown, ctx: Context): Promise<Awaited<T>> => {
+      await mayReadPrivateFields(user, ctx);
+      return await read(user, ctx);
+    };
+  const User = builder.objectRef<UserRow>("User").implement({
+    description: `An account. A federation entity keyed by \`id\`: looked up by id (\`_entities\`), only ${PUBLIC_USER_FIELDS.join(", ")} answer anyone; the other fields answer the user themselves or an admin (else a FORBIDDEN error).`,
     fields: (t) => ({
       id: t.exposeID("id"),
-      tenantId: t.exposeString("tenantId"),
-      email: t.exposeString("email", { nullable: true }),
-      phoneNumber: t.exposeString("phoneNumber", { nullable: true }),
-      emailVerified: t.exposeBoolean("emailVerified"),
-      phoneNumberVerified: t.exposeBoolean("phoneNumberVerified"),
       displayName: t.exposeString("displayName"),
       avatarUrl: t.exposeString("avatarUrl"),
-      locale: t.exposeString("locale"),
-      defaultRole: t.exposeString("defaultRole"),
-      roles: t.exposeStringList("roles"),
-      metadata: t.field({ type: "JSON", resolve: (user) => user.metadata }),
-      isAnonymous: t.exposeBoolean("isAnonymous"),
-      disabled: t.exposeBoolean("disabled"),
-      createdAt: t.field({ type: "DateTime", resolve: (user) => user.createdAt }),
-      timeJoined: t.float({ description: "Milliseconds since the epoch.", resolve: (user) => user.createdAt.getTime() }),
+      tenantId: t.string({ resolve: guarded((user) => user.tenantId) }),
+      email: t.string({ nullable: true, resolve: guarded((user) => user.email) }),
+      phoneNumber: t.string({ nullable: true, resolve: guarded((user) => user.phoneNumber) }),
+      emailVerified: t.boolean({ resolve: guarded((user) => user.emailVerified) }),
+      phoneNumberVerified: t.boolean({ resolve: guarded((user) => user.phoneNumberVerified) }),
+      locale: t.string({ resolve: guarded((user) => user.locale) }),
+      defaultRole: t.string({ resolve: guarded((user) => user.defaultRole) }),
+      roles: t.stringList({ resolve: guarded((user) => user.roles) }),
+      metadata: t.field({ type: "JSON", resolve: guarded((user) => user.metadata) }),
+      isAnonymous: t.boolean({ resolve: guarded((user) => user.isAnonymous) }),
+      disabled: t.boolean({ resolve: guarded((user) => user.disabled) }),
+      createdAt: t.field({ type: "DateTime", resolve: guarded((user) => user.createdAt) }),
+      timeJoined: t.float({ description: "Milliseconds since the epoch.", resolve: guarded((user) => user.createdAt.getTime()) }),
       activeMfaType: t.string({
         nullable: true,
         description: 'The authenticator that turned multi-factor sign-in on for this user ("totp"), or null. Derived from the user\'s factors.',
-        resolve: (user, _, ctx) => ctx.deps.mfa.activeType(user),
+        resolve: guarded((user, ctx) => ctx.deps.mfa.activeType(user)),
       }),
       loginMethods: t.field({
         type: [LoginMethod],
-        resolve: (user, _, ctx) => ctx.deps.accounts.loginMethods(user.id),
+        resolve: guarded((user, ctx) => ctx.deps.accounts.loginMethods(user.id)),
       }),
     }),
   });
+  builder.asEntity(User, {
+    key: builder.selection<{ id: string }>("id"),
+    resolveReference: async ({ id }, ctx) => {
+      if (typeof id !== "string" || !UUID.test(id)) return null as never;
+      const user = await ctx.deps.accounts.byId(id);
+      // Tenants stay apart: a signed-in caller sees their own tenant's users, others the default tenant's.
+      const tenantId = (await ctx.viewer({ cached: true }))?.user.tenantId ?? DEFAULT_TENANT;
+      if (!user || (user.tenantId !== tenantId && !(await isAdmin(ctx)))) return null as never;
+      referenced.add(user);
+      return user;
+    },
+  });
+  return User;
+}
+
+/** The fields of a user anyone holding its id may read (federation lookups). */
+export const PUBLIC_USER_FIELDS = ["id", "displayName", "avatarUrl"] as const;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Users loaded by a gateway's lookup (`_entities`): their private fields need the owner or an admin. */
+const referenced = new WeakSet<UserRow>();
+
+async function mayReadPrivateFields(user: UserRow, ctx: Context): Promise<void> {
+  if (!referenced.has(user)) return; // reached through the caller's own session, sign-in or the admin API
+  if ((await ctx.viewer({ cached: true }))?.user.id === user.id || (await isAdmin(ctx))) return;
+  throw new GraphQLError("This field is private to the user and administrators", { extensions: { code: "FORBIDDEN", http: { status: 200 } } });
 }
 
 function defineSession(builder: Builder, User: ReturnType<typeof defineUser>) {
