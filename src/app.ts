@@ -14,7 +14,8 @@ import { BodyTooLarge, readBody } from "./http.js";
 import { usePrometheus } from "@graphql-yoga/plugin-prometheus";
 import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { requestLogPlugin } from "./observability/request-log.js";
-import { loadConfig, StartupError, type Config } from "./config.js";
+import { ConfigError, loadConfig, StartupError, type Config } from "./config.js";
+import { RenameTypes, wrapSchema } from "@graphql-tools/wrap";
 import { createContext, type Context } from "./context.js";
 import { createDeps, type Deps, type DepsOptions } from "./deps.js";
 import { RECIPES, createRecipes, type AnyRecipe, type RecipeOptions, type Recipes } from "./recipes/index.js";
@@ -34,12 +35,20 @@ export interface AuthOptions extends DepsOptions {
   recipes?: RecipeOptions;
   /** Apply pending migrations while starting (default MIGRATE_ON_START, true). */
   migrate?: boolean;
+  /**
+   * Embedding next to a host schema with types of the same names (its own
+   * `User`, `Session`, `GeneralError`): `auth.schema` names every type with
+   * this prefix (`AuthUser`, `AuthSession`, ...). `auth.yoga` always serves
+   * the unprefixed contract (schema.graphql).
+   */
+  typePrefix?: string;
 }
 
 export interface Auth {
   config: Config;
   deps: Deps;
   recipes: Recipes;
+  /** The public schema, for embedding (with `typePrefix`, its types prefixed). */
   schema: GraphQLSchema;
   /** The schema administrators see: `schema` plus the admin fields. */
   adminSchema: GraphQLSchema;
@@ -160,6 +169,17 @@ function metricsPlugin(deps: Deps): Plugin {
   }) as Plugin;
 }
 
+/**
+ * The schema with every named type prefixed, delegating to the original, so
+ * resolvers, unions and `__typename` all answer the prefixed names. Built-in
+ * scalars and the federation types (`_Any`, `_Entity`, `_Service`) keep theirs.
+ */
+function prefixTypes(schema: GraphQLSchema, prefix: string): GraphQLSchema {
+  if (!/^[A-Z][A-Za-z0-9]*$/.test(prefix)) throw new ConfigError(`typePrefix must be a GraphQL name in PascalCase, e.g. "Auth" (got "${prefix}")`);
+  const keep = new Set(["String", "Int", "Float", "Boolean", "ID", "Query", "Mutation", "Subscription"]);
+  return wrapSchema({ schema, transforms: [new RenameTypes((name) => (keep.has(name) || name.startsWith("_") ? name : `${prefix}${name}`))] });
+}
+
 /** Reaches the database, migrates it (unless told not to), and makes sure the default tenant exists. */
 async function prepareDatabase(deps: Deps, migrate: boolean): Promise<void> {
   await deps.db.ping().catch((error: unknown) => {
@@ -242,7 +262,7 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
     config,
     deps,
     recipes,
-    schema,
+    schema: options.typePrefix ? prefixTypes(schema, options.typePrefix) : schema,
     adminSchema,
     yoga,
     plugins,

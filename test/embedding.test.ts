@@ -57,3 +57,69 @@ describe("embedded in another graphql-yoga server", () => {
     expect(errors?.[0]?.extensions?.code).toBe("CREDENTIAL_CHECK_LIMIT");
   });
 });
+
+describe("embedded next to a host schema with its own User, Session and GeneralError (typePrefix)", () => {
+  let app: TestApp;
+  let host: { fetch(url: string, init: RequestInit): Response | Promise<Response> };
+  const HOST_TYPES = /* GraphQL */ `
+    type User { id: ID! nickname: String! }
+    type Session { id: ID! room: String! }
+    type GeneralError { code: Int! }
+    type Query { hostUser: User! hostSession: Session! lastError: GeneralError }
+  `;
+  beforeAll(async () => {
+    app = await startApp("pglite", { typePrefix: "Auth" });
+    const schema = mergeSchemas({
+      schemas: [app.auth.schema],
+      typeDefs: HOST_TYPES,
+      resolvers: {
+        Query: { hostUser: () => ({ id: "u1", nickname: "host's" }), hostSession: () => ({ id: "s1", room: "lobby" }), lastError: () => ({ code: 7 }) },
+      },
+    });
+    host = createYoga({ schema, context: ({ request }) => app.auth.contextFactory({ request }), plugins: hardeningPlugins(app.auth.config) });
+  });
+  afterAll(() => app?.close());
+
+  const post = async (query: string, headers: Record<string, string> = {}) =>
+    (
+      await host.fetch("http://host.test/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ query }),
+      })
+    ).json();
+
+  it("keeps both sets of types apart: the host's untouched, the auth API's prefixed and working", async () => {
+    const signUp = await post(
+      `mutation { signUpEmailPassword(email: "prefixed@example.com", password: "${PASSWORD}") { __typename ... on AuthSignUpEmailPasswordOk { user { __typename email } session { __typename accessToken } } } }`,
+    );
+    const ok = signUp.data.signUpEmailPassword;
+    expect(ok).toMatchObject({
+      __typename: "AuthSignUpEmailPasswordOk",
+      user: { __typename: "AuthUser", email: "prefixed@example.com" },
+      session: { __typename: "AuthSession" },
+    });
+    // A failure answers the prefixed error type, with its fields.
+    const again = await post(
+      `mutation { signUpEmailPassword(email: "prefixed@example.com", password: "${PASSWORD}") { __typename ... on AuthAuthError { message } } }`,
+    );
+    expect(again.data.signUpEmailPassword.__typename).toBe("AuthEmailAlreadyExistsError");
+    // The host's own types are its own.
+    expect((await post(`{ hostUser { __typename nickname } hostSession { room } lastError { code } }`)).data).toEqual({
+      hostUser: { __typename: "User", nickname: "host's" },
+      hostSession: { room: "lobby" },
+      lastError: { code: 7 },
+    });
+    expect((await post(`{ me { __typename email } }`, bearer(ok.session.accessToken))).data.me).toEqual({
+      __typename: "AuthUser",
+      email: "prefixed@example.com",
+    });
+    // The served contract stays unprefixed.
+    expect((await app.gql(`{ __type(name: "User") { name } }`)).data.__type.name).toBe("User");
+  });
+
+  it("keeps the credential-check limit on the prefixed schema", async () => {
+    const guesses = ["a", "b", "c", "d"].map((alias) => `${alias}: signInEmailPassword(email: "prefixed@example.com", password: "guess") { __typename }`);
+    expect((await post(`mutation { ${guesses.join(" ")} }`)).errors?.[0]?.extensions?.code).toBe("CREDENTIAL_CHECK_LIMIT");
+  });
+});
