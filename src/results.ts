@@ -54,6 +54,8 @@ export const ERROR_STATUSES = {
   FIELD_ERROR: { message: "Signing in with the provider failed", fields: { error: "String" } },
   PROVIDER_ACCOUNT_ALREADY_LINKED_ERROR: { message: "This provider account is linked to another user", fields: {} },
   SIGN_IN_UP_NOT_ALLOWED: { message: "Signing in or up this way is not allowed", fields: { reason: "String" } },
+  UNKNOWN_IDENTITY_ERROR: { message: "No such provider identity on this account", fields: {} },
+  LAST_SIGN_IN_METHOD_ERROR: { message: "This is the account's only way to sign in: add another one first", fields: {} },
 } as const satisfies Record<string, { message: string; fields: Record<string, ErrorFieldType> }>;
 
 /** The GraphQL type of an error's extra field ("[String]": a non-null list of strings). */

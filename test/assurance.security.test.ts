@@ -101,6 +101,8 @@ describe.each(DATABASES)("authentication assurance (%s)", (kind) => {
       ["verifyTotpDevice", VERIFY_DEVICE, { name: "ci", totp: "123456" }],
       ["removeSecurityKey", `mutation { removeSecurityKey(id: "00000000-0000-4000-8000-000000000000") { ${RESULT} } }`, {}],
       ["linkIdToken", `mutation { linkIdToken(providerId: "google", idToken: "x.y.z", nonce: "n") { ${RESULT} } }`, {}],
+      ["unlinkIdentity", `mutation { unlinkIdentity(providerId: "google", providerUserId: "x") { ${RESULT} } }`, {}],
+      ["deleteAccount", `mutation { deleteAccount { ${RESULT} } }`, {}],
       // Nor can it step up, with any proof.
       ["verifyTotp", VERIFY_TOTP, { totp: "123456" }],
       ["elevateWebauthnOptions", `mutation { elevateWebauthnOptions { ${RESULT} } }`, {}],

@@ -320,6 +320,44 @@ describe.each(DATABASES)("third-party sign-in with a real OpenID provider (%s)",
     expect((await app.gql(LINK, { idToken: fresh }, auth)).data.linkIdToken.__typename).toBe("ElevationRequiredError");
   });
 
+  it("unlinks an identity (elevated), never the account's last way to sign in, even two at once", async () => {
+    const UNLINK = `mutation($id: String!) { unlinkIdentity(providerId: "local", providerUserId: $id) { __typename ... on ElevationRequiredError { factors } } }`;
+    const unlink = async (id: string, headers: Record<string, string> = {}) => (await app.gql(UNLINK, { id }, headers)).data.unlinkIdentity.__typename;
+    // A password account with an identity: the identity may go.
+    const { session, user } = await signUp(app, "unlinker@example.com");
+    const auth = bearer(session.accessToken);
+    await app.gql(LINK, { idToken: await idp.idToken({ sub: "to-unlink", email: "to-unlink@idp.test", email_verified: true }) }, auth);
+    expect(await unlink("to-unlink")).toBe("UnauthorisedError");
+    expect(await unlink("someone-else", auth)).toBe("UnknownIdentityError");
+    expect(await unlink("to-unlink", auth)).toBe("UnlinkIdentityOk");
+    expect((await app.gql(`{ me { linkedIdentities { providerId } loginMethods { recipeId } } }`, {}, auth)).data.me).toEqual({
+      linkedIdentities: [],
+      loginMethods: [{ recipeId: "emailpassword" }],
+    });
+    // The identity no longer reaches the account.
+    const again = (
+      await app.gql(ID_TOKEN, { providerId: "local", idToken: await idp.idToken({ sub: "to-unlink", email: "to-unlink@idp.test", email_verified: true }) })
+    ).data.signInIdToken;
+    expect(again.user.id).not.toBe(user.id);
+    expect(await unlink("to-unlink", auth)).toBe("UnknownIdentityError");
+
+    // A provider-only account: its one identity stays. With two, two unlinks at once leave one.
+    const only = (
+      await app.gql(ID_TOKEN, { providerId: "local", idToken: await idp.idToken({ sub: "only-way", email: "only@idp.test", email_verified: true }) })
+    ).data.signInIdToken;
+    const onlyAuth = bearer(only.session.accessToken);
+    expect(await unlink("only-way", onlyAuth)).toBe("LastSignInMethodError");
+    await app.gql(LINK, { idToken: await idp.idToken({ sub: "second-way", email: "second@idp.test", email_verified: true }) }, onlyAuth);
+    const both = await Promise.all([unlink("only-way", onlyAuth), unlink("second-way", onlyAuth)]);
+    expect(both.sort()).toEqual(["LastSignInMethodError", "UnlinkIdentityOk"]);
+    expect((await app.gql(`{ me { loginMethods { recipeId } } }`, {}, onlyAuth)).data.me.loginMethods).toEqual([{ recipeId: "thirdparty" }]);
+
+    // Out of the elevation window: a step-up first.
+    app.clock.advance(301);
+    const late = await app.gql(UNLINK, { id: "second-way" }, onlyAuth);
+    expect(late.data.unlinkIdentity.__typename).toBe("ElevationRequiredError");
+  });
+
   it("asks for the second factor when the user has one", async () => {
     const token = () => idp.idToken({ sub: "mfa-user", email: "mfa@idp.test", email_verified: true });
     const first = (await app.gql(ID_TOKEN, { providerId: "local", idToken: await token() })).data.signInIdToken;

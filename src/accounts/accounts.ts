@@ -45,6 +45,8 @@ export interface Accounts extends UserStore {
   /** Adds a login method to a signed-in user (a provider identity, a passkey, a password). */
   addLoginMethod(user: UserRow, method: NewLoginMethod): Promise<"OK" | "TAKEN">;
   removeLoginMethod(user: UserRow, recipeId: string, identity?: { thirdPartyId: string; thirdPartyUserId: string }): Promise<number>;
+  /** Unlinks a provider identity, never the account's last way to sign in (audited). */
+  unlinkIdentity(user: UserRow, identity: { thirdPartyId: string; thirdPartyUserId: string }, meta: RequestMeta): Promise<"OK" | "UNKNOWN" | "LAST">;
   /** A verification link the account asked for: the account's address is proven as the account stands. Null when the address changed since. */
   verifyEmail(user: UserRow, email: string, meta: RequestMeta): Promise<UserRow | null>;
   /** A confirmed email change: the new address, proven by its link, replaces the old one. */
@@ -151,6 +153,15 @@ export function createAccounts({ users, store, viewerCache, audit, clock }: Acco
 
     async removeLoginMethod(user, recipeId, identity) {
       return changed(user.id, await store.removeLoginMethod(user.id, recipeId, identity));
+    },
+
+    async unlinkIdentity(user, identity, meta) {
+      const outcome = await store.removeIdentityUnlessLast(user.id, identity);
+      if (outcome === "OK") {
+        await audit.recordFor(meta, "identity.unlinked", user, { providerId: identity.thirdPartyId });
+        changed(user.id, true);
+      }
+      return outcome;
     },
 
     async verifyEmail(user, email, meta) {

@@ -4,6 +4,9 @@ import { isAdmin } from "../admin/service.js";
 import type { Context } from "../context.js";
 import type { Builder, Types } from "../schema/builder.js";
 import { DEFAULT_TENANT } from "../tenants/tenants.js";
+import type { Results } from "../schema/result-types.js";
+import type { EnabledApis } from "../recipes/override.js";
+import type { AccountApis } from "./api.js";
 import { unauthenticated } from "../schema/unauthenticated.js";
 import type { SessionTokens } from "../sessions/service.js";
 import type { UserRow } from "./users.js";
@@ -200,4 +203,34 @@ export function registerUserTypes(builder: Builder): SharedTypes {
       session: t.field({ type: Session, resolve: (value) => value.session }),
     }),
   };
+}
+
+/** The account page: updateProfile and deleteAccount (accounts/api.ts). */
+export function registerAccountSchema(results: Results, types: SharedTypes, apis: EnabledApis<AccountApis>): void {
+  if (apis.updateProfile) {
+    const api = apis.updateProfile;
+    results.mutation("updateProfile", {
+      ok: results.ok<{ user: UserRow }>("UpdateProfileOk", (t) => ({ user: t.field({ type: types.User, resolve: (value) => value.user }) })),
+      errors: ["INVALID_INPUT_ERROR", "UNAUTHORISED"],
+      description:
+        'Sets the signed-in user\'s own profile fields; those left out stay as they are. displayName: at most 200 characters; avatarUrl: an http(s) URL ("" clears it); locale: a language tag like en or pt-BR (emails follow it); metadata: a JSON object of at most 8 KB, replacing the old one.',
+      args: (arg) => ({
+        displayName: arg.string({ required: false }),
+        avatarUrl: arg.string({ required: false }),
+        locale: arg.string({ required: false }),
+        metadata: arg({ type: "JSON", required: false }),
+      }),
+      resolve: (args, ctx) => api(args, ctx),
+    });
+  }
+  if (apis.deleteAccount) {
+    const api = apis.deleteAccount;
+    results.mutation("deleteAccount", {
+      ok: results.ok("DeleteAccountOk"),
+      errors: ["ELEVATION_REQUIRED", "UNAUTHORISED", "FORBIDDEN_ANONYMOUS"],
+      description:
+        "Elevated: deletes the signed-in user's account. Every session, personal access token, pending ticket, passkey, TOTP device and provider token goes with it; the audit log keeps its events.",
+      resolve: (_, ctx) => api({}, ctx),
+    });
+  }
 }

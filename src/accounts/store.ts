@@ -86,6 +86,12 @@ export interface AccountStore {
   addLoginMethod(user: { id: string; tenantId: string }, method: NewLoginMethod): Promise<"OK" | "TAKEN">;
   /** Removes the user's login methods of a recipe (a provider identity when `thirdPartyId` is given); webauthn only once no key is left. */
   removeLoginMethod(userId: string, recipeId: string, identity?: { thirdPartyId: string; thirdPartyUserId: string }): Promise<number>;
+  /**
+   * Removes a provider identity (and the provider's tokens) unless it is the
+   * account's last way to sign in. The user's row is locked meanwhile, so two
+   * unlinks at once cannot both leave the other as the last.
+   */
+  removeIdentityUnlessLast(userId: string, identity: { thirdPartyId: string; thirdPartyUserId: string }): Promise<"OK" | "UNKNOWN" | "LAST">;
   /** Moves the account, and its login methods that sign in by its address (not provider identities), to a proven address. */
   moveAddress(user: UserRow, to: string, at: Date): Promise<UserRow | "TAKEN">;
   /** Sets the password and, unless it has one, the email/password login method. */
@@ -248,6 +254,22 @@ export function createAccountStore(prisma: PrismaClient, clock: Clock): AccountS
       const { count } = await prisma.loginMethod.deleteMany({ where: { userId, recipeId, ...(identity ?? {}) } });
       return count;
     },
+
+    removeIdentityUnlessLast: (userId, identity) =>
+      prisma.$transaction(async (tx) => {
+        await tx.$queryRaw`SELECT id FROM "User" WHERE id = ${userId}::uuid FOR UPDATE`;
+        const methods = await tx.loginMethod.findMany({ where: { userId }, select: { recipeId: true, thirdPartyId: true, thirdPartyUserId: true } });
+        const found = methods.some(
+          (method) =>
+            method.recipeId === "thirdparty" && method.thirdPartyId === identity.thirdPartyId && method.thirdPartyUserId === identity.thirdPartyUserId,
+        );
+        if (!found) return "UNKNOWN" as const;
+        if (methods.length <= 1) return "LAST" as const;
+        await tx.loginMethod.deleteMany({ where: { userId, recipeId: "thirdparty", ...identity } });
+        const others = methods.filter((method) => method.thirdPartyId === identity.thirdPartyId).length - 1;
+        if (others === 0) await tx.providerToken.deleteMany({ where: { userId, providerId: identity.thirdPartyId } });
+        return "OK" as const;
+      }),
 
     async moveAddress(user, to, at) {
       try {

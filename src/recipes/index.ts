@@ -7,6 +7,7 @@
  */
 import type { Deps } from "../deps.js";
 import { createSessionApis, type SessionApis } from "../sessions/api.js";
+import { createAccountApis, type AccountApis } from "../accounts/api.js";
 import { anonymousRecipe } from "./anonymous/index.js";
 import type { OtherRecipes, RecipeDefinition } from "./definition.js";
 import { emailPasswordRecipe } from "./emailpassword/index.js";
@@ -33,11 +34,13 @@ export const FIRST_FACTORS: readonly string[] = RECIPES.flatMap((recipe: AnyDefi
 /** Per recipe id: its options and `override` (functions and APIs), as the seeds take them; `session` for the session APIs. */
 export type RecipeOptions = { [D in Definition as D["id"]]?: OptionsOf<D> & { override?: RecipeOverride<FunctionsOf<D>, ApisOf<D>> } } & {
   session?: { override?: RecipeOverride<Record<string, never>, SessionApis> };
+  /** The account page (updateProfile, deleteAccount). */
+  account?: { override?: RecipeOverride<Record<string, never>, AccountApis> };
 };
 
 export interface Recipes {
   functions: { [D in Definition as D["id"]]: FunctionsOf<D> };
-  apis: { [D in Definition as D["id"]]: EnabledApis<ApisOf<D>> } & { session: EnabledApis<SessionApis> };
+  apis: { [D in Definition as D["id"]]: EnabledApis<ApisOf<D>> } & { session: EnabledApis<SessionApis>; account: EnabledApis<AccountApis> };
 }
 
 /** Builds each recipe's functions and APIs, with the embedder's overrides applied. */
@@ -65,6 +68,11 @@ export function createRecipes(deps: Deps, options: RecipeOptions = {}): Recipes 
     () => ({}),
     () => createSessionApis(deps),
     options.session?.override,
+  ).apis;
+  apis.account = applyOverride(
+    () => ({}),
+    () => createAccountApis(deps),
+    options.account?.override,
   ).apis;
   return { functions, apis } as unknown as Recipes;
 }

@@ -2,7 +2,7 @@
 import { GraphQLError, type GraphQLSchema, type GraphQLUnionType } from "graphql";
 import { RECIPES, apisOf, type AnyRecipe, type Recipes } from "../recipes/index.js";
 import { registerSessionSchema } from "../sessions/schema.js";
-import { registerUserTypes } from "../accounts/schema.js";
+import { registerAccountSchema, registerUserTypes } from "../accounts/schema.js";
 import { createBuilder } from "./builder.js";
 import { registerResultTypes } from "./result-types.js";
 import { registerScalars } from "./scalars.js";
@@ -26,6 +26,7 @@ export function buildSchema(recipes: Recipes, config: Config, admin?: AdminApis)
   builder.queryField("version", (t) => t.string({ description: "The server's package version.", resolve: () => VERSION }));
   const types = registerUserTypes(builder);
   registerSessionSchema(builder, results, types, recipes.apis.session);
+  registerAccountSchema(results, types, recipes.apis.account);
   const AuthConfig = defineAuthConfig(builder);
   const context: RecipeSchemaContext = { builder, results, types, AuthConfig };
   for (const recipe of RECIPES as readonly AnyRecipe[]) recipe.schema(context as never, apisOf(recipes, recipe));

@@ -58,6 +58,8 @@ export interface ThirdPartyApis {
   ): SignInApiResult<{ createdNewUser: boolean; user: UserRow; session: SessionWithUser }>;
   linkIdToken(input: { providerId: string; idToken: string; nonce?: string | null }, ctx: Context): ApiResult<{ wasAlreadyLinked: boolean }>;
   refreshProviderToken(input: { providerId: string; refreshToken?: string | null }, ctx: Context): ApiResult<{ providerSession: ProviderSession }>;
+  /** Elevated: removes one of the signed-in user's provider identities, never their last way to sign in. */
+  unlinkIdentity(input: { providerId: string; providerUserId: string }, ctx: Context): ApiResult<object>;
   /** The signed-in user's provider identities. */
   linkedIdentities(input: object, ctx: Context): Promise<LinkedIdentity[] | null>;
 }
@@ -211,6 +213,17 @@ export function createThirdPartyApis(
       if (verified.status === "UNKNOWN_PROVIDER") return unknownProvider;
       if (verified.status !== "OK") return verified;
       return functions.linkIdentity({ user: viewer.user, providerId, profile: verified.profile });
+    },
+
+    async unlinkIdentity({ providerId, providerUserId }, ctx) {
+      const viewer = await accountHolder(ctx);
+      if ("status" in viewer) return viewer;
+      if (providerId.length > 200 || providerUserId.length > 1024) return { status: "UNKNOWN_IDENTITY_ERROR" };
+      if (!isElevated(deps, viewer)) return elevationRequired(deps, viewer);
+      const outcome = await deps.accounts.unlinkIdentity(viewer.user, { thirdPartyId: providerId, thirdPartyUserId: providerUserId }, ctx.meta);
+      if (outcome === "UNKNOWN") return { status: "UNKNOWN_IDENTITY_ERROR" };
+      if (outcome === "LAST") return { status: "LAST_SIGN_IN_METHOD_ERROR" };
+      return { status: "OK" };
     },
 
     async linkedIdentities(_, ctx) {

@@ -137,6 +137,21 @@ export function registerThirdPartySchema(builder: Builder, results: Results, typ
     });
   }
 
+  if (apis.unlinkIdentity) {
+    const api = apis.unlinkIdentity;
+    results.mutation("unlinkIdentity", {
+      ok: results.ok("UnlinkIdentityOk"),
+      errors: ["UNKNOWN_IDENTITY_ERROR", "LAST_SIGN_IN_METHOD_ERROR", "ELEVATION_REQUIRED", "UNAUTHORISED", "FORBIDDEN_ANONYMOUS", "INVALID_INPUT_ERROR"],
+      description:
+        "Elevated: removes a provider identity (and the provider's tokens) from the signed-in user. Never the account's last way to sign in (LastSignInMethodError).",
+      args: (arg) => ({
+        providerId: arg.string({ required: true }),
+        providerUserId: arg.string({ required: true, description: "The provider's id of the account (LinkedIdentity.providerUserId)." }),
+      }),
+      resolve: (args, ctx) => api(args, ctx),
+    });
+  }
+
   if (apis.linkedIdentities) {
     const api = apis.linkedIdentities;
     const LinkedIdentityType = builder.objectRef<LinkedIdentity>("LinkedIdentity").implement({
