@@ -82,6 +82,10 @@ export interface Config {
   requestBodyLimit: number;
   /** SHUTDOWN_DELAY: after SIGTERM, how long `npm start` keeps serving with /readyz at 503 before it stops accepting connections. */
   shutdownDelaySeconds: number;
+  /** EMAIL_DEFAULT_LOCALE: the language of messages to users whose locale has none (default "en"). */
+  emailDefaultLocale: string;
+  /** EMAIL_TEMPLATES_DIR: a folder of `<locale>/<template>.subject|.txt|.html` Mustache templates replacing the built-in ones. */
+  emailTemplatesDir?: string;
   /** METRICS=on: `GET /metrics` serves Prometheus metrics (auth counters, GraphQL latency, the process). */
   metrics: boolean;
   sessionCookie: { name: string; sameSite: "lax" | "strict" | "none"; secure: boolean };
@@ -284,6 +288,11 @@ const envSchema = z.object({
   PAT_SIGN_IN_LIMIT: rate.default({ points: 120, windowSeconds: 3600 }),
   MIGRATE_ON_START: boolean.default(true),
   METRICS: z.enum(["on", "off"]).default("off"),
+  EMAIL_DEFAULT_LOCALE: z
+    .string()
+    .regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8}){0,3}$/, "must be a language tag like en or pt-BR")
+    .default("en"),
+  EMAIL_TEMPLATES_DIR: z.string().min(1).optional(),
   SHUTDOWN_DELAY: duration.default(0),
   REQUEST_BODY_LIMIT: int(4096, 10 * 1024 * 1024).default(100 * 1024),
   SESSION_COOKIE_NAME: z
@@ -399,6 +408,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     requestBodyLimit: e.REQUEST_BODY_LIMIT,
     migrateOnStart: e.MIGRATE_ON_START,
     metrics: e.METRICS === "on",
+    emailDefaultLocale: e.EMAIL_DEFAULT_LOCALE,
+    emailTemplatesDir: e.EMAIL_TEMPLATES_DIR,
     shutdownDelaySeconds: e.SHUTDOWN_DELAY,
     limits: {
       mailPerAddress: e.MAIL_LIMIT_PER_ADDRESS,

@@ -17,7 +17,7 @@ import { createOutbox, createSmtpMailer, type Mailer } from "./delivery/mailer.j
 import { createMetrics, type Metrics } from "./observability/metrics.js";
 import { createLifecycle, type Lifecycle } from "./lifecycle.js";
 import { createSecurityEventBus, type SecurityEventBus } from "./security/event-bus.js";
-import { defaultEmailTemplates, type EmailTemplates } from "./delivery/email-templates.js";
+import { createMessages, type EmailTemplates, type LocalisedMessages } from "./delivery/email-templates.js";
 import { createHttpSmsSender, createSmsOutbox, type SmsSender } from "./delivery/sms.js";
 import { createAttemptLimiter, type AttemptLimiter } from "./security/attempt-limiter.js";
 import { createAccessTokens } from "./sessions/access-token.js";
@@ -64,7 +64,8 @@ export interface Deps {
   mailer: Mailer;
   sms: SmsSender;
   metrics: Metrics;
-  emailTemplates: EmailTemplates;
+  /** Every message sent, in the recipient's language. */
+  messages: LocalisedMessages;
   /** Work started by a request that must not delay its answer (e.g. sending email); drained on shutdown. */
   background(task: Promise<unknown>, what: string): void;
   /** Resolves once every background task has settled. */
@@ -78,7 +79,10 @@ export interface DepsOptions {
   mailer?: Mailer;
   sms?: SmsSender;
   passwordHasher?: PasswordHasher;
+  /** Replaces these emails in every language. */
   emailTemplates?: Partial<EmailTemplates>;
+  /** Replaces emails per locale (`{ "pt-BR": { passwordReset } }`); a new locale's other emails are the default locale's. */
+  emailTemplatesByLocale?: Record<string, Partial<EmailTemplates>>;
   /** Extra claims for access tokens (called at sign-in and at every refresh). */
   customClaims?: CustomClaims;
 }
@@ -191,7 +195,12 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     ),
     sms: counted(options.sms ?? (config.sms ? createHttpSmsSender(config.sms) : createSmsOutbox(logger, logBodies)), metrics, "sms"),
     metrics,
-    emailTemplates: { ...defaultEmailTemplates, ...options.emailTemplates },
+    messages: createMessages({
+      defaultLocale: config.emailDefaultLocale,
+      dir: config.emailTemplatesDir,
+      everywhere: options.emailTemplates,
+      byLocale: options.emailTemplatesByLocale,
+    }),
     background(task, what) {
       const tracked = task.catch((error: unknown) => logger.error({ err: error }, `${what} failed`)).finally(() => pending.delete(tracked));
       pending.add(tracked);

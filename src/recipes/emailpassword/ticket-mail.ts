@@ -1,11 +1,12 @@
 /** Emails carrying a ticket link (verification, reset, email change), sent without delaying the answer. */
 import type { Deps } from "../../deps.js";
+import type { EmailTemplates } from "../../delivery/email-templates.js";
 import type { UserRow } from "../../accounts/users.js";
 import { ticketLink } from "./links.js";
 import type { EmailPasswordFunctions } from "./service.js";
 
 export interface TicketMail {
-  mail(template: keyof Deps["emailTemplates"], to: string, link: string, user: UserRow | null, ttlSeconds: number): void;
+  mail(template: keyof EmailTemplates, to: string, link: string, user: UserRow | null, ttlSeconds: number): void;
   /** Issues an emailVerify ticket for `email` and mails its link. */
   sendVerification(user: UserRow, email: string, redirectTo: string | null | undefined): Promise<{ status: "OK" } | { status: "EMAIL_ALREADY_VERIFIED_ERROR" }>;
 }
@@ -14,7 +15,8 @@ export function createTicketMail(deps: Deps, functions: EmailPasswordFunctions):
   const { config } = deps;
   const ticketMail: TicketMail = {
     mail(template, to, link, user, ttlSeconds) {
-      const content = deps.emailTemplates[template]({
+      // In the account's language (its locale), else the default locale's.
+      const content = deps.messages.for(user?.locale)[template]({
         link,
         email: to,
         // A name is the account holder's words: only mail to their own proven address carries it, so a

@@ -11,7 +11,7 @@ import { normaliseEmail, type UserRow } from "../../accounts/users.js";
 import { checkEmail, invalid } from "../../validation.js";
 import { createRateLimit, type RateLimit } from "../../security/rate-limit.js";
 import { accountAttemptKey } from "../../security/attempt-limiter.js";
-import { defaultPasswordlessMessages, type PasswordlessMessages } from "./messages.js";
+import type { PasswordlessMessages } from "./messages.js";
 import type { CreatedCode, PasswordlessFunctions } from "./service.js";
 import { createFactorCodeApis, type FactorCodeApis } from "./factor-codes.js";
 
@@ -47,7 +47,12 @@ const MAX_TOKEN_LENGTH = 256;
 export function createPasswordlessApis(deps: Deps, functions: PasswordlessFunctions, options: PasswordlessOptions = {}): PasswordlessApis {
   const { config } = deps;
   const { flowType, codeLifetimeSeconds } = config.passwordless;
-  const messages = { ...defaultPasswordlessMessages, ...options.messages };
+  /** The recipient's language: the account's locale when the address has one. */
+  const messagesFor = async (to: { email?: string | null; phoneNumber?: string | null }, tenantId: string): Promise<PasswordlessMessages> => {
+    const account = to.email ? await deps.accounts.byEmail(tenantId, to.email) : await deps.accounts.byPhone(tenantId, to.phoneNumber!);
+    const localised = deps.messages.for(account?.locale);
+    return { email: localised.signInEmail, sms: localised.signInSms, ...options.messages };
+  };
   // Made on first use: building the schema alone (schema:print) needs no database.
   let limiters: Array<[RateLimit, "ip" | "contact"]> | undefined;
   const rateLimiters = () =>
@@ -102,6 +107,7 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
       expiresInMinutes: Math.round(codeLifetimeSeconds / 60),
     };
     try {
+      const messages = await messagesFor(to, tenantId);
       if (to.email) await deps.mailer.send({ to: to.email, ...messages.email(input) });
       else await deps.sms.send({ to: to.phoneNumber!, body: messages.sms(input) });
       return true;
