@@ -182,6 +182,32 @@ describe.each(DATABASES)("third-party sign-in with a real OpenID provider (%s)",
     expect(await signInUp(await authorize("dave"))).toMatchObject({ createdNewUser: true, user: { emailVerified: false } });
   });
 
+  it("gives a user made by the redirect flow the sign-in URL's options (Nhost's signInProviderURL), and refuses bad ones", async () => {
+    idp.accounts.fiona = { email: "fiona@idp.test", email_verified: true };
+    const query = new URLSearchParams({
+      redirectTo: "http://app.test/welcome",
+      allowedRoles: "me,user",
+      defaultRole: "me",
+      displayName: "Fiona",
+      locale: "fr",
+      metadata: JSON.stringify({ plan: "pro" }),
+    });
+    const start = await app.fetch(`/signin/provider/local?${query}`);
+    const back = await idp.authorize(start.headers.get("location")!, "fiona");
+    const landed = new URL((await app.fetch(back.pathname + back.search, { headers: { cookie: cookieOf(start) } })).headers.get("location")!);
+    const refreshed = await app.gql(`mutation($t: String!) { refreshSession(refreshToken: $t) { ... on RefreshSessionOk { session { accessToken } } } }`, {
+      t: landed.searchParams.get("refreshToken"),
+    });
+    const me = await app.gql(`{ me { roles defaultRole displayName locale metadata } }`, {}, bearer(refreshed.data.refreshSession.session.accessToken));
+    expect(me.data.me).toEqual({ roles: ["me", "user"], defaultRole: "me", displayName: "Fiona", locale: "fr", metadata: { plan: "pro" } });
+    for (const bad of [{ allowedRoles: "admin" }, { metadata: "{not json" }, { metadata: "[1,2]" }, { locale: "not a locale" }] as Array<
+      Record<string, string>
+    >) {
+      const refused = await app.fetch(`/signin/provider/local?${new URLSearchParams({ redirectTo: "http://app.test/welcome", ...bad })}`);
+      expect(new URL(refused.headers.get("location")!).searchParams.get("error"), JSON.stringify(bad)).toBe("INVALID_INPUT_ERROR");
+    }
+  });
+
   it("runs the same flow through the redirect routes, GET and POST callbacks", async () => {
     idp.accounts.erin = { email: "erin@idp.test", email_verified: true };
     const start = await app.fetch("/signin/provider/local?redirectTo=http%3A%2F%2Fapp.test%2Fwelcome");

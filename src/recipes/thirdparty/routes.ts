@@ -16,6 +16,37 @@ import { providerCallbackUrl, type ThirdPartyApis } from "./api.js";
 // Bodies of form_post callbacks are a few fields; anything longer is not a provider's.
 const MAX_CALLBACK_BODY = 64 * 1024;
 
+/**
+ * The new user's profile from the sign-in URL, as Nhost's signInProviderURL
+ * sends it: `allowedRoles` (comma-separated or repeated), `defaultRole`,
+ * `displayName`, `locale`, and `metadata` as JSON. Checked like SignUpOptions;
+ * metadata that is not JSON is passed on as a string, which the check refuses.
+ */
+function signUpOptionsOf(query: URLSearchParams) {
+  const roles = query.getAll("allowedRoles").flatMap((value) =>
+    value
+      .split(",")
+      .map((role) => role.trim())
+      .filter(Boolean),
+  );
+  const metadata = query.get("metadata");
+  let parsed: unknown = metadata ?? undefined;
+  if (metadata !== null) {
+    try {
+      parsed = JSON.parse(metadata);
+    } catch {
+      // left as the string: "must be a JSON object"
+    }
+  }
+  return {
+    allowedRoles: roles.length > 0 ? roles : null,
+    defaultRole: query.get("defaultRole"),
+    displayName: query.get("displayName"),
+    locale: query.get("locale"),
+    metadata: parsed,
+  };
+}
+
 export const providerRoutes: Array<RecipeRoute<ThirdPartyApis>> = [
   {
     methods: ["GET"],
@@ -32,7 +63,7 @@ export const providerRoutes: Array<RecipeRoute<ThirdPartyApis>> = [
           redirectURI: providerCallbackUrl(deps.config, providerId),
           tenantId: query.get("tenantId") ?? DEFAULT_TENANT,
           redirectTo,
-          options: { displayName: query.get("displayName"), locale: query.get("locale") },
+          options: signUpOptionsOf(query),
           // The redirect flow is a browser's by definition: its state is bound to this browser by a cookie.
           bindBrowser: true,
         },
