@@ -15,7 +15,7 @@ export const ERROR_STATUSES = {
   UNAUTHORISED: { message: "Sign in again: no valid session", fields: {} },
   TOKEN_THEFT_DETECTED: { message: "This refresh token was already used; the session has been revoked", fields: {} },
   UNKNOWN_SESSION_ERROR: { message: "No such session", fields: {} },
-  ELEVATION_REQUIRED: { message: "Authenticate again to do this", fields: { factors: "[String]" } },
+  ELEVATION_REQUIRED: { message: "Authenticate again to do this", fields: { factors: "[AuthFactor]" } },
   WRONG_CREDENTIALS_ERROR: { message: "Wrong email or password", fields: {} },
   EMAIL_ALREADY_EXISTS_ERROR: { message: "This email is already in use", fields: {} },
   EMAIL_NOT_VERIFIED_ERROR: { message: "Verify your email address before signing in", fields: {} },
@@ -59,7 +59,7 @@ export const ERROR_STATUSES = {
 } as const satisfies Record<string, { message: string; fields: Record<string, ErrorFieldType> }>;
 
 /** The GraphQL type of an error's extra field ("[String]": a non-null list of strings). */
-export type ErrorFieldType = "Int" | "String" | "Boolean" | "[String]";
+export type ErrorFieldType = "Int" | "String" | "Boolean" | "[String]" | "[AuthFactor]";
 
 export type ErrorStatus = keyof typeof ERROR_STATUSES;
 /** Statuses that are not errors: done, or one more step (a second factor). */

@@ -7,6 +7,7 @@ import { DEFAULT_TENANT } from "../tenants/tenants.js";
 import type { Results } from "../schema/result-types.js";
 import type { EnabledApis } from "../recipes/override.js";
 import type { AccountApis } from "./api.js";
+import type { FactorEnums } from "../schema/enums.js";
 import { unauthenticated } from "../schema/unauthenticated.js";
 import type { SessionTokens } from "../sessions/service.js";
 import type { UserRow } from "./users.js";
@@ -77,7 +78,7 @@ function defineSignUpOptions(builder: Builder) {
   });
 }
 
-function defineUser(builder: Builder) {
+function defineUser(builder: Builder, enums: FactorEnums) {
   const ThirdPartyIdentity = builder.objectRef<{ id: string; userId: string }>("ThirdPartyIdentity").implement({
     fields: (t) => ({ id: t.exposeString("id"), userId: t.exposeString("userId") }),
   });
@@ -123,10 +124,11 @@ function defineUser(builder: Builder) {
       disabled: t.boolean({ resolve: guarded((user) => user.disabled) }),
       createdAt: t.field({ type: "DateTime", resolve: guarded((user) => user.createdAt) }),
       timeJoined: t.float({ description: "Milliseconds since the epoch.", resolve: guarded((user) => user.createdAt.getTime()) }),
-      activeMfaType: t.string({
+      activeMfaType: t.field({
+        type: enums.AuthFactor,
         nullable: true,
         description: 'The authenticator that turned multi-factor sign-in on for this user ("totp"), or null. Derived from the user\'s factors.',
-        resolve: guarded((user, ctx) => ctx.deps.mfa.activeType(user)),
+        resolve: guarded((user, ctx) => ctx.deps.mfa.activeType(user)) as never,
       }),
       loginMethods: t.field({
         type: [LoginMethod],
@@ -183,8 +185,8 @@ function defineSession(builder: Builder, User: ReturnType<typeof defineUser>) {
   });
 }
 
-export function registerUserTypes(builder: Builder): SharedTypes {
-  const User = defineUser(builder);
+export function registerUserTypes(builder: Builder, enums: FactorEnums): SharedTypes {
+  const User = defineUser(builder, enums);
   const Session = defineSession(builder, User);
   builder.queryField("me", (t) =>
     t.field({

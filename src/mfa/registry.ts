@@ -69,6 +69,8 @@ export interface Mfa {
   reset(user: UserRow, ids: string[] | null): Promise<Record<string, number>>;
   /** Whether a factor of this id is registered. */
   has(id: string): boolean;
+  /** Every registered factor's id, second factors and step-up proofs (the AuthFactor enum). */
+  ids(): string[];
 }
 
 const rank = (factor: Factor) => (factor.turnsMfaOn ? 0 : factor.strong ? 1 : factor.address ? 3 : 2);
@@ -135,5 +137,6 @@ export function createMfa(): Mfa {
       return removed;
     },
     has: (id) => factors.some((factor) => factor.id === id),
+    ids: () => [...new Set(factors.map((factor) => factor.id))],
   };
 }

@@ -39,6 +39,8 @@ export type RecipeOptions = { [D in Definition as D["id"]]?: OptionsOf<D> & { ov
 };
 
 export interface Recipes {
+  /** Every factor the recipes registered (the AuthFactor enum's values). */
+  factorIds: string[];
   functions: { [D in Definition as D["id"]]: FunctionsOf<D> };
   apis: { [D in Definition as D["id"]]: EnabledApis<ApisOf<D>> } & { session: EnabledApis<SessionApis>; account: EnabledApis<AccountApis> };
 }
@@ -74,7 +76,7 @@ export function createRecipes(deps: Deps, options: RecipeOptions = {}): Recipes 
     () => createAccountApis(deps),
     options.account?.override,
   ).apis;
-  return { functions, apis } as unknown as Recipes;
+  return { functions, apis, factorIds: deps.mfa.ids() } as unknown as Recipes;
 }
 
 /** A recipe's enabled APIs and final functions, for code that iterates over RECIPES. */

@@ -9,6 +9,7 @@ import type { ObjectRef } from "@pothos/core";
 import type { Config } from "../config.js";
 import { apisOf, functionsOf, type AnyRecipe, type Recipes } from "../recipes/index.js";
 import { tenantArg, tenantOf } from "./fields.js";
+import type { FactorEnums } from "./enums.js";
 import type { Builder, Types } from "./builder.js";
 
 /** The value behind authConfig: the tenant it describes (recipes' fields read the rest). */
@@ -25,7 +26,7 @@ export interface AuthConfigValue {
 
 export type AuthConfigRef = ObjectRef<Types, AuthConfigValue>;
 
-export function defineAuthConfig(builder: Builder): AuthConfigRef {
+export function defineAuthConfig(builder: Builder, enums: FactorEnums): AuthConfigRef {
   const PasswordPolicy = builder.objectRef<AuthConfigValue["passwordPolicy"]>("PasswordPolicy").implement({
     fields: (t) => ({
       minLength: t.exposeInt("minLength", { description: "In Unicode code points." }),
@@ -44,10 +45,15 @@ export function defineAuthConfig(builder: Builder): AuthConfigRef {
     fields: (t) => ({
       policy: t.field({ type: MfaPolicy, resolve: (mfa) => mfa.policy as never }),
       requiredForRoles: t.exposeStringList("requiredForRoles", { description: "Roles whose users always need a second factor (even when OPTIONAL)." }),
-      enrolableFactors: t.exposeStringList("enrolableFactors", { description: "Factors a user can set up when MfaEnrolmentRequired answers." }),
-      stepUpFactors: t.exposeStringList("stepUpFactors", {
-        description:
-          'Proofs that can elevate a session: "password", "totp", "webauthn", "emailCode", "smsCode" (ElevationRequiredError.factors lists a user\'s).',
+      enrolableFactors: t.field({
+        type: [enums.AuthFactor],
+        description: "Factors a user can set up when MfaEnrolmentRequired answers.",
+        resolve: (mfa) => mfa.enrolableFactors as never,
+      }),
+      stepUpFactors: t.field({
+        type: [enums.AuthFactor],
+        description: "Proofs that can elevate a session: password, totp, webauthn, emailCode, smsCode (ElevationRequiredError.factors lists a user's).",
+        resolve: (mfa) => mfa.stepUpFactors as never,
       }),
     }),
   });
@@ -55,13 +61,13 @@ export function defineAuthConfig(builder: Builder): AuthConfigRef {
   return builder.objectRef<AuthConfigValue>("AuthConfig").implement({
     fields: (t) => ({
       tenantId: t.exposeString("tenantId"),
-      firstFactors: t.exposeStringList("firstFactors", {
-        description: 'Ways to sign in: "emailpassword", "passwordless", "webauthn", "thirdparty", "anonymous", "personalAccessToken".',
-      }),
+      firstFactors: t.field({ type: [enums.FirstFactor], description: "Ways to sign in on this tenant.", resolve: (value) => value.firstFactors as never }),
       passwordPolicy: t.field({ type: PasswordPolicy, resolve: (value) => value.passwordPolicy }),
       emailVerification: t.field({ type: EmailVerification, resolve: (value) => value.emailVerification as never }),
-      mfaFactors: t.exposeStringList("mfaFactors", {
-        description: 'Second factors this tenant accepts at sign-in: "totp", "recoveryCode", "webauthn", "emailCode", "smsCode".',
+      mfaFactors: t.field({
+        type: [enums.AuthFactor],
+        description: "Second factors this tenant accepts at sign-in.",
+        resolve: (value) => value.mfaFactors as never,
       }),
       mfa: t.field({ type: Mfa, resolve: (value) => value.mfa }),
     }),

@@ -6,6 +6,7 @@ import { registerAccountSchema, registerUserTypes } from "../accounts/schema.js"
 import { createBuilder } from "./builder.js";
 import { registerResultTypes } from "./result-types.js";
 import { registerScalars } from "./scalars.js";
+import { registerFactorEnums } from "./enums.js";
 import { VERSION } from "../version.js";
 import type { Config } from "../config.js";
 import { defineAuthConfig, registerAuthConfigQuery } from "./auth-config.js";
@@ -20,14 +21,15 @@ export const FEDERATION_LINK = "https://specs.apollo.dev/federation/v2.6";
 export function buildSchema(recipes: Recipes, config: Config, admin?: AdminApis): GraphQLSchema {
   const builder = createBuilder();
   registerScalars(builder);
-  const results = registerResultTypes(builder);
+  const enums = registerFactorEnums(builder, recipes.factorIds);
+  const results = registerResultTypes(builder, enums);
   builder.queryType({});
   builder.mutationType({});
   builder.queryField("version", (t) => t.string({ description: "The server's package version.", resolve: () => VERSION }));
-  const types = registerUserTypes(builder);
+  const types = registerUserTypes(builder, enums);
   registerSessionSchema(builder, results, types, recipes.apis.session);
   registerAccountSchema(results, types, recipes.apis.account);
-  const AuthConfig = defineAuthConfig(builder);
+  const AuthConfig = defineAuthConfig(builder, enums);
   const context: RecipeSchemaContext = { builder, results, types, AuthConfig };
   for (const recipe of RECIPES as readonly AnyRecipe[]) recipe.schema(context as never, apisOf(recipes, recipe));
   registerAuthConfigQuery(builder, AuthConfig, config, recipes, RECIPES);

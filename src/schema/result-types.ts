@@ -5,6 +5,7 @@ import type { ArgBuilder, ObjectRef } from "@pothos/core";
 import type { Context } from "../context.js";
 import type { Builder, Types } from "./builder.js";
 import { CREDENTIAL_CHECK } from "./fields.js";
+import type { FactorEnums } from "./enums.js";
 import {
   AuthFailure,
   ERROR_STATUSES,
@@ -42,7 +43,7 @@ export interface MutationSpec {
   resolve: (args: any, ctx: Context) => Promise<{ status: string }>;
 }
 
-export function registerResultTypes(builder: Builder): Results {
+export function registerResultTypes(builder: Builder, enums: FactorEnums): Results {
   const statuses = [...PROGRESS_STATUSES, ...Object.keys(ERROR_STATUSES)] as const;
   const AuthStatus = builder.enumType("AuthStatus", {
     description: "Every status an operation can end in; each union member reports one.",
@@ -71,8 +72,12 @@ export function registerResultTypes(builder: Builder): Results {
           ...Object.fromEntries(
             Object.entries(extra).map(([field, type]) => [
               field,
-              type === "[String]"
-                ? t.field({ type: ["String"], nullable: false, resolve: (value: AuthFailure) => value.details[field] ?? [] })
+              type === "[String]" || type === "[AuthFactor]"
+                ? t.field({
+                    type: [type === "[String]" ? "String" : enums.AuthFactor],
+                    nullable: false,
+                    resolve: (value: AuthFailure) => value.details[field] ?? [],
+                  })
                 : t.field({ type, nullable: false, resolve: (value: AuthFailure) => value.details[field] }),
             ]),
           ),
@@ -91,8 +96,10 @@ export function registerResultTypes(builder: Builder): Results {
     isTypeOf: (value: unknown) => (value as { status?: string })?.status === "MFA_REQUIRED",
     fields: (t) => ({
       ticket: t.exposeString("ticket"),
-      factors: t.exposeStringList("factors", {
-        description: 'Second factors the user can finish with: "totp", "recoveryCode", "webauthn", "emailCode", "smsCode".',
+      factors: t.field({
+        type: [enums.AuthFactor],
+        description: "Second factors the user can finish with: totp, recoveryCode, webauthn, emailCode, smsCode.",
+        resolve: (value) => value.factors as never,
       }),
     }),
   });
@@ -103,7 +110,11 @@ export function registerResultTypes(builder: Builder): Results {
     isTypeOf: (value: unknown) => (value as { status?: string })?.status === "MFA_ENROLMENT_REQUIRED",
     fields: (t) => ({
       ticket: t.exposeString("ticket"),
-      factors: t.exposeStringList("factors", { description: 'Second factors the user can set up now, e.g. ["totp"].' }),
+      factors: t.field({
+        type: [enums.AuthFactor],
+        description: "Second factors the user can set up now, e.g. [totp].",
+        resolve: (value) => value.factors as never,
+      }),
     }),
   });
 
