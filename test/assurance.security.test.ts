@@ -107,7 +107,7 @@ describe.each(DATABASES)("authentication assurance (%s)", (kind) => {
       ["verifyTotp", VERIFY_TOTP, { totp: "123456" }],
       ["elevateWebauthnOptions", `mutation { elevateWebauthnOptions { ${RESULT} } }`, {}],
       ["elevatePassword", `mutation { elevatePassword(password: "${PASSWORD}") { ${RESULT} } }`, {}],
-      ["sendElevationCode", `mutation { sendElevationCode(factor: "emailCode") { ${RESULT} } }`, {}],
+      ["sendElevationCode", `mutation { sendElevationCode(factor: emailCode) { ${RESULT} } }`, {}],
       ["elevateWithCode", `mutation { elevateWithCode(code: "123456") { ${RESULT} } }`, {}],
     ] as const) {
       expect((await app.gql(query, variables, auth)).data[name].__typename, name).toBe("ElevationRequiredError");

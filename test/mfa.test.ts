@@ -24,7 +24,7 @@ const SIGN_UP = `mutation($email: String!, $password: String!, $tenantId: String
 const CREATE_USER = `mutation($input: CreateUserInput!) { createUser(input: $input) { ${STATUS} ... on CreateUserOk { user { id } } } }`;
 const UPDATE_USER = `mutation($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { ${STATUS} } }`;
 const UPDATE_TENANT = `mutation($id: String!, $config: TenantConfigInput!) { updateTenant(id: $id, config: $config) { ${STATUS} } }`;
-const SEND_MFA_CODE = `mutation($ticket: String!, $factor: String!) { sendSignInMfaCode(ticket: $ticket, factor: $factor) {
+const SEND_MFA_CODE = `mutation($ticket: String!, $factor: AuthFactor!) { sendSignInMfaCode(ticket: $ticket, factor: $factor) {
   ${STATUS} ... on SendSignInMfaCodeOk { factor destination } } }`;
 const VERIFY_MFA_CODE = `mutation($ticket: String!, $code: String!) { verifySignInMfaCode(ticket: $ticket, code: $code) {
   ${STATUS} ... on VerifySignInMfaCodeOk { user { id } ${SESSION} } ... on LimitReachedError { retryAfterMs } } }`;
@@ -39,7 +39,7 @@ const MFA_KEY = `mutation($ticket: String!, $credential: JSON!) { verifySignInMf
   ${STATUS} ... on VerifySignInMfaWebauthnOk { ${SESSION} } ... on LimitReachedError { retryAfterMs } } }`;
 const CHANGE_PASSWORD = `mutation { changePassword(newPassword: "another long passphrase") { ${STATUS} ... on ElevationRequiredError { factors } } }`;
 const ELEVATE_PASSWORD = `mutation($password: String!) { elevatePassword(password: $password) { ${STATUS} ... on ElevatePasswordOk { elevatedUntil } ... on ElevationRequiredError { factors } } }`;
-const SEND_ELEVATION_CODE = `mutation($factor: String!) { sendElevationCode(factor: $factor) { ${STATUS} ... on SendElevationCodeOk { destination } } }`;
+const SEND_ELEVATION_CODE = `mutation($factor: AuthFactor!) { sendElevationCode(factor: $factor) { ${STATUS} ... on SendElevationCodeOk { destination } } }`;
 const ELEVATE_CODE = `mutation($code: String!) { elevateWithCode(code: $code) { ${STATUS} ... on ElevateWithCodeOk { elevatedUntil } } }`;
 const CREATE_CODE = `mutation($phoneNumber: String!) { createCode(phoneNumber: $phoneNumber) { ${STATUS} ... on CreateCodeOk { deviceId preAuthSessionId } } }`;
 const CONSUME_CODE = `mutation($p: String!, $d: String!, $c: String!) { consumeCode(preAuthSessionId: $p, deviceId: $d, userInputCode: $c) {

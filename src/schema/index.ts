@@ -30,7 +30,7 @@ export function buildSchema(recipes: Recipes, config: Config, admin?: AdminApis)
   registerSessionSchema(builder, results, types, recipes.apis.session);
   registerAccountSchema(results, types, recipes.apis.account);
   const AuthConfig = defineAuthConfig(builder, enums);
-  const context: RecipeSchemaContext = { builder, results, types, AuthConfig };
+  const context: RecipeSchemaContext = { builder, results, types, AuthConfig, enums };
   for (const recipe of RECIPES as readonly AnyRecipe[]) recipe.schema(context as never, apisOf(recipes, recipe));
   registerAuthConfigQuery(builder, AuthConfig, config, recipes, RECIPES);
   const AuditEvent = defineAuditEvent(builder);

@@ -12,8 +12,8 @@ export const passwordlessRecipe = defineRecipe<typeof RECIPE_ID, PasswordlessFun
   factors: ({ apis }) => codeFactors(apis),
   functions: (deps, _self, options) => createPasswordlessFunctions(deps, options),
   apis: (deps, functions, options) => createPasswordlessApis(deps, functions, options),
-  schema: ({ builder, results, types, AuthConfig }: RecipeSchemaContext, apis) => {
-    registerPasswordlessSchema(builder, results, types, apis);
+  schema: ({ builder, results, types, AuthConfig, enums }: RecipeSchemaContext, apis) => {
+    registerPasswordlessSchema(builder, results, types, enums, apis);
     registerPasswordlessAuthConfig(builder, AuthConfig, apis);
   },
   housekeeping: async (deps) => ({ devices: await deleteAbandonedDevices(deps) }),

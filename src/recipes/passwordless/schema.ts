@@ -1,6 +1,7 @@
 /** The passwordless fields of API.md, each present only while its API is enabled. */
 import { PASSWORDLESS_FLOW_TYPES } from "../../config.js";
 import type { AuthConfigRef } from "../../schema/auth-config.js";
+import type { FactorEnums } from "../../schema/enums.js";
 import type { Builder } from "../../schema/builder.js";
 import { tenantArg, tenantOf } from "../../schema/fields.js";
 import type { Results } from "../../schema/result-types.js";
@@ -10,7 +11,13 @@ import type { UserRow } from "../../accounts/users.js";
 import type { EnabledApis } from "../override.js";
 import type { PasswordlessApis } from "./api.js";
 
-export function registerPasswordlessSchema(builder: Builder, results: Results, types: SharedTypes, apis: EnabledApis<PasswordlessApis>): void {
+export function registerPasswordlessSchema(
+  builder: Builder,
+  results: Results,
+  types: SharedTypes,
+  enums: FactorEnums,
+  apis: EnabledApis<PasswordlessApis>,
+): void {
   const FlowType = builder.enumType("PasswordlessFlowType", {
     description: "What a passwordless sign-in sends: a code to type, a magic link, or both.",
     values: PASSWORDLESS_FLOW_TYPES,
@@ -83,10 +90,11 @@ export function registerPasswordlessSchema(builder: Builder, results: Results, t
 
   const CodeSent = (name: string) =>
     results.ok<{ factor: string; destination: string }>(name, (t) => ({
-      factor: t.exposeString("factor"),
+      factor: t.field({ type: enums.AuthFactor, resolve: (value) => value.factor as never }),
       destination: t.exposeString("destination", { description: 'Where the code went, masked ("a***@example.com").' }),
     }));
-  const factorArg = (arg: any) => arg.string({ required: true, description: '"emailCode" (the verified email) or "smsCode" (the verified phone number).' });
+  const factorArg = (arg: any) =>
+    arg({ type: enums.AuthFactor, required: true, description: "emailCode (the verified email) or smsCode (the verified phone number)." });
 
   if (apis.sendSignInMfaCode) {
     const api = apis.sendSignInMfaCode;
