@@ -22,6 +22,9 @@ const DOCUMENT = /* GraphQL */ `
       ... on AuthError { message }
     }
   }
+  mutation Start($to: CodeDestination!) {
+    createCode(to: $to) { __typename }
+  }
   query Capabilities {
     authConfig { firstFactors mfaFactors mfa { policy stepUpFactors } }
     me { activeMfaType createdAt }
@@ -51,7 +54,7 @@ describe("the generated client", () => {
   beforeAll(async () => {
     app = await startApp("pglite");
     dir = await mkdtemp(path.join(tmpdir(), "auth-codegen-"));
-    const { data } = await app.gql(getIntrospectionQuery());
+    const { data } = await app.gql(getIntrospectionQuery({ oneOf: true }));
     const schema = buildClientSchema(data);
     members = (schema.getType("SignInEmailPasswordResult") as GraphQLUnionType).getTypes().map((type) => type.name);
     const generated = await codegen({
@@ -71,7 +74,7 @@ describe("the generated client", () => {
     await app.close();
   });
 
-  const client = (cases: string[]) => `import type { SignInMutation, CapabilitiesQuery, AuthFactor, FirstFactor } from "./generated.js";
+  const client = (cases: string[]) => `import type { SignInMutation, CapabilitiesQuery, AuthFactor, FirstFactor, StartMutationVariables } from "./generated.js";
 type Result = SignInMutation["signInEmailPassword"];
 export function outcome(result: Result): string {
   switch (result.__typename) {
@@ -86,6 +89,8 @@ ${cases.map((name) => `    case "${name}": return "${name}";`).join("\n")}
 export const offered = (config: CapabilitiesQuery["authConfig"]): FirstFactor[] => config.firstFactors;
 export const second: AuthFactor = "totp";
 export const active = (me: NonNullable<CapabilitiesQuery["me"]>): AuthFactor | null | undefined => me.activeMfaType;
+// A @oneOf input: one field or the other.
+export const to: StartMutationVariables["to"] = { email: "ada@example.com" };
 `;
 
   it("compiles with strict TypeScript, and a switch over every result member is exhaustive", async () => {
@@ -99,5 +104,10 @@ export const active = (me: NonNullable<CapabilitiesQuery["me"]>): AuthFactor | n
     expect(compile(dir, ["generated.ts", "partial.ts"]).join("\n")).toMatch(/not assignable to type 'never'/);
     await writeFile(path.join(dir, "typo.ts"), `import type { AuthFactor } from "./generated.js";\nexport const factor: AuthFactor = "totpp";\n`);
     expect(compile(dir, ["generated.ts", "typo.ts"]).join("\n")).toMatch(/"totpp"/);
+    await writeFile(
+      path.join(dir, "both.ts"),
+      `import type { StartMutationVariables } from "./generated.js";\nexport const to: StartMutationVariables["to"] = { email: "a@example.com", phoneNumber: "+14155550123" };\n`,
+    );
+    expect(compile(dir, ["generated.ts", "both.ts"])).not.toEqual([]);
   });
 });

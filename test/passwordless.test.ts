@@ -65,6 +65,33 @@ describe.each(DATABASES)("passwordless (%s)", (kind) => {
     expect((await app.gql(`query { emailExists(email: "otp@example.com") }`)).data.emailExists).toBe(true);
   });
 
+  it("takes the @oneOf forms (`to`, `proof`) beside the separate arguments, never both, and exactly one field", async () => {
+    const ONE_OF_CREATE = `mutation($to: CodeDestination!) { createCode(to: $to) { __typename ... on CreateCodeOk { deviceId preAuthSessionId } } }`;
+    const ONE_OF_CONSUME = `mutation($p: String!, $proof: CodeProof!) { consumeCode(preAuthSessionId: $p, proof: $proof) { __typename ... on ConsumeCodeOk { user { email } } } }`;
+    const flow = (await app.gql(ONE_OF_CREATE, { to: { email: "oneof@example.com" } })).data.createCode;
+    expect(flow.__typename).toBe("CreateCodeOk");
+    const proof = { code: { deviceId: flow.deviceId, userInputCode: emailedCode("oneof@example.com") } };
+    expect((await app.gql(ONE_OF_CONSUME, { p: flow.preAuthSessionId, proof })).data.consumeCode).toEqual({
+      __typename: "ConsumeCodeOk",
+      user: { email: "oneof@example.com" },
+    });
+    // Both fields of a @oneOf, or none: GraphQL refuses the request before it runs.
+    for (const to of [{ email: "a@example.com", phoneNumber: "+14155550123" }, {}]) {
+      const refused = await app.gql(ONE_OF_CREATE, { to });
+      expect(refused.data).toBeUndefined();
+      expect(refused.errors?.[0]?.message).toMatch(/exactly one/i);
+    }
+    // Both argument forms at once: InvalidInputError naming the @oneOf argument.
+    const both = await app.gql(
+      `mutation { createCode(to: { email: "x@example.com" }, email: "y@example.com") { ... on InvalidInputError { fieldErrors { id } } } }`,
+    );
+    expect(both.data.createCode.fieldErrors).toEqual([{ id: "to" }]);
+    const bothProofs = await app.gql(
+      `mutation { consumeCode(preAuthSessionId: "p", linkCode: "l", proof: { linkCode: "l" }) { ... on InvalidInputError { fieldErrors { id } } } }`,
+    );
+    expect(bothProofs.data.consumeCode.fieldErrors).toEqual([{ id: "proof" }]);
+  });
+
   it("counts wrong codes and spends the device after the last allowed one", async () => {
     const flow = await start({ email: "wrong-code@example.com" });
     const right = emailedCode("wrong-code@example.com");

@@ -23,8 +23,19 @@ export function registerPasswordlessSchema(
     values: PASSWORDLESS_FLOW_TYPES,
   });
 
+  /** Both argument forms at once: refused, naming the @oneOf argument. */
+  const bothForms = (id: string) => ({
+    status: "INVALID_INPUT_ERROR" as const,
+    fieldErrors: [{ id, error: `give ${id}, or the separate arguments, not both` }],
+  });
+
   if (apis.createCode) {
     const api = apis.createCode;
+    const CodeDestination = builder.inputType("CodeDestination", {
+      description: "Where a passwordless code goes: exactly one of email or phoneNumber.",
+      isOneOf: true,
+      fields: (t) => ({ email: t.string(), phoneNumber: t.string({ description: "International format, e.g. +14155550123." }) }),
+    });
     const Ok = results.ok<{ deviceId: string; preAuthSessionId: string; flowType: string }>("CreateCodeOk", (t) => ({
       deviceId: t.exposeString("deviceId", { description: "Keep it on the device: consumeCode and resendCode need it." }),
       preAuthSessionId: t.exposeString("preAuthSessionId"),
@@ -34,14 +45,19 @@ export function registerPasswordlessSchema(
       ok: Ok,
       errors: ["SIGN_IN_UP_NOT_ALLOWED", "INVALID_INPUT_ERROR", "LIMIT_REACHED_ERROR"],
       credentialCheck: true,
-      description: "Starts a passwordless sign-in (or sign-up): sends a code and/or magic link to exactly one of email or phoneNumber.",
+      description:
+        "Starts a passwordless sign-in (or sign-up): sends a code and/or magic link to exactly one address, given as `to` (@oneOf) or as email or phoneNumber.",
       args: (arg) => ({
+        to: arg({ type: CodeDestination, required: false, description: "The address, as a @oneOf input (codegen types it as one or the other)." }),
         email: arg.string({ required: false }),
         phoneNumber: arg.string({ required: false, description: "International format, e.g. +14155550123." }),
         options: arg({ type: types.SignUpOptions, required: false }),
         tenantId: tenantArg({ arg }),
       }),
-      resolve: (args, ctx) => api({ ...args, tenantId: tenantOf(args) }, ctx),
+      resolve: async ({ to, ...args }, ctx) => {
+        if (to && (args.email != null || args.phoneNumber != null)) return bothForms("to");
+        return api({ ...args, email: to?.email ?? args.email, phoneNumber: to?.phoneNumber ?? args.phoneNumber, tenantId: tenantOf(args) }, ctx);
+      },
     });
   }
 
@@ -59,6 +75,15 @@ export function registerPasswordlessSchema(
 
   if (apis.consumeCode) {
     const api = apis.consumeCode;
+    const TypedCode = builder.inputType("TypedCode", {
+      description: "The code the user typed, with the device that asked for it.",
+      fields: (t) => ({ deviceId: t.string({ required: true }), userInputCode: t.string({ required: true }) }),
+    });
+    const CodeProof = builder.inputType("CodeProof", {
+      description: "How a passwordless sign-in is finished: exactly one of a typed code or the magic link's linkCode.",
+      isOneOf: true,
+      fields: (t) => ({ code: t.field({ type: TypedCode }), linkCode: t.string() }),
+    });
     const Ok = results.ok<{ createdNewRecipeUser: boolean; user: UserRow; session: SessionWithUser }>("ConsumeCodeOk", (t) => ({
       createdNewRecipeUser: t.exposeBoolean("createdNewRecipeUser"),
       ...types.signedIn(t),
@@ -76,15 +101,29 @@ export function registerPasswordlessSchema(
         "INVALID_INPUT_ERROR",
         "LIMIT_REACHED_ERROR",
       ],
-      description: "Finishes a passwordless sign-in with deviceId + userInputCode, or with the magic link's linkCode.",
+      description:
+        "Finishes a passwordless sign-in with a typed code or the magic link's linkCode, given as `proof` (@oneOf) or as deviceId + userInputCode, or linkCode.",
       args: (arg) => ({
         preAuthSessionId: arg.string({ required: true }),
+        proof: arg({ type: CodeProof, required: false, description: "The code or the link, as a @oneOf input." }),
         deviceId: arg.string({ required: false }),
         userInputCode: arg.string({ required: false }),
         linkCode: arg.string({ required: false }),
         tenantId: tenantArg({ arg }),
       }),
-      resolve: (args, ctx) => api({ ...args, tenantId: tenantOf(args) }, ctx),
+      resolve: async ({ proof, ...args }, ctx) => {
+        if (proof && (args.deviceId != null || args.userInputCode != null || args.linkCode != null)) return bothForms("proof");
+        return api(
+          {
+            ...args,
+            deviceId: proof?.code?.deviceId ?? args.deviceId,
+            userInputCode: proof?.code?.userInputCode ?? args.userInputCode,
+            linkCode: proof?.linkCode ?? args.linkCode,
+            tenantId: tenantOf(args),
+          },
+          ctx,
+        );
+      },
     });
   }
 
