@@ -8,6 +8,7 @@ import { GraphQLError } from "graphql";
 import type { Context } from "../context.js";
 import type { AuditEvent } from "../generated/prisma/client.js";
 import type { ObjectRef } from "@pothos/core";
+import type { FactorEnums } from "../schema/enums.js";
 import type { Builder, Types } from "../schema/builder.js";
 import type { MutationSpec, Results } from "../schema/result-types.js";
 import type { SharedTypes } from "../accounts/schema.js";
@@ -27,6 +28,7 @@ export function registerAdminSchema(
   builder: Builder,
   results: Results,
   types: SharedTypes,
+  enums: FactorEnums,
   AuditEventType: ObjectRef<Types, AuditEvent>,
   api: AdminApis,
 ): void {
@@ -46,7 +48,7 @@ export function registerAdminSchema(
   const TenantConfigType = builder.objectRef<TenantConfig>("TenantConfig").implement({
     description: "What the tenant's admins set; null fields follow the server's configuration.",
     fields: (t) => ({
-      firstFactors: t.stringList({ nullable: true, resolve: (config) => config.firstFactors ?? null }),
+      firstFactors: t.field({ type: [enums.FirstFactor], nullable: true, resolve: (config) => (config.firstFactors ?? null) as never }),
       passwordMinLength: t.int({ nullable: true, resolve: (config) => config.passwordMinLength ?? null }),
       emailVerification: t.string({ nullable: true, resolve: (config) => config.emailVerification?.toUpperCase() ?? null }),
       thirdPartyProviders: t.field({
@@ -57,7 +59,7 @@ export function registerAdminSchema(
       }),
       mfa: t.string({ nullable: true, resolve: (config) => config.mfa?.toUpperCase() ?? null }),
       mfaRequiredRoles: t.stringList({ nullable: true, resolve: (config) => config.mfaRequiredRoles ?? null }),
-      mfaFactors: t.stringList({ nullable: true, resolve: (config) => config.mfaFactors ?? null }),
+      mfaFactors: t.field({ type: [enums.AuthFactor], nullable: true, resolve: (config) => (config.mfaFactors ?? null) as never }),
     }),
   });
   const Tenant = builder.objectRef<{ id: string; createdAt: Date }>("Tenant").implement({
@@ -69,10 +71,7 @@ export function registerAdminSchema(
   });
   const TenantConfigInput = builder.inputType("TenantConfigInput", {
     fields: (t) => ({
-      firstFactors: t.stringList({
-        required: false,
-        description: 'Some of "emailpassword", "passwordless", "webauthn", "thirdparty", "anonymous", "personalAccessToken"; null: all.',
-      }),
+      firstFactors: t.field({ type: [enums.FirstFactor], required: false, description: "The ways to sign in on this tenant; null: all." }),
       passwordMinLength: t.int({ required: false }),
       emailVerification: t.string({ required: false, description: "REQUIRED, OPTIONAL or OFF; null: EMAIL_VERIFICATION." }),
       thirdPartyProviders: t.field({
@@ -82,9 +81,10 @@ export function registerAdminSchema(
       }),
       mfa: t.string({ required: false, description: "Multi-factor sign-in: REQUIRED, OPTIONAL or OFF; null: MFA." }),
       mfaRequiredRoles: t.stringList({ required: false, description: "Roles whose users always need a second factor; null: MFA_REQUIRED_ROLES." }),
-      mfaFactors: t.stringList({
+      mfaFactors: t.field({
+        type: [enums.AuthFactor],
         required: false,
-        description: 'The second factors accepted, some of "totp", "webauthn", "recoveryCode", "emailCode", "smsCode"; null: MFA_FACTORS or all.',
+        description: "The second factors accepted (password is not one); null: MFA_FACTORS or all.",
       }),
     }),
   });

@@ -35,7 +35,7 @@ export function buildSchema(recipes: Recipes, config: Config, admin?: AdminApis)
   registerAuthConfigQuery(builder, AuthConfig, config, recipes, RECIPES);
   const AuditEvent = defineAuditEvent(builder);
   registerSecurityEvents(builder, AuditEvent);
-  if (admin) registerAdminSchema(builder, results, types, AuditEvent, admin);
+  if (admin) registerAdminSchema(builder, results, types, enums, AuditEvent, admin);
   // An Apollo Federation v2 subgraph: `_service { sdl }` and `_entities` (User @key(fields: "id")).
   const schema = builder.toSubGraphSchema({ linkUrl: FEDERATION_LINK, federationDirectives: ["@key"] });
   guardRepresentations(schema);
