@@ -15,6 +15,7 @@ export type AuditEventType =
   | "password.reset"
   | "account.started_clean"
   | "email.verified"
+  | "phone.verified"
   | "email.change_requested"
   | "email.changed"
   | "security_key.added"

@@ -103,6 +103,7 @@ describe.each(DATABASES)("authentication assurance (%s)", (kind) => {
       ["linkIdToken", `mutation { linkIdToken(providerId: "google", idToken: "x.y.z", nonce: "n") { ${RESULT} } }`, {}],
       ["unlinkIdentity", `mutation { unlinkIdentity(providerId: "google", providerUserId: "x") { ${RESULT} } }`, {}],
       ["deleteAccount", `mutation { deleteAccount { ${RESULT} } }`, {}],
+      ["createCode", `mutation { createCode(email: "linked@example.com", shouldTryLinkingWithSessionUser: true) { ${RESULT} } }`, {}],
       // Nor can it step up, with any proof.
       ["verifyTotp", VERIFY_TOTP, { totp: "123456" }],
       ["elevateWebauthnOptions", `mutation { elevateWebauthnOptions { ${RESULT} } }`, {}],

@@ -92,6 +92,64 @@ describe.each(DATABASES)("passwordless (%s)", (kind) => {
     expect(bothProofs.data.consumeCode.fieldErrors).toEqual([{ id: "proof" }]);
   });
 
+  it("adds a verified phone or email to the signed-in account by code (shouldTryLinkingWithSessionUser), under the linking rule", async () => {
+    const LINK_CREATE = `mutation($email: String, $phoneNumber: String) { createCode(email: $email, phoneNumber: $phoneNumber, shouldTryLinkingWithSessionUser: true) {
+      __typename ... on CreateCodeOk { deviceId preAuthSessionId } ... on InvalidInputError { fieldErrors { id error } } } }`;
+    const LINK_CONSUME = `mutation($p: String!, $d: String!, $c: String!) { consumeCode(preAuthSessionId: $p, deviceId: $d, userInputCode: $c, shouldTryLinkingWithSessionUser: true) {
+      __typename ... on ConsumeCodeOk { createdNewRecipeUser session { accessToken } user { id email phoneNumber phoneNumberVerified loginMethods { recipeId phoneNumber verified } } } } }`;
+    const { session, user } = await signUp(app, "linking@example.com");
+    const auth = bearer(session.accessToken);
+    expect((await app.gql(LINK_CREATE, { phoneNumber: "+14155550142" })).data.createCode.__typename).toBe("UnauthorisedError");
+
+    const started = (await app.gql(LINK_CREATE, { phoneNumber: "+1 415 555 0142" }, auth)).data.createCode;
+    expect(started.__typename).toBe("CreateCodeOk");
+    const code = codeIn(app.sms.last("+14155550142")!.body)!;
+    // Another account's session cannot spend it.
+    const other = await signUp(app, "not-the-linker@example.com");
+    const stolen = await app.gql(LINK_CONSUME, { p: started.preAuthSessionId, d: started.deviceId, c: code }, bearer(other.session.accessToken));
+    expect(stolen.data.consumeCode.__typename).toBe("RestartFlowError");
+
+    const again = (await app.gql(LINK_CREATE, { phoneNumber: "+14155550142" }, auth)).data.createCode;
+    const linked = await app.gql(LINK_CONSUME, { p: again.preAuthSessionId, d: again.deviceId, c: codeIn(app.sms.last("+14155550142")!.body) }, auth);
+    expect(linked.data.consumeCode).toMatchObject({
+      __typename: "ConsumeCodeOk",
+      createdNewRecipeUser: false,
+      session: null,
+      user: { id: user.id, email: "linking@example.com", phoneNumber: "+14155550142", phoneNumberVerified: true },
+    });
+    expect(linked.data.consumeCode.user.loginMethods).toEqual(
+      expect.arrayContaining([{ recipeId: "passwordless", phoneNumber: "+14155550142", verified: true }]),
+    );
+    // The phone now signs in to the same account.
+    const signIn = await start({ phoneNumber: "+14155550142" });
+    const byPhone = (
+      await app.gql(CONSUME, {
+        preAuthSessionId: signIn.preAuthSessionId,
+        deviceId: signIn.deviceId,
+        userInputCode: codeIn(app.sms.last("+14155550142")!.body),
+      })
+    ).data.consumeCode;
+    expect(byPhone.user.id).toBe(user.id);
+
+    // Another account's address, or another address of a kind the account has: refused before a code is sent.
+    expect((await app.gql(LINK_CREATE, { email: "not-the-linker@example.com" }, auth)).data.createCode.__typename).toBe("EmailAlreadyExistsError");
+    expect((await app.gql(LINK_CREATE, { email: "second@example.com" }, auth)).data.createCode.fieldErrors[0].id).toBe("email");
+    const phoneOwner = await signUp(app, "phone-owner@example.com");
+    const otherPhone = (await app.gql(LINK_CREATE, { phoneNumber: "+14155550177" }, bearer(phoneOwner.session.accessToken))).data.createCode;
+    await app.gql(
+      LINK_CONSUME,
+      { p: otherPhone.preAuthSessionId, d: otherPhone.deviceId, c: codeIn(app.sms.last("+14155550177")!.body) },
+      bearer(phoneOwner.session.accessToken),
+    );
+    const fresh = await signUp(app, "wants-that-phone@example.com");
+    expect((await app.gql(LINK_CREATE, { phoneNumber: "+14155550177" }, bearer(fresh.session.accessToken))).data.createCode.fieldErrors).toEqual([
+      { id: "phoneNumber", error: "belongs to another account" },
+    ]);
+    // Linking needs a fresh proof.
+    app.clock.advance(301);
+    expect((await app.gql(LINK_CREATE, { email: "linking@example.com" }, auth)).data.createCode.__typename).toBe("ElevationRequiredError");
+  });
+
   it("counts wrong codes and spends the device after the last allowed one", async () => {
     const flow = await start({ email: "wrong-code@example.com" });
     const right = emailedCode("wrong-code@example.com");

@@ -45,6 +45,14 @@ export interface Accounts extends UserStore {
   /** Adds a login method to a signed-in user (a provider identity, a passkey, a password). */
   addLoginMethod(user: UserRow, method: NewLoginMethod): Promise<"OK" | "TAKEN">;
   removeLoginMethod(user: UserRow, recipeId: string, identity?: { thirdPartyId: string; thirdPartyUserId: string }): Promise<number>;
+  /**
+   * Adds an address the signed-in owner just proved by code (passwordless
+   * linking) to their account, with its passwordless login method: as the
+   * account's email or phone when it has none of that kind (or proves the one
+   * it has). TAKEN: another account's; OTHER: the account has another address
+   * of that kind (changing it is changeEmail's job).
+   */
+  addProvenAddress(user: UserRow, address: { email: string } | { phoneNumber: string }, meta: RequestMeta): Promise<UserRow | "TAKEN" | "OTHER">;
   /** Unlinks a provider identity, never the account's last way to sign in (audited). */
   unlinkIdentity(user: UserRow, identity: { thirdPartyId: string; thirdPartyUserId: string }, meta: RequestMeta): Promise<"OK" | "UNKNOWN" | "LAST">;
   /** A verification link the account asked for: the account's address is proven as the account stands. Null when the address changed since. */
@@ -153,6 +161,27 @@ export function createAccounts({ users, store, viewerCache, audit, clock }: Acco
 
     async removeLoginMethod(user, recipeId, identity) {
       return changed(user.id, await store.removeLoginMethod(user.id, recipeId, identity));
+    },
+
+    async addProvenAddress(user, address, meta) {
+      const now = clock.now();
+      const changes =
+        "email" in address
+          ? user.email && user.email !== address.email
+            ? null
+            : { email: address.email, emailVerified: true, emailVerifiedAt: user.emailVerified && user.email === address.email ? user.emailVerifiedAt : now }
+          : user.phoneNumber && user.phoneNumber !== address.phoneNumber
+            ? null
+            : { phoneNumber: address.phoneNumber, phoneNumberVerified: true };
+      if (!changes) return "OTHER";
+      const updated = await store.update(user.id, changes);
+      if (updated === "TAKEN") return "TAKEN";
+      if (updated === "UNKNOWN") return user;
+      const method = { recipeId: "passwordless", ...address, verified: true };
+      if ((await store.addLoginMethod(updated, method)) === "TAKEN") return "TAKEN";
+      if ("email" in address) await store.verifyLoginMethods(user.id, address.email);
+      await audit.recordFor(meta, "email" in address ? "email.verified" : "phone.verified", updated, { linked: "passwordless" });
+      return changed(user.id, updated);
     },
 
     async unlinkIdentity(user, identity, meta) {

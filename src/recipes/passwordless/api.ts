@@ -1,6 +1,6 @@
 /** What each passwordless GraphQL field does, as overridable functions returning status values. */
 import { parsePhoneNumberFromString } from "libphonenumber-js";
-import { UNKNOWN_IP, type Context } from "../../context.js";
+import { UNKNOWN_IP, accountHolder, elevationRequired, isElevated, type Context } from "../../context.js";
 import type { Deps } from "../../deps.js";
 import type { ApiResult, FieldError, SignInApiResult, TenantInput } from "../../results.js";
 import { completeSignIn, type SessionWithUser } from "../../sessions/sign-in.js";
@@ -22,15 +22,32 @@ export interface PasswordlessOptions {
 }
 
 export interface PasswordlessApis extends FactorCodeApis {
+  /**
+   * Sends a code and/or link to an address. With shouldTryLinkingWithSessionUser
+   * (an elevated session), the code adds the address to the signed-in account
+   * instead of signing anyone in (consumeCode with the same flag and session).
+   */
   createCode(
-    input: TenantInput & { email?: string | null; phoneNumber?: string | null; options?: SignUpOptionsInput | null },
+    input: TenantInput & {
+      email?: string | null;
+      phoneNumber?: string | null;
+      options?: SignUpOptionsInput | null;
+      shouldTryLinkingWithSessionUser?: boolean | null;
+    },
     ctx: Context,
   ): ApiResult<{ deviceId: string; preAuthSessionId: string; flowType: string }>;
   resendCode(input: TenantInput & { deviceId: string; preAuthSessionId: string }, ctx: Context): ApiResult<object>;
+  /** Finishes a sign-in; with shouldTryLinkingWithSessionUser, adds the proven address to the signed-in account (session: null, the current one goes on). */
   consumeCode(
-    input: TenantInput & { preAuthSessionId: string; deviceId?: string | null; userInputCode?: string | null; linkCode?: string | null },
+    input: TenantInput & {
+      preAuthSessionId: string;
+      deviceId?: string | null;
+      userInputCode?: string | null;
+      linkCode?: string | null;
+      shouldTryLinkingWithSessionUser?: boolean | null;
+    },
     ctx: Context,
-  ): SignInApiResult<{ createdNewRecipeUser: boolean; user: UserRow; session: SessionWithUser }>;
+  ): SignInApiResult<{ createdNewRecipeUser: boolean; user: UserRow; session: SessionWithUser | null }>;
   phoneNumberExists(input: TenantInput & { phoneNumber: string }, ctx: Context): Promise<boolean>;
 }
 
@@ -126,17 +143,60 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
     return { errors: phone ? [] : [{ id: "phoneNumber", error: "is not a valid phone number in international format (+...)" }], phone };
   }
 
+  /** Linking an address to the signed-in account: a real account, an elevated session, its own tenant. */
+  async function linkingViewer(ctx: Context, tenantId: string) {
+    const viewer = await accountHolder(ctx);
+    if ("status" in viewer) return viewer;
+    if (!isElevated(deps, viewer)) return elevationRequired(deps, viewer);
+    if (viewer.user.tenantId !== tenantId) return invalid({ id: "tenantId", error: "must be the signed-in user's tenant" })!;
+    return viewer;
+  }
+
+  /** Why the address cannot join the account, if it cannot: another account's, or not the account's kind of change. */
+  async function linkRefusal(
+    user: UserRow,
+    to: { email?: string; phoneNumber?: string },
+    tenantId: string,
+    known?: "TAKEN" | "OTHER",
+  ): Promise<{ status: "EMAIL_ALREADY_EXISTS_ERROR" } | ReturnType<typeof invalid> | null> {
+    const field = to.email ? "email" : "phoneNumber";
+    let outcome = known;
+    if (!outcome) {
+      const owner = to.email ? await deps.accounts.byEmail(tenantId, to.email) : await deps.accounts.byPhone(tenantId, to.phoneNumber!);
+      const current = to.email ? user.email : user.phoneNumber;
+      outcome = owner && owner.id !== user.id ? "TAKEN" : current && current !== (to.email ?? to.phoneNumber) ? "OTHER" : undefined;
+    }
+    if (outcome === "TAKEN") return to.email ? { status: "EMAIL_ALREADY_EXISTS_ERROR" } : invalid({ id: field, error: "belongs to another account" });
+    if (outcome === "OTHER")
+      return invalid({ id: field, error: `the account has another ${to.email ? "email (change it with changeEmail)" : "phone number"}` });
+    return null;
+  }
+
   return {
     ...createFactorCodeApis(deps, functions, { deliver: (code, to, tenantId) => deliver(code, to, tenantId, null, true), limit }),
 
-    async createCode({ email, phoneNumber, options: signUpOptions, tenantId }, ctx) {
+    async createCode({ email, phoneNumber, options: signUpOptions, tenantId, shouldTryLinkingWithSessionUser }, ctx) {
+      const linking = shouldTryLinkingWithSessionUser ? await linkingViewer(ctx, tenantId) : null;
+      if (linking && "status" in linking) return linking;
       const contact = contactErrors(email, phoneNumber);
       const { profile, redirectTo, errors } = parseSignUpOptions(config, signUpOptions);
       const bad = invalid(await checkTenant(deps, tenantId, "passwordless"), ...contact.errors, ...errors);
       if (bad) return bad;
       const to = email != null ? { email: normaliseEmail(email) } : { phoneNumber: contact.phone! };
+      if (linking) {
+        const refused = await linkRefusal(linking.user, to, tenantId);
+        if (refused) return refused;
+      }
       const limited = await limit(to.email ?? to.phoneNumber!, tenantId, ctx.meta.ip);
       if (limited) return limited;
+      if (linking) {
+        const code = await functions.createCode({ ...to, tenantId, options: { linkTo: { userId: linking.user.id, sessionId: linking.sessionId } } });
+        if (!(await deliver(code, to, tenantId, null))) {
+          await functions.revokeAllCodes({ tenantId, preAuthSessionId: code.preAuthSessionId });
+          return { status: "GENERAL_ERROR", message: "The code could not be sent; try again later" };
+        }
+        return { status: "OK", deviceId: code.deviceId, preAuthSessionId: code.preAuthSessionId, flowType };
+      }
       if (options.signUpDisabled) {
         // Invite-only: telling unknown addresses apart is the point here.
         const known = to.email
@@ -167,7 +227,9 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
       return { status: "OK" };
     },
 
-    async consumeCode({ preAuthSessionId, deviceId, userInputCode, linkCode, tenantId }, ctx) {
+    async consumeCode({ preAuthSessionId, deviceId, userInputCode, linkCode, tenantId, shouldTryLinkingWithSessionUser }, ctx) {
+      const linking = shouldTryLinkingWithSessionUser ? await linkingViewer(ctx, tenantId) : null;
+      if (linking && "status" in linking) return linking;
       const byCode = deviceId != null && userInputCode != null;
       const bad = invalid(
         await checkTenant(deps, tenantId, "passwordless"),
@@ -177,17 +239,27 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
       if ([preAuthSessionId, deviceId, userInputCode, linkCode].some((value) => (value?.length ?? 0) > MAX_TOKEN_LENGTH)) {
         return { status: "RESTART_FLOW_ERROR" };
       }
+      const proof = byCode
+        ? { tenantId, preAuthSessionId, deviceId: deviceId!, userInputCode: userInputCode!, meta: ctx.meta }
+        : { tenantId, preAuthSessionId, linkCode: linkCode!, meta: ctx.meta };
+      if (linking) {
+        // The code proves the address; the device says which account and session asked for it.
+        const spent = await functions.spendCode(proof);
+        if (spent.status !== "OK") return spent;
+        const linkTo = spent.options.linkTo;
+        if (linkTo?.userId !== linking.user.id || linkTo.sessionId !== linking.sessionId) return { status: "RESTART_FLOW_ERROR" };
+        const address = spent.email ? { email: spent.email } : { phoneNumber: spent.phoneNumber! };
+        const added = await deps.accounts.addProvenAddress(linking.user, address, ctx.meta);
+        if (typeof added === "string") return (await linkRefusal(linking.user, address, tenantId, added))!;
+        return { status: "OK", createdNewRecipeUser: false, user: added, session: null };
+      }
       // Wrong codes count against the account like wrong passwords do (one counter per account).
       const device = await functions.listCodesByPreAuthSessionId({ preAuthSessionId, tenantId });
       if (!device) return { status: "RESTART_FLOW_ERROR" };
       const attemptKey = accountAttemptKey(tenantId, (device.email ?? device.phoneNumber)!);
       const verdict = await deps.limiter.begin(attemptKey);
       if (!verdict.allowed) return { status: "LIMIT_REACHED_ERROR", retryAfterMs: verdict.retryAfterMs };
-      const consumed = await functions.consumeCode(
-        byCode
-          ? { tenantId, preAuthSessionId, deviceId: deviceId!, userInputCode: userInputCode!, meta: ctx.meta }
-          : { tenantId, preAuthSessionId, linkCode: linkCode!, meta: ctx.meta },
-      );
+      const consumed = await functions.consumeCode(proof);
       if (consumed.status !== "OK") return consumed;
       // Resets the account's counter too. A code by SMS is "sms" in the session's amr (RFC 8176).
       const signedIn = await completeSignIn(deps, consumed.user, ctx.meta, "passwordless", { amr: amrOf(device.email ? "passwordless" : "passwordlessSms") });

@@ -1,6 +1,6 @@
 /** Passwordless (SuperTokens passwordless, Nhost magic links and OTP): codes and links by email or SMS. */
 import type { RecipeSchemaContext } from "../../schema/recipe-schema.js";
-import { defineRecipe } from "../definition.js";
+import { defineRecipe, type LinkOutcome } from "../definition.js";
 import { createPasswordlessApis, type PasswordlessApis, type PasswordlessOptions } from "./api.js";
 import { codeFactors } from "./factor-codes.js";
 import { registerPasswordlessAuthConfig, registerPasswordlessSchema } from "./schema.js";
@@ -21,7 +21,11 @@ export const passwordlessRecipe = defineRecipe<typeof RECIPE_ID, PasswordlessFun
     signinPasswordless: ({ consumeCode }, { ticket, tenantId, query }, ctx) => {
       if (!consumeCode) return null;
       const preAuthSessionId = query.get("preAuthSessionId");
-      return preAuthSessionId ? consumeCode({ preAuthSessionId, linkCode: ticket, tenantId }, ctx) : Promise.resolve({ status: "RESTART_FLOW_ERROR" as const });
+      if (!preAuthSessionId) return Promise.resolve({ status: "RESTART_FLOW_ERROR" as const });
+      // A magic link signs in (it never links: that needs the flag and a session), so its OK answer carries a session.
+      return consumeCode({ preAuthSessionId, linkCode: ticket, tenantId }, ctx).then((result) =>
+        result.status === "OK" && "session" in result ? { ...result, session: (result.session as { refreshToken: string } | null) ?? undefined } : result,
+      ) as Promise<LinkOutcome>;
     },
   },
 });

@@ -23,6 +23,12 @@ export function registerPasswordlessSchema(
     values: PASSWORDLESS_FLOW_TYPES,
   });
 
+  const linkingArg = (arg: any) =>
+    arg.boolean({
+      required: false,
+      description:
+        "With the signed-in user's elevated session (Bearer token): the code adds its address to that account (as its email or phone, verified, with a passwordless login method) instead of signing in. Give it to createCode and consumeCode alike.",
+    });
   /** Both argument forms at once: refused, naming the @oneOf argument. */
   const bothForms = (id: string) => ({
     status: "INVALID_INPUT_ERROR" as const,
@@ -43,7 +49,15 @@ export function registerPasswordlessSchema(
     }));
     results.mutation("createCode", {
       ok: Ok,
-      errors: ["SIGN_IN_UP_NOT_ALLOWED", "INVALID_INPUT_ERROR", "LIMIT_REACHED_ERROR"],
+      errors: [
+        "SIGN_IN_UP_NOT_ALLOWED",
+        "INVALID_INPUT_ERROR",
+        "LIMIT_REACHED_ERROR",
+        "EMAIL_ALREADY_EXISTS_ERROR",
+        "UNAUTHORISED",
+        "FORBIDDEN_ANONYMOUS",
+        "ELEVATION_REQUIRED",
+      ],
       credentialCheck: true,
       description:
         "Starts a passwordless sign-in (or sign-up): sends a code and/or magic link to exactly one address, given as `to` (@oneOf) or as email or phoneNumber.",
@@ -52,6 +66,7 @@ export function registerPasswordlessSchema(
         email: arg.string({ required: false }),
         phoneNumber: arg.string({ required: false, description: "International format, e.g. +14155550123." }),
         options: arg({ type: types.SignUpOptions, required: false }),
+        shouldTryLinkingWithSessionUser: linkingArg(arg),
         tenantId: tenantArg({ arg }),
       }),
       resolve: async ({ to, ...args }, ctx) => {
@@ -84,9 +99,15 @@ export function registerPasswordlessSchema(
       isOneOf: true,
       fields: (t) => ({ code: t.field({ type: TypedCode }), linkCode: t.string() }),
     });
-    const Ok = results.ok<{ createdNewRecipeUser: boolean; user: UserRow; session: SessionWithUser }>("ConsumeCodeOk", (t) => ({
+    const Ok = results.ok<{ createdNewRecipeUser: boolean; user: UserRow; session: SessionWithUser | null }>("ConsumeCodeOk", (t) => ({
       createdNewRecipeUser: t.exposeBoolean("createdNewRecipeUser"),
-      ...types.signedIn(t),
+      user: t.field({ type: types.User, resolve: (value) => value.user }),
+      session: t.field({
+        type: types.Session,
+        nullable: true,
+        description: "The new session; null when the code added its address to the signed-in user (shouldTryLinkingWithSessionUser): their session goes on.",
+        resolve: (value) => value.session,
+      }),
     }));
     results.mutation("consumeCode", {
       metric: { signIn: "passwordless" },
@@ -100,12 +121,17 @@ export function registerPasswordlessSchema(
         "SIGN_IN_UP_NOT_ALLOWED",
         "INVALID_INPUT_ERROR",
         "LIMIT_REACHED_ERROR",
+        "EMAIL_ALREADY_EXISTS_ERROR",
+        "UNAUTHORISED",
+        "FORBIDDEN_ANONYMOUS",
+        "ELEVATION_REQUIRED",
       ],
       description:
         "Finishes a passwordless sign-in with a typed code or the magic link's linkCode, given as `proof` (@oneOf) or as deviceId + userInputCode, or linkCode.",
       args: (arg) => ({
         preAuthSessionId: arg.string({ required: true }),
         proof: arg({ type: CodeProof, required: false, description: "The code or the link, as a @oneOf input." }),
+        shouldTryLinkingWithSessionUser: linkingArg(arg),
         deviceId: arg.string({ required: false }),
         userInputCode: arg.string({ required: false }),
         linkCode: arg.string({ required: false }),

@@ -35,6 +35,8 @@ export interface CreatedCode {
 export interface StoredOptions {
   profile?: NewUserProfile;
   redirectTo?: string | null;
+  /** shouldTryLinkingWithSessionUser: the user the code adds its address to (and the session that asked). */
+  linkTo?: { userId: string; sessionId: string };
 }
 
 type Attempts = { failedCodeInputAttemptCount: number; maximumCodeInputAttempts: number };
@@ -60,6 +62,14 @@ export interface PasswordlessFunctions {
     | ({ status: "EXPIRED_USER_INPUT_CODE_ERROR" } & Attempts)
     | { status: "RESTART_FLOW_ERROR" }
     | { status: "SIGN_IN_UP_NOT_ALLOWED"; reason: string }
+  >;
+  /** Checks the code and spends the device without signing anyone in: the address it proves, and the device's options. */
+  spendCode(
+    input: ConsumeInput,
+  ): Promise<
+    | { status: "OK"; email: string | null; phoneNumber: string | null; options: StoredOptions }
+    | ({ status: "INCORRECT_USER_INPUT_CODE_ERROR" | "EXPIRED_USER_INPUT_CODE_ERROR" } & Attempts)
+    | { status: "RESTART_FLOW_ERROR" }
   >;
   getUserByPhoneNumber(input: { phoneNumber: string; tenantId: string }): Promise<UserRow | undefined>;
   /** The sign-in in progress (SuperTokens' device) with this preAuthSessionId: where its codes go, and its sign-up options. */
@@ -225,6 +235,12 @@ export function createPasswordlessFunctions(deps: Deps, options: PasswordlessFun
       const outcome = await signInUp(spent.device, input.meta ?? NO_REQUEST);
       if ("reason" in outcome) return { status: "SIGN_IN_UP_NOT_ALLOWED", reason: outcome.reason };
       return { status: "OK", createdNewRecipeUser: outcome.created, user: outcome.user };
+    },
+
+    async spendCode(input) {
+      const spent = await spend(input);
+      if (spent.status !== "OK") return spent;
+      return { status: "OK", email: spent.device.email, phoneNumber: spent.device.phoneNumber, options: spent.device.options };
     },
 
     getUserByPhoneNumber: async ({ phoneNumber, tenantId }) => (await deps.accounts.byPhone(tenantId, phoneNumber)) ?? undefined,
