@@ -104,6 +104,11 @@ describe.each(DATABASES)("authentication assurance (%s)", (kind) => {
       ["unlinkIdentity", `mutation { unlinkIdentity(providerId: "google", providerUserId: "x") { ${RESULT} } }`, {}],
       ["deleteAccount", `mutation { deleteAccount { ${RESULT} } }`, {}],
       ["createCode", `mutation { createCode(email: "linked@example.com", shouldTryLinkingWithSessionUser: true) { ${RESULT} } }`, {}],
+      [
+        "thirdPartyAuthorisationUrl",
+        `mutation { thirdPartyAuthorisationUrl(providerId: "google", redirectURI: "http://app.test/cb", connect: true) { ${RESULT} } }`,
+        {},
+      ],
       // Nor can it step up, with any proof.
       ["verifyTotp", VERIFY_TOTP, { totp: "123456" }],
       ["elevateWebauthnOptions", `mutation { elevateWebauthnOptions { ${RESULT} } }`, {}],

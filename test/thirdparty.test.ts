@@ -384,6 +384,66 @@ describe.each(DATABASES)("third-party sign-in with a real OpenID provider (%s)",
     expect(late.data.unlinkIdentity.__typename).toBe("ElevationRequiredError");
   });
 
+  it("connects a provider to the signed-in user through the redirect flow (Nhost's connect), finished only by the same session", async () => {
+    const CONNECT = `mutation($r: String!) { thirdPartyAuthorisationUrl(providerId: "local", redirectURI: $r, connect: true) {
+      ${RESULT} ... on ThirdPartyAuthorisationUrlOk { url } } }`;
+    const startConnect = async (headers: Record<string, string>, redirectURI = REDIRECT_URI) =>
+      (await app.gql(CONNECT, { r: redirectURI }, headers)).data.thirdPartyAuthorisationUrl;
+    const finish = async (back: URL, headers: Record<string, string>) =>
+      (
+        await app.gql(
+          SIGN_IN_UP,
+          {
+            providerId: "local",
+            redirectURI: REDIRECT_URI,
+            code: back.searchParams.get("code"),
+            state: back.searchParams.get("state"),
+            iss: back.searchParams.get("iss"),
+          },
+          headers,
+        )
+      ).data.thirdPartySignInUp;
+    idp.accounts.gina = { email: "gina@idp.test", email_verified: true };
+    const { session, user } = await signUp(app, "connector@example.com");
+    const auth = bearer(session.accessToken);
+    expect((await startConnect({})).__typename).toBe("UnauthorisedError");
+
+    // A victim opening the attacker's connect link: the callback without the attacker's session links nothing.
+    const attacker = await signUp(app, "attacker-connect@example.com");
+    const lure = await startConnect(bearer(attacker.session.accessToken));
+    const victimBack = await idp.authorize(lure.url, "gina");
+    expect((await finish(victimBack, {})).__typename).toBe("InvalidStateError");
+    const lure2 = await startConnect(bearer(attacker.session.accessToken));
+    expect((await finish(await idp.authorize(lure2.url, "gina"), auth)).__typename).toBe("InvalidStateError");
+    // Nor through the REST callback, which carries no session.
+    const viaRoute = await startConnect(auth, ROUTE_CALLBACK);
+    const routeBack = await idp.authorize(viaRoute.url, "gina");
+    const landed = new URL((await app.fetch(routeBack.pathname + routeBack.search)).headers.get("location")!);
+    expect(landed.searchParams.get("error")).toBe("INVALID_STATE_ERROR");
+
+    const started = await startConnect(auth);
+    expect(started.__typename).toBe("ThirdPartyAuthorisationUrlOk");
+    const connected = await finish(await idp.authorize(started.url, "gina"), auth);
+    expect(connected).toMatchObject({
+      __typename: "ThirdPartySignInUpOk",
+      createdNewUser: false,
+      session: null,
+      user: { id: user.id, email: "connector@example.com" },
+    });
+    expect((await app.gql(`{ me { linkedIdentities { providerId email } } }`, {}, auth)).data.me.linkedIdentities).toEqual([
+      { providerId: "local", email: "gina@idp.test" },
+    ]);
+    // The identity now signs in to the connected account.
+    expect((await signInUp(await authorize("gina"))).user.id).toBe(user.id);
+    // Already someone's: refused for another account.
+    const other = await signUp(app, "late-connector@example.com");
+    const taken = await startConnect(bearer(other.session.accessToken));
+    expect((await finish(await idp.authorize(taken.url, "gina"), bearer(other.session.accessToken))).__typename).toBe("ProviderAccountAlreadyLinkedError");
+    // Starting a connect needs a fresh proof.
+    app.clock.advance(301);
+    expect((await startConnect(auth)).__typename).toBe("ElevationRequiredError");
+  });
+
   it("asks for the second factor when the user has one", async () => {
     const token = () => idp.idToken({ sub: "mfa-user", email: "mfa@idp.test", email_verified: true });
     const first = (await app.gql(ID_TOKEN, { providerId: "local", idToken: await token() })).data.signInIdToken;

@@ -24,7 +24,8 @@ export interface ThirdPartyOptions {
   signUpDisabled?: boolean;
 }
 
-type SignedIn = { createdNewUser: boolean; user: UserRow; session: SessionWithUser; providerSession: ProviderSession | null };
+/** session: null when the flow connected the provider to the signed-in user (their session goes on). */
+type SignedIn = { createdNewUser: boolean; user: UserRow; session: SessionWithUser | null; providerSession: ProviderSession | null };
 
 export interface ThirdPartyApis {
   thirdPartyProviders(input: TenantInput, ctx: Context): Promise<Array<{ id: string; name: string }>>;
@@ -40,6 +41,12 @@ export interface ThirdPartyApis {
       options?: SignUpOptionsInput | null;
       /** Bind the state to this browser with a cookie (the redirect flow always; GraphQL in cookie mode). */
       bindBrowser?: boolean;
+      /**
+       * Nhost's `connect`: the flow adds the provider identity to the signed-in user
+       * (an elevated session) instead of signing in; thirdPartySignInUp with the same
+       * session finishes it.
+       */
+      connect?: boolean | null;
     },
     ctx: Context,
   ): ApiResult<{ url: string; state: string }>;
@@ -149,7 +156,15 @@ export function createThirdPartyApis(
       return (await functions.providers({ tenantId })).map(({ id, name }) => ({ id, name }));
     },
 
-    async thirdPartyAuthorisationUrl({ providerId, redirectURI, tenantId, redirectTo, options: signUpOptions, bindBrowser }, ctx) {
+    async thirdPartyAuthorisationUrl({ providerId, redirectURI, tenantId, redirectTo, options: signUpOptions, bindBrowser, connect }, ctx) {
+      let connectTo: { userId: string; sessionId: string } | null = null;
+      if (connect) {
+        const viewer = await accountHolder(ctx);
+        if ("status" in viewer) return viewer;
+        if (!isElevated(deps, viewer)) return elevationRequired(deps, viewer);
+        if (viewer.user.tenantId !== tenantId) return invalid({ id: "tenantId", error: "must be the signed-in user's tenant" })!;
+        connectTo = { userId: viewer.user.id, sessionId: viewer.sessionId };
+      }
       // This server's own callback is always a valid redirect URI for the provider.
       const ownCallback = redirectURI === providerCallbackUrl(config, providerId);
       const { profile, errors } = parseSignUpOptions(config, signUpOptions);
@@ -161,7 +176,12 @@ export function createThirdPartyApis(
       );
       if (bad) return bad;
       const binding = (bindBrowser ?? config.sessionCookies) ? randomToken() : null;
-      const data = { ...(redirectTo ? { redirectTo } : {}), ...(signUpOptions ? { profile } : {}), ...(binding ? { browser: sha256(binding) } : {}) };
+      const data = {
+        ...(redirectTo ? { redirectTo } : {}),
+        ...(signUpOptions ? { profile } : {}),
+        ...(binding ? { browser: sha256(binding) } : {}),
+        ...(connectTo ? { connect: connectTo } : {}),
+      };
       const created = await functions.getAuthorisationUrl({ tenantId, providerId, redirectURI, data });
       if (created.status !== "OK") return unknownProvider;
       if (binding) queueCookie(ctx.request, bindingCookie(config, binding));
@@ -176,6 +196,21 @@ export function createThirdPartyApis(
       const callback = new URLSearchParams({ code, state, ...(iss ? { iss } : {}) });
       const exchanged = await functions.exchangeAuthCode({ tenantId, providerId, redirectURI, callback, browser: spendBinding(ctx) });
       if (exchanged.status !== "OK") return exchanged;
+      const connectTo = exchanged.data.connect as { userId: string; sessionId: string } | undefined;
+      if (connectTo) {
+        // Only the session that started the connect finishes it: a link sent to a victim cannot join their identity to another's account.
+        const viewer = await ctx.viewer();
+        if (!viewer || viewer.user.id !== connectTo.userId || viewer.sessionId !== connectTo.sessionId) return { status: "INVALID_STATE_ERROR" };
+        const linked = await functions.linkIdentity({ user: viewer.user, providerId, profile: exchanged.profile });
+        if (linked.status !== "OK") return linked;
+        let providerSession: ProviderSession | null = null;
+        if (exchanged.provider.storeTokens) {
+          await functions.storeTokens({ userId: viewer.user.id, providerId, tokens: exchanged.tokens });
+          providerSession = exchanged.tokens;
+        }
+        const user = (await deps.accounts.byId(viewer.user.id)) ?? viewer.user;
+        return { status: "OK", createdNewUser: false, user, session: null, providerSession };
+      }
       return fromExchange(exchanged, { tenantId, providerId }, profile, ctx);
     },
 
@@ -184,6 +219,8 @@ export function createThirdPartyApis(
       const exchanged = await functions.exchangeAuthCode({ tenantId: null, providerId, redirectURI: null, callback, browser: spendBinding(ctx) });
       const redirectTo = "data" in exchanged && typeof exchanged.data?.redirectTo === "string" ? exchanged.data.redirectTo : undefined;
       if (exchanged.status !== "OK") return { ...exchanged, ...(redirectTo ? { redirectTo } : {}) };
+      // A connect is finished by the signed-in app (thirdPartySignInUp with its session), never by this route, which carries none.
+      if (exchanged.data.connect) return { status: "INVALID_STATE_ERROR", ...(redirectTo ? { redirectTo } : {}) };
       // The tenant's policy as it is now, not as it was when the flow started.
       const bad = invalid(await checkTenant(deps, exchanged.tenantId, "thirdparty"));
       if (bad) return { ...bad, ...(redirectTo ? { redirectTo } : {}) };

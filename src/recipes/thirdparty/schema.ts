@@ -54,11 +54,16 @@ export function registerThirdPartySchema(builder: Builder, results: Results, typ
     }));
     results.mutation("thirdPartyAuthorisationUrl", {
       ok: Ok,
-      errors: ["INVALID_INPUT_ERROR"],
+      errors: ["INVALID_INPUT_ERROR", "UNAUTHORISED", "FORBIDDEN_ANONYMOUS", "ELEVATION_REQUIRED"],
       description: "Step 1 of provider sign-in: the provider's authorization URL, with state, PKCE (S256) and nonce kept by the server for 10 minutes.",
       args: (arg) => ({
         providerId: arg.string({ required: true }),
         redirectURI: arg.string({ required: true, description: "Allow-listed page the provider returns to." }),
+        connect: arg.boolean({
+          required: false,
+          description:
+            "Nhost's connect: with the signed-in user's elevated session, the flow adds the provider identity to that account; finish with thirdPartySignInUp from the same session (its session field is then null).",
+        }),
         tenantId: tenantArg({ arg }),
       }),
       resolve: (args, ctx) => api({ ...args, tenantId: tenantOf(args) }, ctx),
@@ -67,10 +72,17 @@ export function registerThirdPartySchema(builder: Builder, results: Results, typ
 
   if (apis.thirdPartySignInUp) {
     const api = apis.thirdPartySignInUp;
-    const Ok = results.ok<{ user: UserRow; session: SessionWithUser; createdNewUser: boolean; providerSession: ProviderSession | null }>(
+    const Ok = results.ok<{ user: UserRow; session: SessionWithUser | null; createdNewUser: boolean; providerSession: ProviderSession | null }>(
       "ThirdPartySignInUpOk",
       (t) => ({
-        ...signedInFields(t),
+        user: t.field({ type: types.User, resolve: (value) => value.user }),
+        session: t.field({
+          type: types.Session,
+          nullable: true,
+          description: "The new session; null when the flow connected the provider to the signed-in user (connect): their session goes on.",
+          resolve: (value) => value.session,
+        }),
+        createdNewUser: t.boolean({ resolve: (value) => value.createdNewUser }),
         providerSession: t.field({ type: ProviderSessionType, nullable: true, resolve: (value) => value.providerSession }),
       }),
     );
@@ -87,8 +99,10 @@ export function registerThirdPartySchema(builder: Builder, results: Results, typ
         "EMAIL_NOT_VERIFIED_ERROR",
         "USER_DISABLED_ERROR",
         "INVALID_INPUT_ERROR",
+        "PROVIDER_ACCOUNT_ALREADY_LINKED_ERROR",
       ],
-      description: "Step 2: the code and state the provider sent to redirectURI (and its iss parameter when present).",
+      description:
+        "Step 2: the code and state the provider sent to redirectURI (and its iss parameter when present). A connect (step 1 with connect: true) is finished here by the same session.",
       args: (arg) => ({
         providerId: arg.string({ required: true }),
         redirectURI: arg.string({ required: true }),
