@@ -99,10 +99,53 @@ describe.each(DATABASES)("the account page (%s)", (kind) => {
     await signUp(app, "leaving@example.com");
   });
 
-  it("an anonymous user cannot delete through the account page; a refused delete changes nothing", async () => {
+  it("an anonymous user cannot delete, unlink, connect or add an address through the account page; refusals change nothing", async () => {
     const anonymous = (await app.gql(`mutation { signInAnonymous { ... on SignInAnonymousOk { session { accessToken } } } }`)).data.signInAnonymous;
+    const auth = bearer(anonymous.session.accessToken);
     const before = await tableCounts(app);
-    expect((await app.gql(DELETE, {}, bearer(anonymous.session.accessToken))).data.deleteAccount.__typename).toBe("ForbiddenAnonymousError");
+    expect((await app.gql(DELETE, {}, auth)).data.deleteAccount.__typename).toBe("ForbiddenAnonymousError");
+    const refused = await app.gql(
+      `mutation {
+        unlinkIdentity(providerId: "local", providerUserId: "x") { __typename }
+        thirdPartyAuthorisationUrl(providerId: "local", redirectURI: "http://app.test/cb", connect: true) { __typename }
+        createCode(email: "anon-link@example.com", shouldTryLinkingWithSessionUser: true) { __typename }
+        consumeCode(preAuthSessionId: "p", linkCode: "l", shouldTryLinkingWithSessionUser: true) { __typename }
+      }`,
+      {},
+      auth,
+    );
+    expect(Object.values(refused.data).map((value) => (value as { __typename: string }).__typename)).toEqual(Array(4).fill("ForbiddenAnonymousError"));
     expect(await tableCounts(app)).toEqual(before);
+  });
+
+  it("a code that would add an address someone took meanwhile adds nothing (EmailAlreadyExistsError), and linking needs a session", async () => {
+    const LINK = `mutation($p: String!, $d: String!, $c: String!) { consumeCode(preAuthSessionId: $p, deviceId: $d, userInputCode: $c, shouldTryLinkingWithSessionUser: true) { __typename } }`;
+    // A phone-only account (passwordless by SMS) adds an email.
+    const start = (await app.gql(`mutation { createCode(phoneNumber: "+14155550190") { ... on CreateCodeOk { deviceId preAuthSessionId } } }`)).data.createCode;
+    const code = /code is (\d+)/.exec(app.sms.last("+14155550190")!.body)![1];
+    const phoneUser = (
+      await app.gql(
+        `mutation($p: String!, $d: String!, $c: String!) { consumeCode(preAuthSessionId: $p, deviceId: $d, userInputCode: $c) { ... on ConsumeCodeOk { session { accessToken } } } }`,
+        {
+          p: start.preAuthSessionId,
+          d: start.deviceId,
+          c: code,
+        },
+      )
+    ).data.consumeCode;
+    const auth = bearer(phoneUser.session.accessToken);
+    const linking = (
+      await app.gql(
+        `mutation { createCode(email: "contested@example.com", shouldTryLinkingWithSessionUser: true) { ... on CreateCodeOk { deviceId preAuthSessionId } } }`,
+        {},
+        auth,
+      )
+    ).data.createCode;
+    const emailed = /code is (\d+)/.exec(app.outbox.last("contested@example.com")!.text)![1];
+    const variables = { p: linking.preAuthSessionId, d: linking.deviceId, c: emailed };
+    expect((await app.gql(LINK, variables)).data.consumeCode.__typename).toBe("UnauthorisedError");
+    await signUp(app, "contested@example.com"); // taken meanwhile
+    expect((await app.gql(LINK, variables, auth)).data.consumeCode.__typename).toBe("EmailAlreadyExistsError");
+    expect((await app.gql(`{ me { email } }`, {}, auth)).data.me.email).toBeNull();
   });
 });

@@ -155,7 +155,7 @@ export function registerThirdPartySchema(builder: Builder, results: Results, typ
     const api = apis.unlinkIdentity;
     results.mutation("unlinkIdentity", {
       ok: results.ok("UnlinkIdentityOk"),
-      errors: ["UNKNOWN_IDENTITY_ERROR", "LAST_SIGN_IN_METHOD_ERROR", "ELEVATION_REQUIRED", "UNAUTHORISED", "FORBIDDEN_ANONYMOUS", "INVALID_INPUT_ERROR"],
+      errors: ["UNKNOWN_IDENTITY_ERROR", "LAST_SIGN_IN_METHOD_ERROR", "ELEVATION_REQUIRED", "UNAUTHORISED", "FORBIDDEN_ANONYMOUS"],
       description:
         "Elevated: removes a provider identity (and the provider's tokens) from the signed-in user. Never the account's last way to sign in (LastSignInMethodError).",
       args: (arg) => ({
