@@ -1,6 +1,6 @@
 /** The account page: a user edits their own profile and deletes their account, through GraphQL. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DATABASES, PASSWORD, REFRESH, SIGN_IN, bearer, signUp, startApp, tableCounts, type TestApp } from "./helpers.js";
+import { DATABASES, PASSWORD, REFRESH, SIGN_IN, bearer, signUp, startApp, tableCounts, type TestApp, createPat } from "./helpers.js";
 
 const UPDATE = `mutation($displayName: String, $avatarUrl: String, $locale: String, $metadata: JSON) {
   updateProfile(displayName: $displayName, avatarUrl: $avatarUrl, locale: $locale, metadata: $metadata) {
@@ -62,13 +62,7 @@ describe.each(DATABASES)("the account page (%s)", (kind) => {
     expect((await app.gql(DELETE)).data.deleteAccount.__typename).toBe("UnauthorisedError");
     const { session, user } = await signUp(app, "leaving@example.com");
     const auth = bearer(session.accessToken);
-    const pat = (
-      await app.gql(
-        `mutation($at: DateTime!) { createPersonalAccessToken(expiresAt: $at) { ... on CreatePersonalAccessTokenOk { personalAccessToken } } }`,
-        { at: new Date(app.clock.now().getTime() + 86_400_000).toISOString() },
-        auth,
-      )
-    ).data.createPersonalAccessToken.personalAccessToken;
+    const pat = await createPat(app, session.accessToken);
     const patSession = (
       await app.gql(
         `mutation($pat: String!) { signInPersonalAccessToken(personalAccessToken: $pat) { ... on SignInPersonalAccessTokenOk { session { accessToken } } } }`,

@@ -1,7 +1,7 @@
 import { type TOTP, URI } from "otpauth";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DATABASES, PASSWORD, SIGN_IN, SIGN_UP, bearer, signUp, startApp, type TestApp } from "./helpers.js";
+import { DATABASES, PASSWORD, SIGN_IN, SIGN_UP, bearer, signUp, startApp, type TestApp, createPat } from "./helpers.js";
 
 const SECRET = "admin-secret-0123456789";
 const ADMIN = { "x-admin-secret": SECRET };
@@ -126,13 +126,7 @@ describe.each(DATABASES)("administration (%s)", (kind) => {
   it("disables a user: sessions and personal access tokens end at once", async () => {
     const { user, session } = await signUp(app, "to-disable@example.com");
     const auth = bearer(session.accessToken);
-    const pat = (
-      await app.gql(
-        `mutation($at: DateTime!) { createPersonalAccessToken(expiresAt: $at) { ... on CreatePersonalAccessTokenOk { personalAccessToken } } }`,
-        { at: new Date(app.clock.now().getTime() + 86_400_000).toISOString() },
-        auth,
-      )
-    ).data.createPersonalAccessToken.personalAccessToken;
+    const pat = await createPat(app, session.accessToken);
     expect((await app.gql(UPDATE, { id: user.id, input: { disabled: true } }, ADMIN)).data.updateUser.user.disabled).toBe(true);
     expect((await app.gql(`{ me { id } }`, {}, auth)).data.me).toBeNull();
     expect(

@@ -4,9 +4,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hardeningPlugins } from "../src/app.js";
 import { PASSWORD, bearer, startApp, type TestApp } from "./helpers.js";
 
+type Host = { fetch(url: string, init: RequestInit): Response | Promise<Response> };
+
+/** A GraphQL POST to the host server. */
+async function postTo(host: Host, query: string, headers: Record<string, string>) {
+  const response = await host.fetch("http://host.test/graphql", {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify({ query }),
+  });
+  return response.json();
+}
+
 describe("embedded in another graphql-yoga server", () => {
   let app: TestApp;
-  let host: { fetch(url: string, init: RequestInit): Response | Promise<Response> };
+  let host: Host;
   beforeAll(async () => {
     app = await startApp("pglite");
     // The host's own API, merged with the auth schema; its resolvers see the auth context.
@@ -32,14 +44,7 @@ describe("embedded in another graphql-yoga server", () => {
   });
   afterAll(() => app?.close());
 
-  const post = async (query: string, headers: Record<string, string> = {}) =>
-    (
-      await host.fetch("http://host.test/graphql", {
-        method: "POST",
-        headers: { "content-type": "application/json", ...headers },
-        body: JSON.stringify({ query }),
-      })
-    ).json();
+  const post = (query: string, headers: Record<string, string> = {}) => postTo(host, query, headers);
 
   it("serves the auth operations and the host's fields side by side", async () => {
     const signUp = await post(
@@ -60,7 +65,7 @@ describe("embedded in another graphql-yoga server", () => {
 
 describe("embedded next to a host schema with its own User, Session and GeneralError (typePrefix)", () => {
   let app: TestApp;
-  let host: { fetch(url: string, init: RequestInit): Response | Promise<Response> };
+  let host: Host;
   const HOST_TYPES = /* GraphQL */ `
     type User { id: ID! nickname: String! }
     type Session { id: ID! room: String! }
@@ -80,14 +85,7 @@ describe("embedded next to a host schema with its own User, Session and GeneralE
   });
   afterAll(() => app?.close());
 
-  const post = async (query: string, headers: Record<string, string> = {}) =>
-    (
-      await host.fetch("http://host.test/graphql", {
-        method: "POST",
-        headers: { "content-type": "application/json", ...headers },
-        body: JSON.stringify({ query }),
-      })
-    ).json();
+  const post = (query: string, headers: Record<string, string> = {}) => postTo(host, query, headers);
 
   it("keeps both sets of types apart: the host's untouched, the auth API's prefixed and working", async () => {
     const signUp = await post(

@@ -184,3 +184,13 @@ export async function tableCounts(app: TestApp): Promise<Record<string, number>>
     counters: await prisma.attemptCounter.count(),
   };
 }
+
+/** A personal access token for the signed-in user (a day long). */
+export async function createPat(app: TestApp, accessToken: string): Promise<string> {
+  const { data } = await app.gql(
+    `mutation($at: DateTime!) { createPersonalAccessToken(expiresAt: $at) { ... on CreatePersonalAccessTokenOk { personalAccessToken } } }`,
+    { at: new Date(app.clock.now().getTime() + 86_400_000).toISOString() },
+    bearer(accessToken),
+  );
+  return data.createPersonalAccessToken.personalAccessToken;
+}

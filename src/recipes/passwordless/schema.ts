@@ -23,6 +23,8 @@ export function registerPasswordlessSchema(
     values: PASSWORDLESS_FLOW_TYPES,
   });
 
+  /** What shouldTryLinkingWithSessionUser may answer besides a sign-in's statuses. */
+  const LINKING_ERRORS = ["EMAIL_ALREADY_EXISTS_ERROR", "UNAUTHORISED", "FORBIDDEN_ANONYMOUS", "ELEVATION_REQUIRED"] as const;
   const linkingArg = (arg: any) =>
     arg.boolean({
       required: false,
@@ -49,15 +51,7 @@ export function registerPasswordlessSchema(
     }));
     results.mutation("createCode", {
       ok: Ok,
-      errors: [
-        "SIGN_IN_UP_NOT_ALLOWED",
-        "INVALID_INPUT_ERROR",
-        "LIMIT_REACHED_ERROR",
-        "EMAIL_ALREADY_EXISTS_ERROR",
-        "UNAUTHORISED",
-        "FORBIDDEN_ANONYMOUS",
-        "ELEVATION_REQUIRED",
-      ],
+      errors: ["SIGN_IN_UP_NOT_ALLOWED", "INVALID_INPUT_ERROR", "LIMIT_REACHED_ERROR", ...LINKING_ERRORS],
       credentialCheck: true,
       description:
         "Starts a passwordless sign-in (or sign-up): sends a code and/or magic link to exactly one address, given as `to` (@oneOf) or as email or phoneNumber.",
@@ -121,10 +115,7 @@ export function registerPasswordlessSchema(
         "SIGN_IN_UP_NOT_ALLOWED",
         "INVALID_INPUT_ERROR",
         "LIMIT_REACHED_ERROR",
-        "EMAIL_ALREADY_EXISTS_ERROR",
-        "UNAUTHORISED",
-        "FORBIDDEN_ANONYMOUS",
-        "ELEVATION_REQUIRED",
+        ...LINKING_ERRORS,
       ],
       description:
         "Finishes a passwordless sign-in with a typed code or the magic link's linkCode, given as `proof` (@oneOf) or as deviceId + userInputCode, or linkCode.",
