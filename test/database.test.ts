@@ -36,7 +36,7 @@ describe.each(DATABASES)("prepared statements across a newer release's migration
 
 describe("MIGRATE_ON_START", () => {
   it("=false leaves migrating to `npm run migrate`, and says so on a database that was not migrated", async () => {
-    const { db, drop } = await openTestDatabase("pglite");
+    const { db, drop } = await openTestDatabase("pglite", { fresh: true });
     try {
       await expect(createAuth({ database: db, env: { MIGRATE_ON_START: "false", LOG_LEVEL: "silent", ENCRYPTION_KEY: TEST_ENCRYPTION_KEY } })).rejects.toThrow(
         /npm run migrate/,

@@ -3,6 +3,7 @@
  * PostgreSQL database per app when TEST_DATABASE_URL is set), driven through
  * yoga's fetch exactly as HTTP clients drive it. Time is a settable clock.
  */
+import { readFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import pino from "pino";
@@ -33,13 +34,17 @@ export class TestClock implements Clock {
   }
 }
 
-/** A PostgreSQL database of its own on the TEST_DATABASE_URL server, dropped by the returned function. */
-export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+/**
+ * A PostgreSQL database of its own on the TEST_DATABASE_URL server, dropped by
+ * the returned function; `migrated`: a copy of the run's migrated template.
+ */
+export async function createPostgresDatabase(options: { migrated?: boolean } = {}): Promise<{ url: string; drop(): Promise<void> }> {
   const base = new URL(process.env.TEST_DATABASE_URL!);
   const name = `auth_test_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: base.toString() });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
+  const template = options.migrated ? process.env.TEST_POSTGRES_TEMPLATE : undefined;
+  await admin.query(template ? `CREATE DATABASE ${name} TEMPLATE ${template}` : `CREATE DATABASE ${name}`);
   await admin.end();
   const url = new URL(base);
   url.pathname = `/${name}`;
@@ -54,12 +59,22 @@ export async function createPostgresDatabase(): Promise<{ url: string; drop(): P
   };
 }
 
-export async function openTestDatabase(kind: DatabaseKind): Promise<{ db: Database; drop(): Promise<void> }> {
+let pgliteTemplate: Promise<Blob | undefined> | undefined;
+
+/** The run's migrated PGlite, dumped (test/global-setup.ts); read once per test file. */
+function migratedPglite(): Promise<Blob | undefined> {
+  const file = process.env.TEST_PGLITE_TEMPLATE;
+  pgliteTemplate ??= file ? readFile(file).then((bytes) => new Blob([bytes])) : Promise.resolve(undefined);
+  return pgliteTemplate;
+}
+
+/** A database of the test's own: a copy of the migrated template, or with `fresh` an empty one. */
+export async function openTestDatabase(kind: DatabaseKind, options: { fresh?: boolean } = {}): Promise<{ db: Database; drop(): Promise<void> }> {
   if (kind === "pglite") {
-    const db = await openDatabase({ dataDir: "memory://" });
+    const db = await openDatabase({ dataDir: "memory://", loadDataDir: options.fresh ? undefined : await migratedPglite() });
     return { db, drop: async () => {} };
   }
-  const created = await createPostgresDatabase();
+  const created = await createPostgresDatabase({ migrated: !options.fresh });
   const db = await openDatabase({ url: created.url, poolSize: 20 });
   return { db, drop: created.drop };
 }

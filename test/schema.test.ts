@@ -38,7 +38,7 @@ describe("schema.graphql", () => {
 });
 
 async function migratedStructure(kind: (typeof DATABASES)[number]) {
-  const { db, drop } = await openTestDatabase(kind);
+  const { db, drop } = await openTestDatabase(kind, { fresh: true });
   try {
     const applied = await db.migrate();
     expect(applied.length).toBeGreaterThan(0);

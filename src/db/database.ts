@@ -47,6 +47,8 @@ export interface DatabaseOptions {
   directUrl?: string;
   /** Named prepared statements (default true); off for poolers that cannot keep them. */
   preparedStatements?: boolean;
+  /** PGlite: start from this dumped data folder (`dumpDataDir`) instead of an empty one. */
+  loadDataDir?: Blob;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
@@ -71,7 +73,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     lock = await lockDataDir(dataDir);
   }
   try {
-    const pglite = new PGlite(dataDir);
+    const pglite = new PGlite(dataDir, options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
     await pglite.waitReady;
     const adapter = new PrismaPGlite(pglite);
     const close = async () => {
