@@ -14,6 +14,9 @@ export default defineConfig({
     // One migrated database to copy from, made before the workers start (test/global-setup.ts).
     globalSetup: ["test/global-setup.ts"],
     pool: "forks",
+    // Test files share each worker's loaded modules (every app is built fresh per test file,
+    // nothing is kept at module level but caches of code: the schema engine's WASM, the template).
+    isolate: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Each file gets its own databases; two workers match the two cores CI has.

@@ -1,4 +1,8 @@
-/** The server as an operator runs it: `src/main.ts` in a process of its own, configured by the environment. */
+/**
+ * The server as an operator runs it: the compiled `dist/main.js` (built by
+ * test/global-setup.ts) on plain Node, in a process of its own, configured by
+ * the environment.
+ */
 import { type ChildProcess, spawn } from "node:child_process";
 
 export interface ServerProcess {
@@ -18,7 +22,7 @@ export function randomPort(): number {
 }
 
 export function startServerProcess(env: Record<string, string>, port = randomPort()): ServerProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, ["dist/main.js"], {
     env: { PATH: process.env.PATH, PORT: String(port), LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
