@@ -5,11 +5,10 @@
  * PrismaClient and one SQL dialect.
  */
 import { mkdir } from "node:fs/promises";
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import pg from "pg";
-import { PrismaPGlite } from "pglite-prisma-adapter";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.js";
 import { applyMigrations } from "./schema-engine.js";
@@ -73,7 +72,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     lock = await lockDataDir(dataDir);
   }
   try {
-    const pglite = new PGlite(dataDir, options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
+    // Loaded only for the embedded database: a server on PostgreSQL never holds PGlite's WASM.
+    const [{ PGlite }, { PrismaPGlite }] = await Promise.all([import("@electric-sql/pglite"), import("pglite-prisma-adapter")]);
+    const pglite: PGlite = new PGlite(dataDir, options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
     await pglite.waitReady;
     const adapter = new PrismaPGlite(pglite);
     const close = async () => {
