@@ -307,11 +307,12 @@ function fromFolder(dir: string): Record<string, Partial<EmailTemplates>> {
         return undefined;
       }
     };
+    const builtIns = localeMessages(locale.name);
     for (const name of TEMPLATE_NAMES) {
       const parts = { subject: read(`${name}.subject`)?.trim(), text: read(`${name}.txt`), html: read(`${name}.html`) };
       if (parts.subject === undefined && parts.text === undefined && parts.html === undefined) continue;
       (found[locale.name] ??= {})[name] = (input) => {
-        const fallback = localeMessages(locale.name)[name](input);
+        const fallback = builtIns[name](input);
         return {
           subject: parts.subject !== undefined ? fill(parts.subject, input) : fallback.subject,
           text: parts.text !== undefined ? fill(parts.text, input) : fallback.text,

@@ -25,11 +25,6 @@ const records = new WeakMap<Request, RequestRecord>();
 /** Ids a proxy may pass on: short, and nothing that could forge log structure. */
 const SANE_ID = /^[\w.:@/+=-]{1,128}$/;
 
-/** The request's id (as logged and echoed in `x-request-id`). */
-export function requestId(request: Request): string | undefined {
-  return records.get(request)?.id;
-}
-
 /** Records a mutation's outcome for the request's log line. */
 export function noteOutcome(request: Request, field: string, typename: string): void {
   records.get(request)?.outcomes.push(`${field}:${typename}`);

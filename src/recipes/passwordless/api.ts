@@ -64,10 +64,20 @@ const MAX_TOKEN_LENGTH = 256;
 export function createPasswordlessApis(deps: Deps, functions: PasswordlessFunctions, options: PasswordlessOptions = {}): PasswordlessApis {
   const { config } = deps;
   const { flowType, codeLifetimeSeconds } = config.passwordless;
-  /** The recipient's language: the account's locale when the address has one. */
-  const messagesFor = async (to: { email?: string | null; phoneNumber?: string | null }, tenantId: string): Promise<PasswordlessMessages> => {
-    const account = to.email ? await deps.accounts.byEmail(tenantId, to.email) : await deps.accounts.byPhone(tenantId, to.phoneNumber!);
-    const localised = deps.messages.for(account?.locale);
+  /**
+   * The recipient's language: `locale` when the caller holds the account already,
+   * else the locale of the address's account, if it has one.
+   */
+  const messagesFor = async (
+    to: { email?: string | null; phoneNumber?: string | null },
+    tenantId: string,
+    locale: string | null | undefined,
+  ): Promise<PasswordlessMessages> => {
+    if (locale === undefined) {
+      const account = to.email ? await deps.accounts.byEmail(tenantId, to.email) : await deps.accounts.byPhone(tenantId, to.phoneNumber!);
+      locale = account?.locale ?? null;
+    }
+    const localised = deps.messages.for(locale);
     return { email: localised.signInEmail, sms: localised.signInSms, ...options.messages };
   };
   // Made on first use: building the schema alone (schema:print) needs no database.
@@ -115,6 +125,8 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
     redirectTo?: string | null,
     /** A code typed where it was asked for (a second factor, a step-up): never a link. */
     codeOnly = false,
+    /** The recipient's locale when the caller knows the account (undefined: look the address up). */
+    locale?: string | null,
   ): Promise<boolean> {
     const sent = codeOnly ? "USER_INPUT_CODE" : flowType;
     const input = {
@@ -124,7 +136,7 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
       expiresInMinutes: Math.round(codeLifetimeSeconds / 60),
     };
     try {
-      const messages = await messagesFor(to, tenantId);
+      const messages = await messagesFor(to, tenantId, locale);
       if (to.email) await deps.mailer.send({ to: to.email, ...messages.email(input) });
       else await deps.sms.send({ to: to.phoneNumber!, body: messages.sms(input) });
       return true;
@@ -173,7 +185,7 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
   }
 
   return {
-    ...createFactorCodeApis(deps, functions, { deliver: (code, to, tenantId) => deliver(code, to, tenantId, null, true), limit }),
+    ...createFactorCodeApis(deps, functions, { deliver: (code, to, tenantId, locale) => deliver(code, to, tenantId, null, true, locale), limit }),
 
     async createCode({ email, phoneNumber, options: signUpOptions, tenantId, shouldTryLinkingWithSessionUser }, ctx) {
       const linking = shouldTryLinkingWithSessionUser ? await linkingViewer(ctx, tenantId) : null;
@@ -189,23 +201,17 @@ export function createPasswordlessApis(deps: Deps, functions: PasswordlessFuncti
       }
       const limited = await limit(to.email ?? to.phoneNumber!, tenantId, ctx.meta.ip);
       if (limited) return limited;
-      if (linking) {
-        const code = await functions.createCode({ ...to, tenantId, options: { linkTo: { userId: linking.user.id, sessionId: linking.sessionId } } });
-        if (!(await deliver(code, to, tenantId, null))) {
-          await functions.revokeAllCodes({ tenantId, preAuthSessionId: code.preAuthSessionId });
-          return { status: "GENERAL_ERROR", message: "The code could not be sent; try again later" };
-        }
-        return { status: "OK", deviceId: code.deviceId, preAuthSessionId: code.preAuthSessionId, flowType };
-      }
-      if (options.signUpDisabled) {
+      if (!linking && options.signUpDisabled) {
         // Invite-only: telling unknown addresses apart is the point here.
         const known = to.email
           ? await deps.accounts.byEmail(tenantId, to.email)
           : await functions.getUserByPhoneNumber({ phoneNumber: to.phoneNumber!, tenantId });
         if (!known) return { status: "SIGN_IN_UP_NOT_ALLOWED", reason: "Sign-up is disabled" };
       }
-      const code = await functions.createCode({ ...to, tenantId, options: { profile, redirectTo } });
-      if (!(await deliver(code, to, tenantId, redirectTo))) {
+      // A linking code carries the account and session it is for; a sign-in's, the new user's profile.
+      const stored = linking ? { linkTo: { userId: linking.user.id, sessionId: linking.sessionId } } : { profile, redirectTo };
+      const code = await functions.createCode({ ...to, tenantId, options: stored });
+      if (!(await deliver(code, to, tenantId, linking ? null : redirectTo))) {
         await functions.revokeAllCodes({ tenantId, preAuthSessionId: code.preAuthSessionId });
         return { status: "GENERAL_ERROR", message: "The code could not be sent; try again later" };
       }

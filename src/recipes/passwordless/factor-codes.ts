@@ -79,8 +79,8 @@ export function createFactorCodeApis(
   deps: Deps,
   functions: PasswordlessFunctions,
   io: {
-    /** Sends a code (no link) to the address; false when sending failed. */
-    deliver(code: CreatedCode, to: { email?: string; phoneNumber?: string }, tenantId: string): Promise<boolean>;
+    /** Sends a code (no link) to the address, in `locale`; false when sending failed. */
+    deliver(code: CreatedCode, to: { email?: string; phoneNumber?: string }, tenantId: string, locale: string): Promise<boolean>;
     /** The sending limits of passwordless codes. */
     limit(contact: string, tenantId: string, ip: string): Promise<{ status: "LIMIT_REACHED_ERROR"; retryAfterMs: number } | null>;
   },
@@ -98,7 +98,8 @@ export function createFactorCodeApis(
     if (limited) return limited;
     const code = await functions.createFactorCode({ tenantId: user.tenantId, deviceId, ...to });
     if (code.status !== "OK") return code;
-    if (!(await io.deliver(code, to, user.tenantId))) return { status: "GENERAL_ERROR", message: "The code could not be sent; try again later" } as const;
+    if (!(await io.deliver(code, to, user.tenantId, user.locale)))
+      return { status: "GENERAL_ERROR", message: "The code could not be sent; try again later" } as const;
     return { status: "OK", factor, destination: masked(to) } as const;
   }
 

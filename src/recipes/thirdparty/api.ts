@@ -135,12 +135,19 @@ export function createThirdPartyApis(
     const profile = (exchanged.data.profile as NewUserProfile | undefined) ?? newUser;
     const done = await finish(input.tenantId, input.providerId, exchanged.profile, profile, ctx, redirectTo);
     if (done.status !== "OK") return { ...done, ...(redirectTo ? { redirectTo } : {}) };
-    let providerSession: ProviderSession | null = null;
-    if (exchanged.provider.storeTokens) {
-      await functions.storeTokens({ userId: done.user.id, providerId: input.providerId, tokens: exchanged.tokens });
-      providerSession = exchanged.tokens;
-    }
+    const providerSession = await keepTokens(exchanged, done.user.id, input.providerId);
     return { ...done, providerSession, ...(redirectTo ? { redirectTo } : {}) };
+  }
+
+  /** The provider's tokens, kept for the user when the provider is set to store them (else null). */
+  async function keepTokens(
+    exchanged: Extract<Awaited<ReturnType<ThirdPartyFunctions["exchangeAuthCode"]>>, { status: "OK" }>,
+    userId: string,
+    providerId: string,
+  ): Promise<ProviderSession | null> {
+    if (!exchanged.provider.storeTokens) return null;
+    await functions.storeTokens({ userId, providerId, tokens: exchanged.tokens });
+    return exchanged.tokens;
   }
 
   /** The browser binding the callback brings (the cookie is spent with the state). */
@@ -203,13 +210,9 @@ export function createThirdPartyApis(
         if (!viewer || viewer.user.id !== connectTo.userId || viewer.sessionId !== connectTo.sessionId) return { status: "INVALID_STATE_ERROR" };
         const linked = await functions.linkIdentity({ user: viewer.user, providerId, profile: exchanged.profile });
         if (linked.status !== "OK") return linked;
-        let providerSession: ProviderSession | null = null;
-        if (exchanged.provider.storeTokens) {
-          await functions.storeTokens({ userId: viewer.user.id, providerId, tokens: exchanged.tokens });
-          providerSession = exchanged.tokens;
-        }
-        const user = (await deps.accounts.byId(viewer.user.id)) ?? viewer.user;
-        return { status: "OK", createdNewUser: false, user, session: null, providerSession };
+        // Linking adds a login method only: the user's row is as the session read it.
+        const providerSession = await keepTokens(exchanged, viewer.user.id, providerId);
+        return { status: "OK", createdNewUser: false, user: viewer.user, session: null, providerSession };
       }
       return fromExchange(exchanged, { tenantId, providerId }, profile, ctx);
     },
