@@ -104,6 +104,7 @@ describe.each(DATABASES)("authentication assurance (%s)", (kind) => {
       ["unlinkIdentity", `mutation { unlinkIdentity(providerId: "google", providerUserId: "x") { ${RESULT} } }`, {}],
       ["deleteAccount", `mutation { deleteAccount { ${RESULT} } }`, {}],
       ["createCode", `mutation { createCode(email: "linked@example.com", shouldTryLinkingWithSessionUser: true) { ${RESULT} } }`, {}],
+      ["consumeCode", `mutation { consumeCode(preAuthSessionId: "p", linkCode: "l", shouldTryLinkingWithSessionUser: true) { ${RESULT} } }`, {}],
       [
         "thirdPartyAuthorisationUrl",
         `mutation { thirdPartyAuthorisationUrl(providerId: "google", redirectURI: "http://app.test/cb", connect: true) { ${RESULT} } }`,
