@@ -1,48 +1,76 @@
 /**
- * `npm run bench`: starts the server (PostgreSQL from BENCH_DATABASE_URL or
- * DATABASE_URL, in a fresh database of its own; otherwise PGlite in a temporary
- * folder) as a child process, loads it over HTTP with autocannon and prints:
- *   - password sign-ins/s next to the argon2id bound of this machine (hashes/s on
- *     all cores, measured in the same run), as a ratio, and beside it the same ratio
- *     for a bare node:http server that only verifies (bench/reference-server.ts):
- *     the ceiling any HTTP server reaches here;
- *   - `me` queries/s with a bearer token next to a trivial `{ __typename }`, as a ratio;
- *   - refreshes/s (each connection rotating its own token chain).
+ * `npm run bench`: builds the server and starts it exactly as `npm start` does
+ * (compiled JavaScript, production mode) on PostgreSQL (BENCH_DATABASE_URL or
+ * DATABASE_URL, in a fresh database of its own; PGlite in a temporary folder
+ * when neither is set, and then the scale figures are skipped), loads it over
+ * HTTP with autocannon and prints, from one run:
+ *   - throughput: password sign-ins/s next to the argon2id bound of this machine,
+ *     `me` next to a trivial `{ __typename }`, refresh rotations/s on 16 chains;
+ *   - the server's CPU milliseconds per operation (from /proc), and a sign-in's
+ *     beside the CPU one argon2id verification costs, measured in the same run;
+ *   - the server's RSS idle and at the end of the sign-in load;
+ *   - Better Auth beside it when BENCH_BETTER_AUTH_URL names a running peer;
+ *   - p50/p99 latencies of me, refresh and sign-in with 1,000 and 1,000,000
+ *     users in the database (bulk-inserted, not through the API).
  */
 import autocannon from "autocannon";
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { SMTPServer } from "smtp-server";
 
-const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
+const SCALE_SECONDS = Number(process.env.BENCH_SCALE_SECONDS ?? 5);
+const SCALE = (process.env.BENCH_SCALE ?? "1000,1000000").split(",").filter(Boolean).map(Number);
 const PASSWORD = "correct horse battery staple";
 const USERS = 64;
+const CHAINS = 16;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const PEER = process.env.BENCH_BETTER_AUTH_URL;
+// Operations as codegen clients send them: one document, the values in variables.
+const SIGN_IN = "mutation SignIn($email: String!, $password: String!) { signInEmailPassword(email: $email, password: $password) { __typename } }";
+const TICKS_PER_SECOND = 100; // Linux USER_HZ
+
+interface Load {
+  perSecond: number;
+  requests: number;
+  p50: number;
+  p99: number;
+  /** Server CPU ms per request over the load. */
+  cpuMs: number;
+}
 
 async function main() {
   const databaseUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL;
   const port = 41_000 + Math.floor(Math.random() * 1000);
   const base = `http://127.0.0.1:${port}`;
   const cleanups: Array<() => Promise<void>> = [];
+  // Production mode needs a mail server: one that takes the verification emails and drops them.
+  const smtp = new SMTPServer({ authOptional: true, disabledCommands: ["STARTTLS"], onData: (stream, _session, done) => stream.resume().on("end", done) });
+  await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
+  cleanups.push(() => new Promise((resolve) => smtp.close(() => resolve())));
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",
     PORT: String(port),
     NODE_ENV: "production",
     ENCRYPTION_KEY: randomBytes(32).toString("hex"),
     PUBLIC_URL: base,
+    CLIENT_URL: "http://127.0.0.1:3000",
+    SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as { port: number }).port}`,
     LOG_LEVEL: "warn",
   };
   let database = "PGlite (embedded)";
+  let benchDatabase: string | undefined;
   if (databaseUrl) {
     const name = `auth_bench_${randomBytes(4).toString("hex")}`;
     await adminQuery(databaseUrl, `CREATE DATABASE ${name}`);
     cleanups.push(() => adminQuery(databaseUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
     const url = new URL(databaseUrl);
     url.pathname = `/${name}`;
-    env.DATABASE_URL = url.toString();
+    env.DATABASE_URL = benchDatabase = url.toString();
     database = "PostgreSQL";
   } else {
     const dir = await mkdtemp(path.join(os.tmpdir(), "auth-bench-"));
@@ -50,14 +78,23 @@ async function main() {
     env.DATA_DIR = dir;
   }
 
-  const server = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { env, stdio: ["ignore", "inherit", "inherit"] });
+  // What `npm start` runs, after the build that `prestart` does.
+  const build = spawnSync("npm", ["run", "build", "--silent"], { stdio: "inherit" });
+  if (build.status !== 0) throw new Error("npm run build failed");
+  const startCommand = (JSON.parse(await readFile("package.json", "utf8")) as { scripts: { start: string } }).scripts.start;
+  const [program, ...args] = startCommand.split(/\s+/);
+  if (program !== "node") throw new Error(`the start script is not a node command: ${startCommand}`);
+  const server = spawn(process.execPath, args, { env, stdio: ["ignore", "inherit", "inherit"] });
+  const pid = server.pid!;
   try {
     await waitForHealth(base, server);
+    await sleep(3000);
+    const rssIdle = await rssMiB(pid);
+
     const gql = (query: string, headers: Record<string, string> = {}) =>
       fetch(`${base}/graphql`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ query }) }).then(
         (response) => response.json() as Promise<any>,
       );
-
     const emails = Array.from({ length: USERS }, (_, i) => `bench${i}@example.com`);
     const sessions = await Promise.all(
       emails.map(async (email) => {
@@ -67,73 +104,127 @@ async function main() {
         return data.signUpEmailPassword.session as { accessToken: string; refreshToken: string };
       }),
     );
-
-    // The machine is shared (a VM with neighbours): each ratio is measured in adjacent
-    // pairs, ROUNDS times, and the median round is reported.
-    const rounds: Array<{ hashes: number; signIns: number; reference: number; trivial: number; me: number }> = [];
-    let next = 0;
-    const signInLoad = (seconds: number) =>
-      load("sign-in", base, 16, {
+    const meToken = sessions[0]!.accessToken;
+    const signIn = (seconds: number, pick: () => string, connections = 16) =>
+      load("sign-in", base, pid, connections, {
         seconds,
         setupRequest: (request: any) => ({
           ...request,
-          body: JSON.stringify({
-            query: `mutation { signInEmailPassword(email: "${emails[next++ % USERS]}", password: "${PASSWORD}") { __typename } }`,
-          }),
+          body: JSON.stringify({ query: SIGN_IN, variables: { email: pick(), password: PASSWORD } }),
         }),
         expect: "SignInEmailPasswordOk",
       });
-    await signInLoad(3); // warm-up: JIT and connection pools, not counted
-    for (let round = 0; round < ROUNDS; round++) {
-      const hashes = await argon2Bound();
-      const signIns = await signInLoad(DURATION);
-      const reference = await referenceVerifications();
-      const trivial = await load("trivial", base, 16, { body: JSON.stringify({ query: "{ __typename }" }), expect: "Query" });
-      const me = await load("me", base, 16, {
+    let next = 0;
+    const nextBenchUser = () => emails[next++ % USERS]!;
+    const me = (seconds: number, token: string, connections = 16) =>
+      load("me", base, pid, connections, {
+        seconds,
         body: JSON.stringify({ query: "{ me { id email } }" }),
-        headers: { authorization: `Bearer ${sessions[0]!.accessToken}` },
-        expect: "bench0@example.com",
+        headers: { authorization: `Bearer ${token}` },
+        expect: '"email"',
       });
-      rounds.push({ hashes, signIns, reference, trivial, me });
+
+    await signIn(3, nextBenchUser); // warm-up: JIT, pools and plan caches, not counted
+
+    // The machine is shared: each ratio is measured in adjacent pairs, ROUNDS times, and the median round is reported.
+    const rounds: Array<{ hashes: number; argon2CpuMs: number; signIn: Load; reference: number; trivial: Load; me: Load; rss: number }> = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const { hashes, cpuMs: argon2CpuMs } = await argon2Bound();
+      const signInLoad = await signIn(DURATION, nextBenchUser);
+      const rss = await rssMiB(pid);
+      const reference = await referenceVerifications();
+      const trivial = await load("trivial", base, pid, 16, { body: JSON.stringify({ query: "{ __typename }" }), expect: "Query" });
+      rounds.push({ hashes, argon2CpuMs, signIn: signInLoad, reference, trivial, me: await me(DURATION, meToken), rss });
     }
     const median = (pick: (round: (typeof rounds)[number]) => number) => {
       const sorted = rounds.map(pick).sort((a, b) => a - b);
       return sorted[Math.floor(sorted.length / 2)]!;
     };
-    // A queue of live refresh tokens: each request spends one, its answer queues the child.
-    const ready = sessions.slice(1).map((session) => session.refreshToken);
-    const refreshes = await load("refresh", base, 16, {
-      setupRequest: (request: any) => ({
-        ...request,
-        body: JSON.stringify({
-          query: `mutation { refreshSession(refreshToken: "${ready.shift()}") { __typename ... on RefreshSessionOk { session { refreshToken } } } }`,
-        }),
-      }),
-      onResponse: (_status: number, body: string) => {
-        ready.push(JSON.parse(body).data.refreshSession.session.refreshToken);
-      },
-      expect: "RefreshSessionOk",
-    });
+    const refreshTokens = sessions.slice(1, 1 + CHAINS).map((session) => session.refreshToken);
+    const refresh = await refreshChains(base, pid, refreshTokens, DURATION);
+    const rssAfter = Math.max(...rounds.map((round) => round.rss));
+    const peer = PEER ? await betterAuth(PEER) : undefined;
+
+    const scale: Array<{ users: number; me: Load; refresh: Load; signIn: Load }> = [];
+    if (benchDatabase) {
+      const seeder = new pg.Client({ connectionString: benchDatabase });
+      await seeder.connect();
+      try {
+        for (const users of SCALE) {
+          await seedUsers(seeder, users);
+          const seeded = Number((await seeder.query(`SELECT count(*) FROM "User"`)).rows[0].count);
+          const randomSeeded = () => `seed${Math.floor(Math.random() * (seeded - USERS))}@bench.example`;
+          const fresh = await Promise.all(
+            Array.from({ length: CHAINS }, async () => {
+              const { data } = await gql(
+                `mutation { signInEmailPassword(email: "${randomSeeded()}", password: "${PASSWORD}") { ... on SignInEmailPasswordOk { session { accessToken refreshToken } } } }`,
+              );
+              return data.signInEmailPassword.session as { accessToken: string; refreshToken: string };
+            }),
+          );
+          scale.push({
+            users: seeded,
+            me: await me(SCALE_SECONDS, fresh[0]!.accessToken, 4),
+            refresh: await refreshChains(
+              base,
+              pid,
+              fresh.slice(0, 4).map((session) => session.refreshToken),
+              SCALE_SECONDS,
+            ),
+            signIn: await signIn(SCALE_SECONDS, randomSeeded, 4),
+          });
+        }
+      } finally {
+        await seeder.end();
+      }
+    }
 
     const cpu = os.cpus();
     console.log(`\nmachine: ${cpu.length} x ${cpu[0]?.model ?? "unknown CPU"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
-    console.log(`database: ${database}; ${DURATION} s per measurement, median of ${ROUNDS} rounds; server and load generator share the machine\n`);
+    console.log(`server: \`${startCommand}\`, NODE_ENV=production, on ${database}; load generator and database on the same machine`);
+    console.log(`${DURATION} s per measurement, median of ${ROUNDS} rounds\n`);
+    const argon2CpuMs = median((r) => r.argon2CpuMs);
     const rows: Array<[string, string]> = [
       ["argon2id bound (OWASP m=19 MiB t=2 p=1), hashes/s on all cores", median((r) => r.hashes).toFixed(1)],
-      ["password sign-ins/s through GraphQL (16 connections)", median((r) => r.signIns).toFixed(1)],
-      ["  sign-in / argon2 bound", median((r) => r.signIns / r.hashes).toFixed(2)],
+      ["password sign-ins/s through GraphQL (16 connections)", median((r) => r.signIn.perSecond).toFixed(1)],
+      ["  sign-in / argon2 bound", median((r) => r.signIn.perSecond / r.hashes).toFixed(2)],
       ["  ceiling: bare node:http + argon2id verify / argon2 bound", median((r) => r.reference / r.hashes).toFixed(2)],
-      ["trivial { __typename } queries/s (16 connections)", median((r) => r.trivial).toFixed(0)],
-      ["me queries/s with a bearer token (16 connections)", median((r) => r.me).toFixed(0)],
-      ["  me / trivial", median((r) => r.me / r.trivial).toFixed(2)],
-      ["refreshSession rotations/s (16 connections)", refreshes.toFixed(0)],
+      ["trivial { __typename } queries/s (16 connections)", median((r) => r.trivial.perSecond).toFixed(0)],
+      ["me queries/s with a bearer token (16 connections)", median((r) => r.me.perSecond).toFixed(0)],
+      ["  me / trivial", median((r) => r.me.perSecond / r.trivial.perSecond).toFixed(2)],
+      [`refreshSession rotations/s (${CHAINS} chains, all intact)`, refresh.perSecond.toFixed(0)],
+      ["CPU ms per argon2id verification", argon2CpuMs.toFixed(2)],
+      ["server CPU ms per sign-in", median((r) => r.signIn.cpuMs).toFixed(2)],
+      ["  beside the hash (sign-in minus one verification)", median((r) => r.signIn.cpuMs - argon2CpuMs).toFixed(2)],
+      ["server CPU ms per me", median((r) => r.me.cpuMs).toFixed(3)],
+      ["server CPU ms per refresh", refresh.cpuMs.toFixed(3)],
+      ["server RSS idle, MiB", rssIdle.toFixed(0)],
+      ["server RSS at the end of the sign-in load (highest of the rounds), MiB", rssAfter.toFixed(0)],
     ];
+    if (peer) {
+      rows.push(
+        ["Better Auth sign-ins/s (16 connections)", peer.signIns.toFixed(1)],
+        ["  sign-in vs Better Auth", `${(median((r) => r.signIn.perSecond) / peer.signIns).toFixed(2)}x`],
+        ["Better Auth get-session/s (16 connections)", peer.sessions.toFixed(0)],
+        ["  me vs Better Auth session check", `${(median((r) => r.me.perSecond) / peer.sessions).toFixed(2)}x`],
+      );
+    } else {
+      rows.push(["Better Auth peer", "skipped (set BENCH_BETTER_AUTH_URL)"]);
+    }
     const width = Math.max(...rows.map(([label]) => label.length));
     for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${value.padStart(8)}`);
     const all = (pick: (round: (typeof rounds)[number]) => number) => rounds.map((round) => pick(round).toFixed(2)).join(", ");
     console.log(
-      `\nper round: sign-in/argon2 ${all((r) => r.signIns / r.hashes)}; ceiling ${all((r) => r.reference / r.hashes)}; me/trivial ${all((r) => r.me / r.trivial)}`,
+      `\nper round: sign-in/argon2 ${all((r) => r.signIn.perSecond / r.hashes)}; ceiling ${all((r) => r.reference / r.hashes)}; me/trivial ${all((r) => r.me.perSecond / r.trivial.perSecond)}`,
     );
+    if (scale.length > 0) {
+      console.log(`\nlatency by users in the database (ms, p50 / p99; 4 connections, ${SCALE_SECONDS} s each):`);
+      console.log(`${"users".padStart(10)}  ${"me".padStart(12)}  ${"refresh".padStart(12)}  ${"sign-in".padStart(12)}`);
+      const cell = (l: Load) => `${l.p50.toFixed(1)} / ${l.p99.toFixed(1)}`.padStart(12);
+      for (const row of scale) console.log(`${row.users.toLocaleString("en").padStart(10)}  ${cell(row.me)}  ${cell(row.refresh)}  ${cell(row.signIn)}`);
+    } else {
+      console.log("\nscale figures skipped: they need PostgreSQL (BENCH_DATABASE_URL)");
+    }
   } finally {
     server.kill("SIGTERM");
     await new Promise((resolve) => server.once("exit", resolve));
@@ -141,11 +232,118 @@ async function main() {
   }
 }
 
+/**
+ * Refresh rotations on one chain per connection: a request spends a chain's
+ * current token (the chain's number is the field's alias, so its answer finds
+ * the chain again) and the answer makes the child the chain's token. Afterwards
+ * every chain must still rotate: a false theft detection would have revoked
+ * its family.
+ */
+async function refreshChains(base: string, pid: number, tokens: string[], seconds: number): Promise<Load> {
+  const chains = [...tokens];
+  const free = chains.map((_, i) => i);
+  // Clients send the token as a variable, so the document (and its parse and validation) is one per chain.
+  const mutation = (chain: number) =>
+    JSON.stringify({
+      query: `mutation Refresh($token: String!) { c${chain}: refreshSession(refreshToken: $token) { __typename ... on RefreshSessionOk { session { refreshToken } } } }`,
+      variables: { token: chains[chain] },
+    });
+  const result = await load("refresh", base, pid, chains.length, {
+    seconds,
+    setupRequest: (request: any) => {
+      const chain = free.shift();
+      if (chain === undefined) throw new Error("no refresh chain is free: a request went unanswered");
+      return { ...request, body: mutation(chain) };
+    },
+    onResponse: (_status: number, body: string) => {
+      const [alias, answer] = Object.entries(JSON.parse(body).data)[0] as [string, any];
+      const chain = Number(alias.slice(1));
+      chains[chain] = answer.session.refreshToken;
+      free.push(chain);
+    },
+    expect: "RefreshSessionOk",
+  });
+  for (const chain of chains.keys()) {
+    const answer = await fetch(`${base}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: mutation(chain) }).then((r) =>
+      r.text(),
+    );
+    if (!answer.includes("RefreshSessionOk")) throw new Error(`refresh chain ${chain} broke: ${answer}`);
+  }
+  return result;
+}
+
+/**
+ * Fills the database to `total` users the way the API leaves an email/password
+ * user (a User row with the same real argon2id hash, and its login method),
+ * each with a live session row, in one INSERT ... SELECT per 100,000.
+ */
+async function seedUsers(client: pg.Client, total: number): Promise<void> {
+  const template = (await client.query(`SELECT "tenantId", "passwordHash" FROM "User" WHERE email = 'bench0@example.com'`)).rows[0];
+  const existing = Number((await client.query(`SELECT count(*) FROM "User"`)).rows[0].count);
+  for (let from = existing - USERS; from < total - USERS; from += 100_000) {
+    const to = Math.min(from + 100_000, total - USERS) - 1;
+    await client.query(
+      `WITH users AS (
+         INSERT INTO "User" (id, "tenantId", email, "passwordHash", roles, "updatedAt")
+         SELECT gen_random_uuid(), $1, 'seed' || i || '@bench.example', $2, ARRAY['user'], now() FROM generate_series($3::int, $4::int) AS i
+         RETURNING id, "tenantId", email
+       ), methods AS (
+         INSERT INTO "LoginMethod" (id, "userId", "tenantId", "recipeId", email) SELECT gen_random_uuid(), id, "tenantId", 'emailpassword', email FROM users
+       )
+       INSERT INTO "Session" (id, "userId", "tenantId", "currentTokenHash", "expiresAt", "authenticatedAt", amr)
+       SELECT gen_random_uuid(), id, "tenantId", encode(sha256(convert_to(id::text, 'UTF8')), 'base64'), now() + interval '30 days', now(), ARRAY['pwd'] FROM users`,
+      [template.tenantId, template.passwordHash, from, to],
+    );
+  }
+  await client.query("ANALYZE");
+}
+
+/** Better Auth's sign-in and session check beside ours, on users it signs up first. */
+async function betterAuth(base: string): Promise<{ signIns: number; sessions: number }> {
+  const post = (route: string, body: unknown) =>
+    fetch(`${base}/api/auth/${route}`, { method: "POST", headers: { "content-type": "application/json", origin: base }, body: JSON.stringify(body) });
+  const run = randomBytes(3).toString("hex");
+  const emails = Array.from({ length: USERS }, (_, i) => `bench${run}${i}@example.com`);
+  for (const email of emails) await post("sign-up/email", { email, password: PASSWORD, name: "Bench" });
+  const signedIn = await post("sign-in/email", { email: emails[0], password: PASSWORD });
+  const cookie = (signedIn.headers.getSetCookie?.() ?? []).map((value) => value.split(";")[0]).join("; ");
+  let next = 0;
+  const signIns = await autocannon({
+    url: `${base}/api/auth/sign-in/email`,
+    connections: 16,
+    duration: DURATION,
+    requests: [
+      {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: base },
+        setupRequest: (request: any) => ({ ...request, body: JSON.stringify({ email: emails[next++ % USERS], password: PASSWORD }) }),
+      },
+    ],
+  });
+  const sessions = await autocannon({ url: `${base}/api/auth/get-session`, connections: 16, duration: DURATION, headers: { cookie } });
+  if (signIns.non2xx > 0 || sessions.non2xx > 0) throw new Error(`Better Auth answered ${signIns.non2xx + sessions.non2xx} non-2xx`);
+  return { signIns: signIns.requests.total / signIns.duration, sessions: sessions.requests.total / sessions.duration };
+}
+
 async function adminQuery(url: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   await client.query(sql);
   await client.end();
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function rssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+/** The process's user + system CPU time so far, in ms. */
+async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
 }
 
 async function waitForHealth(base: string, server: ChildProcess): Promise<void> {
@@ -156,7 +354,7 @@ async function waitForHealth(base: string, server: ChildProcess): Promise<void> 
       () => false,
     );
     if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   throw new Error("server did not become healthy");
 }
@@ -166,11 +364,12 @@ async function referenceVerifications(): Promise<number> {
   const child = spawn(process.execPath, ["--import", "tsx", "bench/reference-server.ts"], { stdio: ["ignore", "pipe", "inherit"] });
   try {
     const port = await new Promise<string>((resolve) => child.stdout!.once("data", (chunk) => resolve(String(chunk).trim())));
-    return await load("reference", `http://127.0.0.1:${port}`, 16, {
+    const result = await load("reference", `http://127.0.0.1:${port}`, child.pid!, 16, {
       path: "/",
       body: JSON.stringify({ password: PASSWORD }),
       expect: '{"ok":true}',
     });
+    return result.perSecond;
   } finally {
     child.kill("SIGTERM");
     await new Promise((resolve) => child.once("exit", resolve));
@@ -180,10 +379,10 @@ async function referenceVerifications(): Promise<number> {
 /**
  * argon2id verifications per second with every core busy: the best of libuv's
  * pool sized to the cores and to its default of 4, each in a fresh process
- * (the pool size is fixed at a process's start).
+ * (the pool size is fixed at a process's start); and the CPU ms per verification.
  */
-async function argon2Bound(): Promise<number> {
-  let best = 0;
+async function argon2Bound(): Promise<{ hashes: number; cpuMs: number }> {
+  let best = { hashes: 0, cpuMs: 0 };
   for (const threads of new Set([os.availableParallelism(), 4])) {
     const child = spawn(process.execPath, ["--import", "tsx", "bench/argon2-bound.ts", String(DURATION / 2)], {
       env: { ...process.env, UV_THREADPOOL_SIZE: String(threads) },
@@ -192,7 +391,8 @@ async function argon2Bound(): Promise<number> {
     let output = "";
     child.stdout!.on("data", (chunk) => (output += chunk));
     await new Promise((resolve) => child.once("exit", resolve));
-    best = Math.max(best, Number(output.trim()));
+    const [hashes, cpu] = output.trim().split(" ").map(Number) as [number, number];
+    if (hashes > best.hashes) best = { hashes, cpuMs: cpu };
   }
   return best;
 }
@@ -200,10 +400,12 @@ async function argon2Bound(): Promise<number> {
 async function load(
   name: string,
   base: string,
+  pid: number,
   connections: number,
   options: { seconds?: number; path?: string; body?: string; headers?: Record<string, string>; setupRequest?: any; onResponse?: any; expect: string },
-): Promise<number> {
+): Promise<Load> {
   let unexpected = 0;
+  const cpuBefore = await cpuMs(pid);
   const result = await autocannon({
     url: `${base}${options.path ?? "/graphql"}`,
     connections,
@@ -222,10 +424,18 @@ async function load(
       },
     ],
   });
+  const cpu = (await cpuMs(pid)) - cpuBefore;
   if (unexpected > 0 || result.errors > 0 || result.non2xx > 0) {
     throw new Error(`${name}: ${unexpected} unexpected answers, ${result.errors} errors, ${result.non2xx} non-2xx`);
   }
-  return result.requests.total / (result.duration || options.seconds || DURATION);
+  const requests = result.requests.total;
+  return {
+    perSecond: requests / (result.duration || options.seconds || DURATION),
+    requests,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    cpuMs: cpu / requests,
+  };
 }
 
 main().catch((error: unknown) => {

@@ -12,7 +12,6 @@ import type { IncomingMessage } from "node:http";
 import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { BodyTooLarge, readBody } from "./http.js";
 import { usePrometheus } from "@graphql-yoga/plugin-prometheus";
-import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import { requestLogPlugin } from "./observability/request-log.js";
 import { ConfigError, loadConfig, StartupError, type Config } from "./config.js";
 import { RenameTypes, wrapSchema } from "@graphql-tools/wrap";
@@ -231,8 +230,9 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
         : false;
     },
     graphiql: !config.production,
-    // Served whole by this server (no CDN), so it renders on a machine without internet.
-    renderGraphiQL,
+    // Served whole by this server (no CDN), so it renders on a machine without internet. Loaded
+    // on first use: the bundle is some 30 MB of heap that a production server never needs.
+    renderGraphiQL: async (options) => (await import("@graphql-yoga/render-graphiql")).renderGraphiQL(options),
     landingPage: false,
     maskedErrors: true,
     batching: false,

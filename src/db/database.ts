@@ -7,11 +7,13 @@
 import { mkdir } from "node:fs/promises";
 import type { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
-import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
+import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
+import { Worker } from "node:worker_threads";
 import pg from "pg";
 import { PrismaClient } from "../generated/prisma/client.js";
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.js";
-import { applyMigrations } from "./schema-engine.js";
+import { applyPostgresMigrations } from "./postgres-migrations.js";
+import { applyMigrations, migrationsUpToDate } from "./schema-engine.js";
 
 export interface Database {
   prisma: PrismaClient;
@@ -85,7 +87,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       "pglite",
       adapter,
       close,
-      () => applyMigrations(adapter),
+      async () => ((await migrationsUpToDate(async (sql) => (await pglite.query<never>(sql)).rows)) ? [] : applyMigrations(adapter)),
       (channel, onMessage) => pglite.listen(channel, onMessage),
     );
   } catch (error) {
@@ -102,8 +104,9 @@ const MIGRATION_LOCK = 0x61757468;
  * schema engine's own advisory lock waits only 10 s and stays held by the idle
  * pooled connection that took it, so replicas starting together timed out on
  * it (P1002). Here each process first queues on a lock of ours, on a
- * connection of its own, with no time limit; then runs the engine on a pool
- * made for the purpose and closes that pool, releasing the engine's lock,
+ * connection of its own, with no time limit. Holding it, a process that finds
+ * every migration applied (the usual start) goes on without loading the
+ * engine; otherwise it runs the engine, which releases its own lock when done,
  * before letting the next process in. The next one finds the work done.
  */
 async function migratePostgres(url: string): Promise<string[]> {
@@ -111,34 +114,26 @@ async function migratePostgres(url: string): Promise<string[]> {
   await lock.connect();
   try {
     await lock.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
-    const connections: SqlDriverAdapter[] = [];
-    const factory = new PrismaPg({ connectionString: url, max: 2 });
-    const disposable: SqlMigrationAwareDriverAdapterFactory = {
-      provider: factory.provider,
-      adapterName: factory.adapterName,
-      connect: async () => remember(await factory.connect()),
-      connectToShadowDb: async () => remember(await factory.connectToShadowDb()),
-    };
-    // The adapter runs a migration script statement by statement, split at every `;`,
-    // which breaks a function body; PostgreSQL runs a whole script in one simple query.
-    const remember = (connection: SqlDriverAdapter): SqlDriverAdapter => {
-      connections.push(connection);
-      return Object.assign(Object.create(connection) as SqlDriverAdapter, {
-        executeScript: async (script: string) => {
-          await lock.query(script);
-        },
-      });
-    };
-    try {
-      return await applyMigrations(disposable);
-    } finally {
-      await Promise.all(connections.map((connection) => connection.dispose()));
-    }
+    if (await migrationsUpToDate(async (sql) => (await lock.query(sql)).rows)) return [];
+    // Compiled, the engine runs in a thread of its own, and its memory goes when the thread ends.
+    return await (import.meta.url.endsWith(".js") ? migrateInWorker(url) : applyPostgresMigrations(url));
   } finally {
     // Closing the session releases the lock too, should the unlock not arrive.
     await lock.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK]).catch(() => {});
     await lock.end();
   }
+}
+
+function migrateInWorker(url: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL("./migration-worker.js", import.meta.url), { workerData: { url } });
+    let applied: string[] | undefined;
+    worker.once("message", (names: string[]) => {
+      applied = names;
+    });
+    worker.once("error", reject);
+    worker.once("exit", (code) => (applied ? resolve(applied) : reject(new Error(`the migration thread ended with code ${code}`))));
+  });
 }
 
 /**

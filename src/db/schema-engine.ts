@@ -45,11 +45,32 @@ export async function openSchemaEngine(adapter: SqlMigrationAwareDriverAdapterFa
   return SchemaEngine.new({ datamodels: [[schema.path, schema.content]] }, () => {}, bindMigrationAwareSqlAdapterFactory(adapter));
 }
 
-export async function readMigrations(): Promise<MigrationList> {
-  const names = (await readdir(MIGRATIONS_DIR, { withFileTypes: true }).catch(() => []))
+/** The folder names under prisma/migrations, in order. */
+async function migrationNames(): Promise<string[]> {
+  return (await readdir(MIGRATIONS_DIR, { withFileTypes: true }).catch(() => []))
     .filter((entry) => entry.isDirectory())
     .map((entry) => entry.name)
     .sort();
+}
+
+/**
+ * Whether the database already holds every migration of this release and no
+ * failed one, read from the engine's own table: the usual start of a
+ * replica, which then needs no engine (a WASM module of tens of megabytes).
+ * Anything else (no table yet, a pending or failed migration) is left to the
+ * engine, which applies or reports it.
+ */
+export async function migrationsUpToDate(query: (sql: string) => Promise<Array<{ migration_name: string; ok: boolean }>>): Promise<boolean> {
+  const rows = await query(
+    "SELECT migration_name, finished_at IS NOT NULL AND rolled_back_at IS NULL AS ok FROM _prisma_migrations WHERE rolled_back_at IS NULL",
+  ).catch(() => undefined);
+  if (!rows || rows.some((row) => !row.ok)) return false;
+  const applied = new Set(rows.map((row) => row.migration_name));
+  return (await migrationNames()).every((name) => applied.has(name));
+}
+
+export async function readMigrations(): Promise<MigrationList> {
+  const names = await migrationNames();
   const lockPath = path.join(MIGRATIONS_DIR, "migration_lock.toml");
   return {
     baseDir: MIGRATIONS_DIR,
