@@ -154,7 +154,8 @@ export function createTenantStore(prisma: PrismaClient, serverConfig: Config, en
     },
 
     async ensureDefault() {
-      await prisma.tenant.upsert({ where: { id: DEFAULT_TENANT }, create: { id: DEFAULT_TENANT }, update: {} });
+      // One statement: replicas starting together all run it, and the ORM's upsert (read, then insert) lets two insert.
+      await prisma.$executeRaw`INSERT INTO "Tenant" (id) VALUES (${DEFAULT_TENANT}) ON CONFLICT (id) DO NOTHING`;
     },
   };
 }
