@@ -7,7 +7,7 @@
  * It also compiles dist/, which the tests of whole processes run.
  */
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile, readdir, rename, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -76,10 +76,25 @@ function buildDist(): void {
   if (built.status !== 0) throw new Error(`npm run build failed:\n${built.stdout}${built.stderr}`);
 }
 
-export default async function setup(): Promise<void> {
+export default async function setup(): Promise<() => Promise<void>> {
   buildDist();
+  // The run's PostgreSQL databases are named for it, and dropped at its end (test/helpers.ts keeps them between tests).
+  process.env.TEST_RUN_ID = randomBytes(4).toString("hex");
   const hash = await migrationsHash();
   // Read by test/helpers.ts in each worker (forked after this runs).
   process.env.TEST_PGLITE_TEMPLATE = await pgliteTemplate(hash);
   if (process.env.TEST_DATABASE_URL) process.env.TEST_POSTGRES_TEMPLATE = await postgresTemplate(process.env.TEST_DATABASE_URL, hash);
+  return async () => {
+    if (!process.env.TEST_DATABASE_URL) return;
+    const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [
+        `auth_test_${process.env.TEST_RUN_ID}_%`,
+      ]);
+      for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+    } finally {
+      await admin.end();
+    }
+  };
 }
