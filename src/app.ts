@@ -206,7 +206,9 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
   }
   const recipes = createRecipes(deps, options.recipes);
   const schema = buildSchema(recipes, config);
-  const adminSchema = buildSchema(recipes, config, createAdminApis(deps, recipes.functions.emailpassword));
+  // Built when first needed: most servers never see an administrator, and a schema is megabytes.
+  let adminSchema: GraphQLSchema | undefined;
+  const getAdminSchema = () => (adminSchema ??= buildSchema(recipes, config, createAdminApis(deps, recipes.functions.emailpassword)));
   const contextFactory = (initial: { request: Request; ip?: string; req?: IncomingMessage }) => createContext(deps, initial as never);
   const plugins: Plugin[] = [
     requestLogPlugin(config, deps.logger),
@@ -219,7 +221,7 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
     // Administrators see (and introspect) the admin fields; everyone else does not.
     schema: ({ request }) =>
       request.headers.has("x-admin-secret") || request.headers.has("authorization")
-        ? mayBeAdmin(deps, request).then((admin) => (admin ? adminSchema : schema))
+        ? mayBeAdmin(deps, request).then((admin) => (admin ? getAdminSchema() : schema))
         : schema,
     context: (initial) => createContext(deps, initial as never),
     // Only the configured frontends get CORS (with credentials): other origins get no grant at all.
@@ -263,7 +265,9 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
     deps,
     recipes,
     schema: options.typePrefix ? prefixTypes(schema, options.typePrefix) : schema,
-    adminSchema,
+    get adminSchema() {
+      return getAdminSchema();
+    },
     yoga,
     plugins,
     contextFactory,
