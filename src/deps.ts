@@ -150,6 +150,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
   const viewerCache = createViewerCache(clock, config.sessionCacheTtlSeconds);
   const sessions = createSessionService({
     prisma,
+    sql: db.sql,
     viewerCache,
     clock,
     accessTokens,
@@ -162,7 +163,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     customClaims: options.customClaims,
   });
   const audit = createAuditLog(prisma, clock, logger);
-  const accounts = createAccounts({ users: createUserStore(prisma), store: createAccountStore(prisma, clock), viewerCache, audit, clock });
+  const accounts = createAccounts({ users: createUserStore(prisma, db.sql), store: createAccountStore(prisma, clock), viewerCache, audit, clock });
   // Only development writes a message's body (its links and codes) to the log.
   const logBodies = config.nodeEnv === "development";
   const pending = new Set<Promise<unknown>>();
@@ -184,7 +185,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     breachedPasswords: createBreachedPasswords({ url: config.passwordBreachCheckUrl, logger }),
     tenants: createTenantStore(prisma, config, encrypter, clock),
     tickets: createTicketStore(prisma, clock),
-    limiter: createAttemptLimiter(prisma, clock, config.lockout, metrics.lockout),
+    limiter: createAttemptLimiter(prisma, db.sql, clock, config.lockout, metrics.lockout),
     audit,
     securityEventBus: createSecurityEventBus(db),
     lifecycle: createLifecycle(),

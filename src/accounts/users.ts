@@ -1,5 +1,6 @@
 /** Reading users: lookups by id and by normalised email, scoped to a tenant. */
 import { Prisma, type PrismaClient, type User } from "../generated/prisma/client.js";
+import type { SqlRunner } from "../db/database.js";
 
 export type UserRow = User;
 
@@ -37,19 +38,19 @@ export const USER_COLUMNS: Prisma.Sql = Prisma.raw(
     .join(", "),
 );
 
-// Hot paths (every sign-in looks a user up): raw SQL spares the ORM's per-query cost.
-export function createUserStore(prisma: PrismaClient): UserStore {
+// Hot paths (every sign-in looks a user up): statements on the driver (see SqlRunner).
+export function createUserStore(prisma: PrismaClient, sql: SqlRunner): UserStore {
   return {
     async byId(id, tenantId) {
       if (!isUuid(id)) return null;
       const rows = tenantId
-        ? await prisma.$queryRaw<UserRow[]>`SELECT ${USER_COLUMNS} FROM "User" u WHERE id = ${id}::uuid AND "tenantId" = ${tenantId}`
-        : await prisma.$queryRaw<UserRow[]>`SELECT ${USER_COLUMNS} FROM "User" u WHERE id = ${id}::uuid`;
+        ? await sql.query<UserRow>(Prisma.sql`SELECT ${USER_COLUMNS} FROM "User" u WHERE id = ${id}::uuid AND "tenantId" = ${tenantId}`)
+        : await sql.query<UserRow>(Prisma.sql`SELECT ${USER_COLUMNS} FROM "User" u WHERE id = ${id}::uuid`);
       return rows[0] ?? null;
     },
     async byEmail(tenantId, email) {
-      const rows = await prisma.$queryRaw<UserRow[]>`
-        SELECT ${USER_COLUMNS} FROM "User" u WHERE "tenantId" = ${tenantId} AND email = ${normaliseEmail(email)}`;
+      const rows = await sql.query<UserRow>(Prisma.sql`
+        SELECT ${USER_COLUMNS} FROM "User" u WHERE "tenantId" = ${tenantId} AND email = ${normaliseEmail(email)}`);
       return rows[0] ?? null;
     },
     async page(where, after, take) {

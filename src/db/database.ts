@@ -10,13 +10,27 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { Worker } from "node:worker_threads";
 import pg from "pg";
-import { PrismaClient } from "../generated/prisma/client.js";
+import { type Prisma, PrismaClient } from "../generated/prisma/client.js";
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.js";
 import { applyPostgresMigrations } from "./postgres-migrations.js";
 import { applyMigrations, migrationsUpToDate } from "./schema-engine.js";
 
+/**
+ * Statements of the hot paths (sign-in, refresh, the signed-in user), written
+ * with `Prisma.sql` and run on the driver itself, on the same connections:
+ * Prisma's raw queries cost several times the driver's own CPU per statement
+ * (measured here: 315 µs against 65 µs). Dates go in as UTC and timestamp
+ * columns (stored without a zone, in UTC, as Prisma writes them) come out as
+ * UTC, whatever the process's time zone.
+ */
+export interface SqlRunner {
+  query<T>(statement: Prisma.Sql): Promise<T[]>;
+  execute(statement: Prisma.Sql): Promise<number>;
+}
+
 export interface Database {
   prisma: PrismaClient;
+  sql: SqlRunner;
   kind: "pglite" | "postgres";
   /** The adapter factory, for the schema engine (migrations, drift checks). */
   adapter: SqlMigrationAwareDriverAdapterFactory;
@@ -55,13 +69,25 @@ export interface DatabaseOptions {
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url) {
     const direct = options.directUrl ?? options.url;
-    const adapter = new PrismaPg(
-      { connectionString: options.url, max: options.poolSize ?? 10 },
-      options.preparedStatements === false ? {} : { statementNameGenerator: statementNames() },
-    );
+    // One pool for the ORM and the hot statements (the adapter ends it on disconnect).
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    pool.on("error", () => {}); // an idle connection that dies is dropped from the pool; the next query opens another
+    const names = options.preparedStatements === false ? undefined : statementNames();
+    const adapter = new PrismaPg(pool, { disposeExternalPool: true, ...(names ? { statementNameGenerator: names } : {}) });
+    const run = (statement: Prisma.Sql) =>
+      pool.query({
+        text: statement.text,
+        values: statement.values.map(utcIn),
+        types: UTC_TYPES,
+        ...(names ? { name: names({ sql: statement.text }) || undefined } : {}),
+      });
     return wrap(
       "postgres",
       adapter,
+      {
+        query: async <T>(statement: Prisma.Sql) => (await run(statement)).rows as T[],
+        execute: async (statement) => (await run(statement)).rowCount ?? 0,
+      },
       async () => {},
       () => migratePostgres(direct),
       (channel, onMessage, onGap) => listenPostgres(direct, channel, onMessage, onGap),
@@ -83,9 +109,14 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       await pglite.close();
       await lock?.release();
     };
+    const run = (statement: Prisma.Sql) => pglite.query(statement.text, statement.values.map(utcIn), { parsers: { [TIMESTAMP]: utcTimestamp } });
     return wrap(
       "pglite",
       adapter,
+      {
+        query: async <T>(statement: Prisma.Sql) => (await run(statement)).rows as T[],
+        execute: async (statement) => (await run(statement)).affectedRows ?? 0,
+      },
       close,
       async () => ((await migrationsUpToDate(async (sql) => (await pglite.query<never>(sql)).rows)) ? [] : applyMigrations(adapter)),
       (channel, onMessage) => pglite.listen(channel, onMessage),
@@ -195,9 +226,20 @@ async function listenPostgres(url: string, channel: string, onMessage: (payload:
   };
 }
 
+/** `timestamp without time zone`: the columns Prisma writes as UTC. */
+const TIMESTAMP = 1114;
+const utcTimestamp = (text: string) => new Date(`${text.replace(" ", "T")}Z`);
+const UTC_TYPES = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === TIMESTAMP ? utcTimestamp : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+/** PostgreSQL ignores the zone of a literal it reads as `timestamp`: an ISO string in UTC is the UTC time either way. */
+const utcIn = (value: unknown) => (value instanceof Date ? value.toISOString() : value);
+
 function wrap(
   kind: Database["kind"],
   adapter: SqlMigrationAwareDriverAdapterFactory,
+  sql: SqlRunner,
   closeDriver: () => Promise<void>,
   migrate: () => Promise<string[]>,
   listen: Database["listen"],
@@ -205,6 +247,7 @@ function wrap(
   const prisma = new PrismaClient({ adapter });
   return {
     prisma,
+    sql,
     kind,
     adapter,
     migrate,

@@ -10,7 +10,8 @@
  */
 import type { Clock } from "../clock.js";
 import { USER_COLUMNS, type UserRow } from "../accounts/users.js";
-import type { PrismaClient } from "../generated/prisma/client.js";
+import { Prisma, type PrismaClient } from "../generated/prisma/client.js";
+import type { SqlRunner } from "../db/database.js";
 
 /**
  * The counter every credential pathway of one account shares (password,
@@ -56,12 +57,18 @@ export interface AttemptLimiter {
  * its key (`scope` is the key's kind: "account", "totp"); the lock stays unless
  * that very attempt proves right.
  */
-export function createAttemptLimiter(prisma: PrismaClient, clock: Clock, policy: LockoutPolicy, onLock?: (scope: string) => void): AttemptLimiter {
+export function createAttemptLimiter(
+  prisma: PrismaClient,
+  sql: SqlRunner,
+  clock: Clock,
+  policy: LockoutPolicy,
+  onLock?: (scope: string) => void,
+): AttemptLimiter {
   /** One statement: count the attempt unless locked (and read the account when asked). */
   async function count(key: string, account?: { tenantId: string; email: string }): Promise<{ verdict: AttemptVerdict; user: UserRow | null }> {
     const now = clock.now();
     const { threshold, baseSeconds, maxSeconds } = policy;
-    const rows = await prisma.$queryRaw<Array<UserRow & { counted_failures: number | null }>>`
+    const rows = await sql.query<UserRow & { counted_failures: number | null }>(Prisma.sql`
       WITH counted AS (
         INSERT INTO "AttemptCounter" AS c (key, failures, "lockedUntil", "updatedAt")
         VALUES (${key}, 1, CASE WHEN 1 >= ${threshold}::int THEN ${now}::timestamp(3) + make_interval(secs => ${baseSeconds}::float8) END, ${now}::timestamp(3))
@@ -76,7 +83,7 @@ export function createAttemptLimiter(prisma: PrismaClient, clock: Clock, policy:
       )
       SELECT (SELECT failures FROM counted) AS counted_failures, ${USER_COLUMNS}
       FROM (SELECT 1) AS one
-      LEFT JOIN "User" u ON ${account !== undefined} AND u."tenantId" = ${account?.tenantId ?? ""} AND u.email = ${account?.email ?? ""}`;
+      LEFT JOIN "User" u ON ${account !== undefined} AND u."tenantId" = ${account?.tenantId ?? ""} AND u.email = ${account?.email ?? ""}`);
     const { counted_failures: failures, ...row } = rows[0]!;
     const user = row.id ? (row as UserRow) : null;
     if (failures !== null) {
@@ -94,8 +101,8 @@ export function createAttemptLimiter(prisma: PrismaClient, clock: Clock, policy:
     beginFor: (key, account) => count(key, account),
     async succeed(key) {
       // Reset in place rather than deleted: the row is reused by the next attempt (a cheap HOT update).
-      await prisma.$executeRaw`
-        UPDATE "AttemptCounter" SET failures = 0, "lockedUntil" = NULL, "updatedAt" = ${clock.now()} WHERE key = ${key} AND failures > 0`;
+      await sql.execute(Prisma.sql`
+        UPDATE "AttemptCounter" SET failures = 0, "lockedUntil" = NULL, "updatedAt" = ${clock.now()} WHERE key = ${key} AND failures > 0`);
     },
   };
 }

@@ -15,7 +15,8 @@ import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock.js";
 import { addSeconds } from "../clock.js";
 import { hmacSha256, randomToken, sha256 } from "../crypto/tokens.js";
-import type { PrismaClient } from "../generated/prisma/client.js";
+import { Prisma, type PrismaClient } from "../generated/prisma/client.js";
+import type { SqlRunner } from "../db/database.js";
 import type { AccessTokenClaims, AccessTokens } from "./access-token.js";
 import type { ViewerCache } from "./viewer-cache.js";
 import { userAttemptKey } from "../security/attempt-limiter.js";
@@ -97,8 +98,8 @@ export interface SessionService {
   /**
    * The user of a live session and when it last authenticated: one statement that
    * also proves the session unrevoked and unexpired and the user enabled, so
-   * revocation takes effect at once. (A hot path: raw SQL costs a third of the CPU
-   * of the ORM's findUnique+include.)
+   * revocation takes effect at once. (A hot path: one statement on the driver;
+   * see SqlRunner.)
    */
   live(sessionId: string, userId: string): Promise<LiveSession | null>;
   verifyAccessToken(token: string): Promise<AccessTokenClaims | null>;
@@ -110,6 +111,8 @@ export type CustomClaims = (user: SessionUser) => Record<string, unknown> | Prom
 export interface SessionServiceOptions {
   customClaims?: CustomClaims;
   prisma: PrismaClient;
+  /** The hot statements (open, rotate, the live session) run on the driver. */
+  sql: SqlRunner;
   /** Evicted on every revocation made here. */
   viewerCache: ViewerCache;
   clock: Clock;
@@ -128,7 +131,7 @@ export interface SessionServiceOptions {
 const clip = (value: string, max: number) => value.slice(0, max);
 
 export function createSessionService(options: SessionServiceOptions): SessionService {
-  const { prisma, clock, accessTokens, rotationKey } = options;
+  const { prisma, sql, clock, accessTokens, rotationKey } = options;
   const childOf = (token: string) => hmacSha256(rotationKey, token);
 
   /** How the session was proven, for the access token's amr and auth_time (RFC 8176, OpenID Connect Core §2). */
@@ -172,7 +175,7 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
   async function rotate(tokenHash: string, childHash: string): Promise<(SessionUser & Proof & { sessionId: string }) | undefined> {
     const now = clock.now();
     // Idle expiry moves with each refresh, never past the absolute end (SESSION_MAX_AGE after opening).
-    const rows = await prisma.$queryRaw<Array<SessionUser & Proof & { sessionId: string }>>`
+    const rows = await sql.query<SessionUser & Proof & { sessionId: string }>(Prisma.sql`
       WITH rotated AS (
         UPDATE "Session"
         SET "currentTokenHash" = ${childHash}, "rotatedAt" = ${now}, "lastUsedAt" = ${now},
@@ -184,7 +187,7 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
         INSERT INTO "UsedRefreshToken" ("tokenHash", "sessionId", "usedAt") SELECT ${tokenHash}, id, ${now} FROM rotated
       )
       SELECT r.id AS "sessionId", r.amr, r."authenticatedAt", u.id, u."tenantId", u.roles, u."defaultRole", u."isAnonymous"
-      FROM rotated r JOIN "User" u ON u.id = r."userId"`;
+      FROM rotated r JOIN "User" u ON u.id = r."userId"`);
     return rows[0];
   }
 
@@ -213,7 +216,7 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
       const ip = clip(meta.ip, 64);
       const userAgent = clip(meta.userAgent, 512);
       const attemptKey = userAttemptKey(user);
-      await prisma.$executeRaw`
+      await sql.execute(Prisma.sql`
         WITH opened AS (
           INSERT INTO "Session" (id, "userId", "tenantId", "currentTokenHash", "createdAt", "lastUsedAt", "authenticatedAt", "expiresAt", ip, "userAgent", amr, kind)
           VALUES (${id}::uuid, ${user.id}::uuid, ${user.tenantId}, ${sha256(refreshToken)}, ${now}, ${now}, ${now},
@@ -226,7 +229,7 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
           FROM opened
         )
         UPDATE "AttemptCounter" SET failures = 0, "lockedUntil" = NULL, "updatedAt" = ${now}
-        WHERE key = ${attemptKey} AND failures > 0`;
+        WHERE key = ${attemptKey} AND failures > 0`);
       return tokensFor(id, user, refreshToken, { amr, authenticatedAt: now });
     },
 
@@ -303,12 +306,12 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
 
     async live(sessionId, userId) {
       // expiresAt never passes the absolute end (create and rotate cap it), so this also ends old sessions.
-      const rows = await prisma.$queryRaw<Array<UserRow & { sessionAuthenticatedAt: Date; sessionKind: string; sessionAmr: string[]; sessionCreatedAt: Date }>>`
+      const rows = await sql.query<UserRow & { sessionAuthenticatedAt: Date; sessionKind: string; sessionAmr: string[]; sessionCreatedAt: Date }>(Prisma.sql`
         SELECT ${USER_COLUMNS}, s."authenticatedAt" AS "sessionAuthenticatedAt", s.kind AS "sessionKind", s.amr AS "sessionAmr",
                s."createdAt" AS "sessionCreatedAt"
         FROM "Session" s JOIN "User" u ON u.id = s."userId"
         WHERE s.id = ${sessionId}::uuid AND s."userId" = ${userId}::uuid
-          AND s."revokedAt" IS NULL AND s."expiresAt" > ${clock.now()} AND NOT u.disabled`;
+          AND s."revokedAt" IS NULL AND s."expiresAt" > ${clock.now()} AND NOT u.disabled`);
       const row = rows[0];
       if (!row) return null;
       const { sessionAuthenticatedAt, sessionKind, sessionAmr, sessionCreatedAt, ...user } = row;
