@@ -82,8 +82,18 @@ async function main() {
   const build = spawnSync("npm", ["run", "build", "--silent"], { stdio: "inherit" });
   if (build.status !== 0) throw new Error("npm run build failed");
   const startCommand = (JSON.parse(await readFile("package.json", "utf8")) as { scripts: { start: string } }).scripts.start;
-  const [program, ...args] = startCommand.split(/\s+/);
+  // `[NAME=value ...] node [flags] dist/main.js`, as a POSIX shell runs it.
+  const words = startCommand.split(/\s+/);
+  while (/^[A-Z_]+=/.test(words[0] ?? "")) {
+    const [name, value] = words.shift()!.split("=") as [string, string];
+    env[name] = value;
+  }
+  const [program, ...args] = words;
   if (program !== "node") throw new Error(`the start script is not a node command: ${startCommand}`);
+  // Migrated first by the job the deployment guide describes, so the server starts as a replica does.
+  const migrated = spawnSync(process.execPath, ["dist/migrate.js"], { env, stdio: ["ignore", "ignore", "inherit"] });
+  if (migrated.status !== 0) throw new Error("npm run migrate failed");
+  env.MIGRATE_ON_START = "false";
   const server = spawn(process.execPath, args, { env, stdio: ["ignore", "inherit", "inherit"] });
   const pid = server.pid!;
   try {
