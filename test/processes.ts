@@ -1,9 +1,14 @@
 /**
- * The server as an operator runs it: the compiled `dist/main.js` (built by
- * test/global-setup.ts) on plain Node, in a process of its own, configured by
- * the environment.
+ * The server as an operator runs it: `npm start`'s command (the compiled
+ * `dist/main.js`, built by test/global-setup.ts, with its Node flags and
+ * preload) on plain Node, in a process of its own, configured by the
+ * environment.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+
+/** The arguments `npm start` gives node. */
+const START_ARGS = (JSON.parse(readFileSync("package.json", "utf8")) as { scripts: { start: string } }).scripts.start.split(/\s+/).slice(1);
 
 export interface ServerProcess {
   port: number;
@@ -22,7 +27,7 @@ export function randomPort(): number {
 }
 
 export function startServerProcess(env: Record<string, string>, port = randomPort()): ServerProcess {
-  const child = spawn(process.execPath, ["dist/main.js"], {
+  const child = spawn(process.execPath, START_ARGS, {
     env: { PATH: process.env.PATH, PORT: String(port), LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
