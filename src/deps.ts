@@ -12,7 +12,7 @@ import { systemClock, type Clock } from "./clock.js";
 import { ConfigError, type Config } from "./config.js";
 import { createEncrypter, type Encrypter } from "./crypto/encryption.js";
 import { createArgon2Hasher, type PasswordHasher } from "./crypto/password-hasher.js";
-import { openDatabase, type Database } from "./db/database.js";
+import { openDatabase, type Database, type SqlRunner } from "./db/database.js";
 import { createOutbox, createSmtpMailer, type Mailer } from "./delivery/mailer.js";
 import { createMetrics, type Metrics } from "./observability/metrics.js";
 import { createLifecycle, type Lifecycle } from "./lifecycle.js";
@@ -40,6 +40,8 @@ export interface Deps {
   logger: Logger;
   db: Database;
   prisma: PrismaClient;
+  /** The hot statements' runner (db.sql): see SqlRunner. */
+  sql: SqlRunner;
   encrypter: Encrypter;
   hasher: PasswordHasher;
   keys: SigningKeys;
@@ -174,6 +176,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     logger,
     db,
     prisma,
+    sql: db.sql,
     encrypter,
     hasher: options.passwordHasher ?? createArgon2Hasher(),
     keys,

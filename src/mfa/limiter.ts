@@ -12,7 +12,7 @@ import { createAttemptLimiter, userAttemptKey, type AttemptLimiter } from "../se
 export const secondFactorAttemptKey = (userId: string) => `totp:${userId}`;
 
 export function createSecondFactorLimiter(deps: Deps): Pick<AttemptLimiter, "begin" | "succeed"> {
-  const own = createAttemptLimiter(deps.prisma, deps.db.sql, deps.clock, deps.config.totp.lockout, (scope) => deps.metrics.lockout(scope));
+  const own = createAttemptLimiter(deps.prisma, deps.sql, deps.clock, deps.config.totp.lockout, (scope) => deps.metrics.lockout(scope));
   const accountKey = async (userId: string) => {
     const user = await deps.accounts.byId(userId);
     return user ? userAttemptKey(user) : null;
