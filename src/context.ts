@@ -70,7 +70,7 @@ export function clientIp(request: Request, peer: string | undefined, config: Con
 /**
  * The viewer behind an access token: one statement that also proves the
  * session is live and the user enabled, so revocation takes effect at once.
- * (A hot path: raw SQL costs a third of the CPU of the ORM's findUnique+include.)
+ * (A hot path: the statement runs on the driver, see SqlRunner in db/database.ts.)
  */
 export async function loadViewer(deps: Deps, token: string | null, options: { cached?: boolean } = {}): Promise<Viewer | null> {
   if (!token) return null;
