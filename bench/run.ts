@@ -161,8 +161,7 @@ async function main() {
       await seeder.connect();
       try {
         for (const users of SCALE) {
-          await seedUsers(seeder, users);
-          const seeded = Number((await seeder.query(`SELECT count(*) FROM "User"`)).rows[0].count);
+          const seeded = await seedUsers(seeder, users);
           const randomSeeded = () => `seed${Math.floor(Math.random() * (seeded - USERS))}@bench.example`;
           const fresh = await Promise.all(
             Array.from({ length: CHAINS }, async () => {
@@ -286,8 +285,9 @@ async function refreshChains(base: string, pid: number, tokens: string[], second
  * Fills the database to `total` users the way the API leaves an email/password
  * user (a User row with the same real argon2id hash, and its login method),
  * each with a live session row, in one INSERT ... SELECT per 100,000.
+ * Answers how many users there are now.
  */
-async function seedUsers(client: pg.Client, total: number): Promise<void> {
+async function seedUsers(client: pg.Client, total: number): Promise<number> {
   const template = (await client.query(`SELECT "tenantId", "passwordHash" FROM "User" WHERE email = 'bench0@example.com'`)).rows[0];
   const existing = Number((await client.query(`SELECT count(*) FROM "User"`)).rows[0].count);
   for (let from = existing - USERS; from < total - USERS; from += 100_000) {
@@ -306,6 +306,7 @@ async function seedUsers(client: pg.Client, total: number): Promise<void> {
     );
   }
   await client.query("ANALYZE");
+  return Math.max(existing, total);
 }
 
 /** Better Auth's sign-in and session check beside ours, on users it signs up first. */

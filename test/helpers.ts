@@ -62,7 +62,7 @@ export async function createPostgresDatabase(options: { migrated?: boolean } = {
 
 let pgliteTemplate: Promise<Blob | undefined> | undefined;
 
-/** The run's migrated PGlite, dumped (test/global-setup.ts); read once per test file. */
+/** The run's migrated PGlite, dumped (test/global-setup.ts); read once per worker. */
 function migratedPglite(): Promise<Blob | undefined> {
   const file = process.env.TEST_PGLITE_TEMPLATE;
   pgliteTemplate ??= file ? readFile(file).then((bytes) => new Blob([bytes])) : Promise.resolve(undefined);

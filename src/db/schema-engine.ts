@@ -61,9 +61,7 @@ async function migrationNames(): Promise<string[]> {
  * engine, which applies or reports it.
  */
 export async function migrationsUpToDate(query: (sql: string) => Promise<Array<{ migration_name: string; ok: boolean }>>): Promise<boolean> {
-  const rows = await query(
-    "SELECT migration_name, finished_at IS NOT NULL AND rolled_back_at IS NULL AS ok FROM _prisma_migrations WHERE rolled_back_at IS NULL",
-  ).catch(() => undefined);
+  const rows = await query("SELECT migration_name, finished_at IS NOT NULL AS ok FROM _prisma_migrations WHERE rolled_back_at IS NULL").catch(() => undefined);
   if (!rows || rows.some((row) => !row.ok)) return false;
   const applied = new Set(rows.map((row) => row.migration_name));
   return (await migrationNames()).every((name) => applied.has(name));
