@@ -40,41 +40,84 @@ export function registerSecurityEvents(builder: Builder, AuditEventType: ObjectR
     t.field({
       type: AuditEventType,
       description: "The signed-in user's security events from now on, over server-sent events (Accept: text/event-stream).",
-      subscribe: (_, __, ctx) => stream(ctx),
+      subscribe: (_, __, ctx) => subscribe(ctx),
       resolve: (event) => event,
     }),
   );
 }
 
-async function* stream(ctx: Context): AsyncGenerator<AuditEvent> {
+/** A subscriber's place in the log: what its user's notifications brought, and how to leave. */
+interface Feed {
+  ctx: Context;
+  userId: string;
+  sessionId: string;
+  inbox: bigint[];
+  missed: boolean;
+  wake?: () => void;
+  /** The newest event delivered (or existing at subscribing): where a catch-up after a gap starts. */
+  last: bigint;
+  stop(): void;
+}
+
+/**
+ * Subscribes before the answer starts: the subscription's response begins once
+ * this resolves, so an event committed right after the client has its response
+ * is heard (a lazily started stream subscribed only on its first read, which
+ * could come after the client's next request had already written an event).
+ * The stream still leaves the bus when the client goes before reading.
+ */
+async function subscribe(ctx: Context): Promise<AsyncIterableIterator<AuditEvent>> {
   const viewer = await ctx.viewer();
   if (!viewer) throw unauthenticated();
   const { deps } = ctx;
   const userId = viewer.user.id;
-  // Ends with the client, or cleanly (a `complete` event) when the server drains.
-  const signal = AbortSignal.any([ctx.request.signal, deps.lifecycle.signal]);
-  const inbox: bigint[] = [];
-  let missed = false;
-  let wake: (() => void) | undefined;
-  const stop = await deps.securityEventBus.subscribe(userId, {
+  const feed: Feed = { ctx, userId, sessionId: viewer.sessionId, inbox: [], missed: false, last: 0n, stop: () => {} };
+  feed.stop = await deps.securityEventBus.subscribe(userId, {
     event(id) {
-      inbox.push(id);
-      wake?.();
+      feed.inbox.push(id);
+      feed.wake?.();
     },
     gap() {
-      missed = true;
-      wake?.();
+      feed.missed = true;
+      feed.wake?.();
     },
   });
   try {
     // Only for catching up after a gap: everything after subscribing is notified.
-    let last = await deps.audit.newestId(userId);
+    feed.last = await deps.audit.newestId(userId);
+  } catch (error) {
+    feed.stop();
+    throw error;
+  }
+  const events = follow(feed);
+  const iterator: AsyncIterableIterator<AuditEvent> = {
+    [Symbol.asyncIterator]: () => iterator,
+    next: () => events.next(),
+    // A generator never started runs no `finally`: leave the bus here too.
+    return: (value?: unknown) => {
+      feed.stop();
+      return events.return(value as never);
+    },
+    throw: (error?: unknown) => {
+      feed.stop();
+      return events.throw(error);
+    },
+  };
+  return iterator;
+}
+
+async function* follow(feed: Feed): AsyncGenerator<AuditEvent> {
+  const { deps } = feed.ctx;
+  const { userId } = feed;
+  // Ends with the client, or cleanly (a `complete` event) when the server drains.
+  const signal = AbortSignal.any([feed.ctx.request.signal, deps.lifecycle.signal]);
+  try {
     const recent = new Set<bigint>();
     while (!signal.aborted) {
-      const ids = inbox.splice(0);
-      if (missed) {
-        missed = false;
-        for (const event of await deps.audit.after(userId, last, BATCH)) if (!ids.includes(event.id)) ids.push(event.id);
+      const ids = feed.inbox.splice(0);
+      if (feed.missed) {
+        feed.missed = false;
+        for (const event of await deps.audit.after(userId, feed.last, BATCH)) if (!ids.includes(event.id)) ids.push(event.id);
       }
       const fresh = ids.filter((id) => !recent.has(id));
       if (fresh.length > 0) {
@@ -85,26 +128,27 @@ async function* stream(ctx: Context): AsyncGenerator<AuditEvent> {
           if (!event) continue;
           recent.add(id);
           if (recent.size > BATCH) recent.delete(recent.values().next().value!);
-          if (id > last) last = id;
+          if (id > feed.last) feed.last = id;
           yield event;
         }
       }
       // The stream ends with the subscriber's session: checked on every event, and now and then when none comes.
-      if (!(await deps.sessions.live(viewer.sessionId, userId))) return;
-      if (inbox.length > 0 || missed) continue;
+      if (!(await deps.sessions.live(feed.sessionId, userId))) return;
+      // A drain that came during the awaits above would never fire the listener below.
+      if (feed.inbox.length > 0 || feed.missed || signal.aborted) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, deps.config.securityEventsPollMs);
         signal.addEventListener("abort", done, { once: true });
-        wake = done;
+        feed.wake = done;
         function done() {
           clearTimeout(timer);
           signal.removeEventListener("abort", done);
-          wake = undefined;
+          feed.wake = undefined;
           resolve();
         }
       });
     }
   } finally {
-    stop();
+    feed.stop();
   }
 }
