@@ -9,7 +9,7 @@ import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import type { GraphQLSchema } from "graphql";
 import type { IncomingMessage } from "node:http";
-import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
+import { createGraphQLError, createYoga, type GraphQLParams, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { BodyTooLarge, readBody } from "./http.js";
 import { usePrometheus } from "@graphql-yoga/plugin-prometheus";
 import { requestLogPlugin } from "./observability/request-log.js";
@@ -81,22 +81,54 @@ export function sessionCookiePlugin(): Plugin {
   };
 }
 
+/** A request yoga cannot read as GraphQL parameters: a 400 with yoga's code, never a 500. */
+const badRequest = (message: string) => createGraphQLError(message, { extensions: { code: "BAD_REQUEST", http: { status: 400 } } });
+
+/** The parameters of a JSON body, with the answers yoga's own parser gives to JSON that is not an object. */
+function jsonParams(text: string): GraphQLParams {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw badRequest("POST body sent invalid JSON.");
+  }
+  if (body === null || typeof body !== "object") throw badRequest(`POST body is expected to be object but received ${body === null ? "null" : typeof body}`);
+  return body as GraphQLParams;
+}
+
+const JSON_TYPES = ["application/json", "application/graphql+json"];
+const isJson = (request: Request) => {
+  const type = request.headers.get("content-type")?.split(",")[0]?.split(";")[0]?.trim();
+  return type !== undefined && JSON_TYPES.includes(type);
+};
+
 /**
  * /graphql bodies are read up to REQUEST_BODY_LIMIT bytes: a declared length over
  * it is refused before reading, a stream growing past it is cancelled (413), so
- * oversized posts cost neither memory nor hashing time.
+ * oversized posts cost neither memory nor hashing time. JSON bodies (what every
+ * client sends) are parsed here from the text already read; other types go to
+ * yoga's parser. A GET's or a form's `variables` that are not JSON answer 400.
  */
 export function bodyLimitPlugin(limit: number): Plugin {
   const tooLarge = () => createGraphQLError(`the request body is larger than ${limit} bytes`, { extensions: { http: { status: 413 } } });
+  const notJson = (error: unknown) => {
+    throw error instanceof SyntaxError ? badRequest("variables and extensions must be JSON") : error;
+  };
   return {
     onRequestParse({ request, requestParser, setRequestParser }) {
-      if (request.method !== "POST" || !requestParser) return;
-      // readBody refuses a declared length over the limit before reading, and cuts a stream growing past it.
+      if (!requestParser) return;
+      if (request.method !== "POST") {
+        setRequestParser((incoming) => Promise.resolve(incoming).then(requestParser).catch(notJson));
+        return;
+      }
       setRequestParser(async (incoming) => {
         const text = await readBody(incoming, limit).catch((error: unknown) => {
           throw error instanceof BodyTooLarge ? tooLarge() : error;
         });
-        return requestParser(new Request(incoming.url, { method: "POST", headers: incoming.headers, body: text }));
+        if (isJson(incoming)) return jsonParams(text);
+        return Promise.resolve(new Request(incoming.url, { method: "POST", headers: incoming.headers, body: text }))
+          .then(requestParser)
+          .catch(notJson);
       });
     },
   };

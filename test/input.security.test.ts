@@ -22,6 +22,48 @@ describe.each(DATABASES)("bad input (%s)", (kind) => {
     return response.status;
   }
 
+  it("answers a malformed request body with a 400 and a GraphQL error, in every content type", async () => {
+    const post = async (body: string, contentType = "application/json") => {
+      // The CSRF header lets a form-encoded post through (without it: 403).
+      const headers = { "content-type": contentType, "x-graphql-yoga-csrf": "1" };
+      const response = await app.fetch("/graphql", { method: "POST", headers, body });
+      const answer = await response.json();
+      return { status: response.status, message: String(answer.errors?.[0]?.message), data: answer.data };
+    };
+    const malformed: Record<string, RegExp> = {
+      "{": /invalid JSON/,
+      "": /invalid JSON/,
+      null: /expected to be object/,
+      "5": /expected to be object/,
+      '"query"': /expected to be object/,
+      "[]": /Batching/,
+      '[{"query":"{ __typename }"}]': /Batching/,
+      '{"query":5}': /"query" param/,
+      '{"query":"{ __typename }","variables":"x"}': /"variables" param/,
+    };
+    for (const [body, message] of Object.entries(malformed)) {
+      const answer = await post(body);
+      expect(answer, body).toMatchObject({ status: 400, data: undefined, message: expect.stringMatching(message) });
+    }
+    expect(await post("{}")).toMatchObject({ data: undefined, message: "Must provide query string." });
+    expect((await post("{", "application/graphql+json")).status).toBe(400);
+    // Variables that are not JSON, in a form post or a GET's query string.
+    expect(await post("query=%7B__typename%7D&variables=x", "application/x-www-form-urlencoded")).toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/JSON/),
+    });
+    for (const search of ["variables=x", "extensions=%7B"]) {
+      const response = await app.fetch(`/graphql?query=%7B__typename%7D&${search}`, { headers: { "x-graphql-yoga-csrf": "1" } });
+      expect(response.status, search).toBe(400);
+      expect((await response.json()).errors[0].message, search).toMatch(/JSON/);
+    }
+    // Every content type a client may use still parses.
+    for (const contentType of ["application/json", "application/json; charset=utf-8", "application/graphql+json"]) {
+      expect((await post('{"query":"{ __typename }"}', contentType)).data, contentType).toEqual({ __typename: "Query" });
+    }
+    expect((await post("query=%7B%20__typename%20%7D", "application/x-www-form-urlencoded")).data).toEqual({ __typename: "Query" });
+  });
+
   it("answers wrong types with GraphQL validation errors and changes nothing", async () => {
     const before = await tableCounts(app);
     const inline = await app.gql(`mutation { signUpEmailPassword(email: 5, password: true) { __typename } }`);
