@@ -270,6 +270,9 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
     landingPage: false,
     maskedErrors: true,
     batching: false,
+    // bodyLimitPlugin enforces REQUEST_BODY_LIMIT (far below yoga's 25 MB) while it reads the
+    // body; yoga's own limit would pipe every body through one more stream and Request.
+    maxRequestBodySize: false,
     logging: {
       debug: (...args) => deps.logger.debug(args.map(String).join(" ")),
       info: (...args) => deps.logger.info(args.map(String).join(" ")),
