@@ -11,10 +11,8 @@ import type { GraphQLSchema } from "graphql";
 import type { IncomingMessage } from "node:http";
 import { createGraphQLError, createYoga, type GraphQLParams, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { BodyTooLarge, readBody } from "./http.js";
-import { usePrometheus } from "@graphql-yoga/plugin-prometheus";
 import { requestLogPlugin } from "./observability/request-log.js";
 import { ConfigError, loadConfig, StartupError, type Config } from "./config.js";
-import { RenameTypes, wrapSchema } from "@graphql-tools/wrap";
 import { createContext, type Context } from "./context.js";
 import { createDeps, type Deps, type DepsOptions } from "./deps.js";
 import { RECIPES, createRecipes, type AnyRecipe, type RecipeOptions, type Recipes } from "./recipes/index.js";
@@ -178,7 +176,9 @@ export function hardeningPlugins(config: Config): Plugin[] {
  * `GET /metrics`: the auth counters and GraphQL latency on one registry.
  * Labels stay bounded: no operation names or URLs (clients choose those).
  */
-function metricsPlugin(deps: Deps): Plugin {
+async function metricsPlugin(deps: Deps): Promise<Plugin> {
+  // Loaded only with METRICS=on: the plugin and its dependencies are megabytes of heap.
+  const { usePrometheus } = await import("@graphql-yoga/plugin-prometheus");
   return usePrometheus({
     registry: deps.metrics.registry,
     endpoint: "/metrics",
@@ -205,8 +205,10 @@ function metricsPlugin(deps: Deps): Plugin {
  * resolvers, unions and `__typename` all answer the prefixed names. Built-in
  * scalars and the federation types (`_Any`, `_Entity`, `_Service`) keep theirs.
  */
-function prefixTypes(schema: GraphQLSchema, prefix: string): GraphQLSchema {
+async function prefixTypes(schema: GraphQLSchema, prefix: string): Promise<GraphQLSchema> {
   if (!/^[A-Z][A-Za-z0-9]*$/.test(prefix)) throw new ConfigError(`typePrefix must be a GraphQL name in PascalCase, e.g. "Auth" (got "${prefix}")`);
+  // Only embedding with a prefix needs schema wrapping (and its delegation machinery).
+  const { RenameTypes, wrapSchema } = await import("@graphql-tools/wrap");
   const keep = new Set(["String", "Int", "Float", "Boolean", "ID", "Query", "Mutation", "Subscription"]);
   return wrapSchema({ schema, transforms: [new RenameTypes((name) => (keep.has(name) || name.startsWith("_") ? name : `${prefix}${name}`))] });
 }
@@ -244,7 +246,7 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
   const contextFactory = (initial: { request: Request; ip?: string; req?: IncomingMessage }) => createContext(deps, initial as never);
   const plugins: Plugin[] = [
     requestLogPlugin(config, deps.logger),
-    ...(config.metrics ? [metricsPlugin(deps)] : []),
+    ...(config.metrics ? [await metricsPlugin(deps)] : []),
     ...hardeningPlugins(config),
     sessionCookiePlugin(),
     routes(deps, recipes),
@@ -299,7 +301,7 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
     config,
     deps,
     recipes,
-    schema: options.typePrefix ? prefixTypes(schema, options.typePrefix) : schema,
+    schema: options.typePrefix ? await prefixTypes(schema, options.typePrefix) : schema,
     get adminSchema() {
       return getAdminSchema();
     },

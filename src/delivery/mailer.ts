@@ -3,7 +3,7 @@
  * it they go to the development outbox, which logs each message and keeps the
  * last ones so a developer (or a test) can read the code or link.
  */
-import nodemailer from "nodemailer";
+import type { Transporter } from "nodemailer";
 import type { Logger } from "pino";
 import { createMemoryOutbox } from "./outbox.js";
 
@@ -24,13 +24,15 @@ export interface Outbox extends Mailer {
   last(to: string): EmailMessage | undefined;
 }
 
+/** Sends through SMTP_URL; nodemailer (megabytes of heap) is loaded by the first message. */
 export function createSmtpMailer(smtpUrl: string, from: string): Mailer & { close(): void } {
-  const transport = nodemailer.createTransport(smtpUrl);
+  let transport: Promise<Transporter> | undefined;
   return {
     async send(message) {
-      await transport.sendMail({ from, ...message });
+      transport ??= import("nodemailer").then(({ default: nodemailer }) => nodemailer.createTransport(smtpUrl));
+      await (await transport).sendMail({ from, ...message });
     },
-    close: () => transport.close(),
+    close: () => void transport?.then((opened) => opened.close()),
   };
 }
 

@@ -12,17 +12,13 @@
  *   counter that goes backwards (or a lost race) refuses the sign-in as a
  *   possibly cloned key and is written to the audit log.
  */
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
+  VerifiedAuthenticationResponse,
 } from "@simplewebauthn/server";
-import { decodeClientDataJSON } from "@simplewebauthn/server/helpers";
 import { createHmac } from "node:crypto";
 import type { Deps } from "../../deps.js";
 import { isUuid } from "../../accounts/users.js";
@@ -33,6 +29,10 @@ import type { WebauthnChallenge, WebauthnCredential } from "../../generated/pris
 import { webauthnCredentialRow, type NewWebauthnCredential } from "../../accounts/store.js";
 
 export const RECIPE_ID = "webauthn";
+
+/** The library and its certificate parsers (megabytes of heap), loaded by the first ceremony. */
+let library: Promise<[typeof import("@simplewebauthn/server"), typeof import("@simplewebauthn/server/helpers")]> | undefined;
+const simplewebauthn = () => (library ??= Promise.all([import("@simplewebauthn/server"), import("@simplewebauthn/server/helpers")]));
 
 export type Flow = "signUp" | "signIn" | "addKey" | "elevate" | "mfa";
 
@@ -135,7 +135,7 @@ export function createWebauthnFunctions(deps: Deps): WebauthnFunctions {
   return {
     async registrationOptions({ tenantId, flow, user, email, data }) {
       const existing = await prisma.webauthnCredential.findMany({ where: { userId: user.id }, select: { credentialId: true, transports: true } });
-      const options = await generateRegistrationOptions({
+      const options = await (await simplewebauthn())[0].generateRegistrationOptions({
         rpName: rp.rpName,
         rpID: rp.rpId,
         userID: userHandle(user.id),
@@ -151,7 +151,7 @@ export function createWebauthnFunctions(deps: Deps): WebauthnFunctions {
     },
 
     async authenticationOptions({ tenantId, flow, userId, email, credentials, data }) {
-      const options = await generateAuthenticationOptions({
+      const options = await (await simplewebauthn())[0].generateAuthenticationOptions({
         rpID: rp.rpId,
         allowCredentials: credentials.map((credential) => ({ id: credential.credentialId, transports: credential.transports as never })),
         userVerification: rp.userVerification,
@@ -162,9 +162,10 @@ export function createWebauthnFunctions(deps: Deps): WebauthnFunctions {
     },
 
     async consumeChallenge({ response, flows, tenantId }) {
+      const [, helpers] = await simplewebauthn();
       let challenge: string;
       try {
-        challenge = decodeClientDataJSON(response.response.clientDataJSON).challenge;
+        challenge = helpers.decodeClientDataJSON(response.response.clientDataJSON).challenge;
       } catch {
         return null;
       }
@@ -178,7 +179,7 @@ export function createWebauthnFunctions(deps: Deps): WebauthnFunctions {
 
     async verifyRegistration({ response, challenge }) {
       try {
-        const verified = await verifyRegistrationResponse({
+        const verified = await (await simplewebauthn())[0].verifyRegistrationResponse({
           response,
           expectedChallenge: isChallenge(challenge),
           expectedOrigin: rp.origins,
@@ -218,9 +219,9 @@ export function createWebauthnFunctions(deps: Deps): WebauthnFunctions {
       if (handle && handleToUserId(handle) !== stored.userId) {
         return { status: "INVALID_CREDENTIAL_ERROR", message: "The user handle does not belong to this passkey" };
       }
-      let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
+      let verified: VerifiedAuthenticationResponse;
       try {
-        verified = await verifyAuthenticationResponse({
+        verified = await (await simplewebauthn())[0].verifyAuthenticationResponse({
           response,
           expectedChallenge: isChallenge(challenge),
           expectedOrigin: rp.origins,
