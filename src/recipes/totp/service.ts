@@ -13,7 +13,7 @@ import { Secret, TOTP } from "otpauth";
 import type { Deps } from "../../deps.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import { createSecondFactorLimiter } from "../../mfa/limiter.js";
-import type { TotpDevice } from "../../generated/prisma/client.js";
+import { Prisma, type TotpDevice } from "../../generated/prisma/client.js";
 
 // RFC 4226 §4 asks for at least 128 bits and recommends 160: we use 160.
 const SECRET_BYTES = 20;
@@ -54,7 +54,7 @@ export interface TotpFunctions {
 }
 
 export function createTotpFunctions(deps: Deps): TotpFunctions {
-  const { prisma, clock, encrypter, config } = deps;
+  const { prisma, sql, clock, encrypter, config } = deps;
   const limiter = createSecondFactorLimiter(deps); // keyed by user id
 
   const totpOf = (device: TotpDevice, label = "") =>
@@ -152,8 +152,12 @@ export function createTotpFunctions(deps: Deps): TotpFunctions {
       return { status: "OK", wasAlreadyVerified: device.verified };
     },
 
+    // Every sign-in asks (the factor's isSetUp), so it runs on the driver (see SqlRunner).
     async hasVerifiedDevice({ userId, enrolledBefore }) {
-      return (await prisma.totpDevice.count({ where: { userId, verified: true, ...(enrolledBefore ? { createdAt: { lte: enrolledBefore } } : {}) } })) > 0;
+      const enrolled = enrolledBefore ? Prisma.sql`AND "createdAt" <= ${enrolledBefore}::timestamp(3)` : Prisma.empty;
+      const [row] = await sql.query<{ found: boolean }>(Prisma.sql`
+        SELECT EXISTS (SELECT 1 FROM "TotpDevice" WHERE "userId" = ${userId}::uuid AND verified ${enrolled}) AS found`);
+      return row?.found === true;
     },
 
     async removeAllDevices({ userId }) {
