@@ -175,14 +175,18 @@ function migrateInWorker(url: string): Promise<string[]> {
  * same few statements over and over (on the sign-in path this halves
  * PostgreSQL's CPU). One name per distinct text, process-wide.
  *
- * A statement whose text holds `*` stays unnamed: a prepared `SELECT *` or
- * `RETURNING *` fails for good ("cached plan must not change result type") once
- * a migration from a newer release adds a column while this process runs.
+ * A statement that selects or returns `*` (or `t.*`) stays unnamed: a prepared
+ * `SELECT *` or `RETURNING *` fails for good ("cached plan must not change
+ * result type") once a migration from a newer release adds a column while this
+ * process runs. A `*` that multiplies does not change the columns, and is named.
  */
-function statementNames(): (query: { sql: string }) => string {
+// `*` or `alias.*` standing for columns: after SELECT, RETURNING or a comma, and before FROM, a comma, `)` or the end.
+const STAR_COLUMNS = /(?:^|[\s,(])(?:"?\w+"?\.)?\*\s*(?:from\b|,|\)|;|$)/i;
+
+export function statementNames(): (query: { sql: string }) => string {
   const names = new Map<string, string>();
   return ({ sql }) => {
-    if (sql.includes("*")) return ""; // pg's unnamed statement
+    if (STAR_COLUMNS.test(sql)) return ""; // pg's unnamed statement
     let name = names.get(sql);
     if (name === undefined) names.set(sql, (name = `s${names.size}`));
     return name;
