@@ -229,7 +229,7 @@ async function main() {
     for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${value.padStart(8)}`);
     const all = (pick: (round: (typeof rounds)[number]) => number) => rounds.map((round) => pick(round).toFixed(2)).join(", ");
     console.log(
-      `\nper round: sign-in/argon2 ${all((r) => r.signIn.perSecond / r.hashes)}; ceiling ${all((r) => r.reference / r.hashes)}; me/trivial ${all((r) => r.me.perSecond / r.trivial.perSecond)}`,
+      `\nper round: sign-in/argon2 ${all((r) => r.signIn.perSecond / r.hashes)}; ceiling ${all((r) => r.reference / r.hashes)}; me/trivial ${all((r) => r.me.perSecond / r.trivial.perSecond)}; beside the hash ${all((r) => r.signIn.cpuMs - r.argon2CpuMs)} ms; RSS after load ${rounds.map((r) => r.rss.toFixed(0)).join(", ")} MiB`,
     );
     if (scale.length > 0) {
       console.log(`\nlatency by users in the database (ms, p50 / p99; 4 connections, ${SCALE_SECONDS} s each):`);
