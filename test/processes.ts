@@ -7,8 +7,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 
-/** The arguments `npm start` gives node. */
-const START_ARGS = (JSON.parse(readFileSync("package.json", "utf8")) as { scripts: { start: string } }).scripts.start.split(/\s+/).slice(1);
+/** `npm start`'s command, `[NAME=value ...] node [flags] dist/main.js`: the environment it sets and the arguments it gives node. */
+const START_WORDS = (JSON.parse(readFileSync("package.json", "utf8")) as { scripts: { start: string } }).scripts.start.split(/\s+/);
+const START_ENV = Object.fromEntries(START_WORDS.filter((word) => /^[A-Z_]+=/.test(word)).map((word) => word.split("=")));
+const START_ARGS = START_WORDS.slice(START_WORDS.indexOf("node") + 1);
 
 export interface ServerProcess {
   port: number;
@@ -28,7 +30,7 @@ export function randomPort(): number {
 
 export function startServerProcess(env: Record<string, string>, port = randomPort()): ServerProcess {
   const child = spawn(process.execPath, START_ARGS, {
-    env: { PATH: process.env.PATH, PORT: String(port), LOG_LEVEL: "info", ...env },
+    env: { PATH: process.env.PATH, PORT: String(port), LOG_LEVEL: "info", ...START_ENV, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
