@@ -21,6 +21,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { SMTPServer } from "smtp-server";
+import { startCommand } from "../test/processes.js";
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
 const SCALE_SECONDS = Number(process.env.BENCH_SCALE_SECONDS ?? 5);
@@ -83,20 +84,13 @@ async function main() {
   // What `npm start` runs, after the build that `prestart` does.
   const build = spawnSync("npm", ["run", "build", "--silent"], { stdio: "inherit" });
   if (build.status !== 0) throw new Error("npm run build failed");
-  const startCommand = (JSON.parse(await readFile("package.json", "utf8")) as { scripts: { start: string } }).scripts.start;
-  // `[NAME=value ...] node [flags] dist/main.js`, as a POSIX shell runs it.
-  const words = startCommand.split(/\s+/);
-  while (/^[A-Z_]+=/.test(words[0] ?? "")) {
-    const [name, value] = words.shift()!.split("=") as [string, string];
-    env[name] = value;
-  }
-  const [program, ...args] = words;
-  if (program !== "node") throw new Error(`the start script is not a node command: ${startCommand}`);
+  const start = startCommand();
+  Object.assign(env, start.env);
   // Migrated first by the job the deployment guide describes, so the server starts as a replica does.
   const migrated = spawnSync(process.execPath, ["dist/migrate.js"], { env, stdio: ["ignore", "ignore", "inherit"] });
   if (migrated.status !== 0) throw new Error("npm run migrate failed");
   env.MIGRATE_ON_START = "false";
-  const server = spawn(process.execPath, args, { env, stdio: ["ignore", "inherit", "inherit"] });
+  const server = spawn(process.execPath, start.args, { env, stdio: ["ignore", "inherit", "inherit"] });
   const pid = server.pid!;
   try {
     await waitForHealth(base, server);
@@ -192,7 +186,7 @@ async function main() {
 
     const cpu = os.cpus();
     console.log(`\nmachine: ${cpu.length} x ${cpu[0]?.model ?? "unknown CPU"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
-    console.log(`server: \`${startCommand}\`, NODE_ENV=production, on ${database}; load generator and database on the same machine`);
+    console.log(`server: \`${start.text}\`, NODE_ENV=production, on ${database}; load generator and database on the same machine`);
     console.log(`${DURATION} s per measurement, median of ${ROUNDS} rounds\n`);
     const argon2CpuMs = median((r) => r.argon2CpuMs);
     const rows: Array<[string, string]> = [

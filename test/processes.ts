@@ -7,10 +7,25 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 
-/** `npm start`'s command, `[NAME=value ...] node [flags] dist/main.js`: the environment it sets and the arguments it gives node. */
-const START_WORDS = (JSON.parse(readFileSync("package.json", "utf8")) as { scripts: { start: string } }).scripts.start.split(/\s+/);
-const START_ENV = Object.fromEntries(START_WORDS.filter((word) => /^[A-Z_]+=/.test(word)).map((word) => word.split("=")));
-const START_ARGS = START_WORDS.slice(START_WORDS.indexOf("node") + 1);
+/**
+ * `npm start`'s command as a POSIX shell runs it, `[NAME=value ...] node [flags]
+ * dist/main.js`: its text, the environment it sets and the arguments it gives node.
+ * (Also how `npm run bench` starts the server.)
+ */
+export function startCommand(): { text: string; env: Record<string, string>; args: string[] } {
+  const text = (JSON.parse(readFileSync("package.json", "utf8")) as { scripts: { start: string } }).scripts.start;
+  const words = text.split(/\s+/);
+  const env: Record<string, string> = {};
+  while (/^[A-Z_]+=/.test(words[0] ?? "")) {
+    const word = words.shift()!;
+    env[word.slice(0, word.indexOf("="))] = word.slice(word.indexOf("=") + 1);
+  }
+  const [program, ...args] = words;
+  if (program !== "node") throw new Error(`the start script is not a node command: ${text}`);
+  return { text, env, args };
+}
+
+const START = startCommand();
 
 export interface ServerProcess {
   port: number;
@@ -29,8 +44,8 @@ export function randomPort(): number {
 }
 
 export function startServerProcess(env: Record<string, string>, port = randomPort()): ServerProcess {
-  const child = spawn(process.execPath, START_ARGS, {
-    env: { PATH: process.env.PATH, PORT: String(port), LOG_LEVEL: "info", ...START_ENV, ...env },
+  const child = spawn(process.execPath, START.args, {
+    env: { PATH: process.env.PATH, PORT: String(port), LOG_LEVEL: "info", ...START.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
