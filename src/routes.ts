@@ -63,7 +63,8 @@ async function answered(deps: Deps, handle: () => Promise<Response> | Response, 
   const hostile = hostileValue([...url.searchParams.entries()]);
   if (hostile) return badRequest(hostile);
   try {
-    return await handle();
+    // In flight until it settles, also when the client hangs up (lifecycle.ts).
+    return await deps.lifecycle.track(Promise.resolve().then(handle));
   } catch (error) {
     if (error instanceof URIError) return badRequest("malformed percent-encoding in the URL");
     if (error instanceof BodyTooLarge) return json({ error: error.message }, 413);

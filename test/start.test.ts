@@ -1,5 +1,6 @@
 /** The server as an operator starts it: `npm start` in processes of their own. */
 import { mkdtemp, rm } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -46,6 +47,61 @@ describe("npm start", () => {
       expect(server.output()).toContain("stopped");
     } finally {
       server.kill();
+    }
+  }, 150_000);
+
+  it("on SIGTERM finishes the requests it took, also those whose client hung up, before closing the database", async () => {
+    const folder = await mkdtemp(path.join(tmpdir(), "auth-start-drain-"));
+    const emails = Array.from({ length: 10 }, (_, i) => `gone${i}@example.com`);
+    let server = startServerProcess({ DATA_DIR: folder });
+    try {
+      expect(await server.waitFor("listening"), server.output()).toBe(true);
+      // Warm (modules load on first use), so the server reads what follows at once.
+      expect((await signUp(server.port, "first@example.com")).status).toBe(200);
+      // Ten sign-ups (an argon2id hash each, two at a time): read at once, hashed for longer than the client waits.
+      const requests = emails.map((email) => {
+        const request = httpRequest({
+          port: server.port,
+          host: "127.0.0.1",
+          path: "/graphql",
+          method: "POST",
+          headers: { "content-type": "application/json" },
+        });
+        request.on("error", () => {});
+        request.end(JSON.stringify({ query: `mutation { signUpEmailPassword(email: "${email}", password: "correct horse battery") { __typename } }` }));
+        return request;
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      for (const request of requests) request.destroy();
+      server.kill("SIGTERM");
+      expect(await server.exited).toBe(0);
+      expect(server.output()).toContain("stopped");
+      expect(server.output()).not.toMatch(/"level":50|pool|closed/i);
+
+      // Each sign-up the server took was finished whole: its account signs in. One it had not read yet
+      // (a loaded machine) left nothing behind: the address signs up afresh.
+      server = startServerProcess({ DATA_DIR: folder });
+      expect(await server.waitFor("listening"), server.output()).toBe(true);
+      const outcomes = [];
+      for (const email of emails) {
+        const response = await fetch(`http://127.0.0.1:${server.port}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ query: `mutation { signInEmailPassword(email: "${email}", password: "correct horse battery") { __typename } }` }),
+        });
+        const { data } = (await response.json()) as { data: { signInEmailPassword: { __typename: string } } };
+        if (data.signInEmailPassword.__typename === "SignInEmailPasswordOk") {
+          outcomes.push("finished");
+        } else {
+          expect(data.signInEmailPassword.__typename).toBe("WrongCredentialsError");
+          expect(await (await signUp(server.port, email)).json()).toEqual({ data: { signUpEmailPassword: { __typename: "SignUpEmailPasswordOk" } } });
+          outcomes.push("never taken");
+        }
+      }
+      expect(outcomes).toContain("finished");
+    } finally {
+      server.kill();
+      await rm(folder, { recursive: true, force: true });
     }
   }, 150_000);
 

@@ -14,6 +14,7 @@ import { registerAdminSchema } from "../admin/schema.js";
 import { defineAuditEvent, registerSecurityEvents } from "../security/events.js";
 import type { AdminApis } from "../admin/service.js";
 import type { RecipeSchemaContext } from "./recipe-schema.js";
+import type { Context } from "../context.js";
 
 export const FEDERATION_LINK = "https://specs.apollo.dev/federation/v2.6";
 
@@ -40,7 +41,27 @@ export function buildSchema(recipes: Recipes, config: Config, admin?: AdminApis)
   const schema = builder.toSubGraphSchema({ linkUrl: FEDERATION_LINK, federationDirectives: ["@key"] });
   guardRepresentations(schema);
   forgetDirectives(schema);
+  trackRootFields(schema);
   return schema;
+}
+
+/**
+ * Every query and mutation counts as in flight until its resolver settles, so
+ * that shutdown closes the database after the work it took (lifecycle.ts),
+ * also when the client hung up and the executor stopped waiting for it.
+ * (Subscriptions are long-lived: draining ends them.)
+ */
+function trackRootFields(schema: GraphQLSchema): void {
+  for (const type of [schema.getQueryType(), schema.getMutationType()]) {
+    for (const field of Object.values(type?.getFields() ?? {})) {
+      const resolve = field.resolve;
+      if (!resolve) continue;
+      field.resolve = (source, args, ctx: Partial<Context> | undefined, info) => {
+        const value = resolve(source, args, ctx, info);
+        return value instanceof Promise && ctx?.deps ? ctx.deps.lifecycle.track(value) : value;
+      };
+    }
+  }
 }
 
 /**
