@@ -185,10 +185,14 @@ const STAR_COLUMNS = /(?:^|[\s,(])(?:"?\w+"?\.)?\*\s*(?:from\b|,|\)|;|$)/i;
 
 export function statementNames(): (query: { sql: string }) => string {
   const names = new Map<string, string>();
+  let named = 0;
   return ({ sql }) => {
-    if (STAR_COLUMNS.test(sql)) return ""; // pg's unnamed statement
     let name = names.get(sql);
-    if (name === undefined) names.set(sql, (name = `s${names.size}`));
+    if (name === undefined) {
+      // "" is pg's unnamed statement; remembered too, so the pattern runs once per text.
+      name = STAR_COLUMNS.test(sql) ? "" : `s${named++}`;
+      names.set(sql, name);
+    }
     return name;
   };
 }
