@@ -315,7 +315,6 @@ export async function createAuth(options: AuthOptions = {}): Promise<Auth> {
     async close() {
       deps.lifecycle.drain();
       clearInterval(timer);
-      await deps.lifecycle.settled();
       await deps.idle();
       await deps.securityEventBus.close();
       await deps.db.close();

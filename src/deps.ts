@@ -60,7 +60,7 @@ export interface Deps {
   audit: AuditLog;
   /** Wakes securityEvents subscribers when their user's audit events commit, on any process. */
   securityEventBus: SecurityEventBus;
-  /** Draining (shutdown begun): /readyz answers 503, subscriptions end. */
+  /** Draining (shutdown begun): /readyz answers 503, subscriptions end; and what is in flight, for shutdown to wait on. */
   lifecycle: Lifecycle;
   /** Counted by `metrics` (sent or failed). */
   mailer: Mailer;
@@ -70,7 +70,7 @@ export interface Deps {
   messages: LocalisedMessages;
   /** Work started by a request that must not delay its answer (e.g. sending email); drained on shutdown. */
   background(task: Promise<unknown>, what: string): void;
-  /** Resolves once every background task has settled. */
+  /** Resolves once nothing is in flight: background tasks, and the requests' work (lifecycle.track). */
   idle(): Promise<void>;
 }
 
@@ -168,7 +168,8 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
   const accounts = createAccounts({ users: createUserStore(prisma, db.sql), store: createAccountStore(prisma, clock), viewerCache, audit, clock });
   // Only development writes a message's body (its links and codes) to the log.
   const logBodies = config.nodeEnv === "development";
-  const pending = new Set<Promise<unknown>>();
+  // What is in flight, requests' work and background tasks alike: shutdown waits for it.
+  const lifecycle = createLifecycle();
   const metrics = createMetrics({ processMetrics: config.metrics });
   return {
     config,
@@ -191,7 +192,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
     limiter: createAttemptLimiter(prisma, db.sql, clock, config.lockout, metrics.lockout),
     audit,
     securityEventBus: createSecurityEventBus(db),
-    lifecycle: createLifecycle(),
+    lifecycle,
     mailer: counted(
       options.mailer ?? (config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.emailFrom) : createOutbox(logger, logBodies)),
       metrics,
@@ -206,11 +207,8 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
       byLocale: options.emailTemplatesByLocale,
     }),
     background(task, what) {
-      const tracked = task.catch((error: unknown) => logger.error({ err: error }, `${what} failed`)).finally(() => pending.delete(tracked));
-      pending.add(tracked);
+      lifecycle.track(task.catch((error: unknown) => logger.error({ err: error }, `${what} failed`)));
     },
-    async idle() {
-      while (pending.size > 0) await Promise.allSettled([...pending]);
-    },
+    idle: () => lifecycle.settled(),
   };
 }

@@ -6,8 +6,9 @@
  * In flight means the work itself, not the connection: a request whose client
  * hung up has no socket left for the HTTP server to wait on (and yoga stops
  * waiting for its answer), yet its resolver still runs, between statements or
- * in an argon2id hash. `track` holds such work, and `settled` lets shutdown
- * wait for it before the database closes.
+ * in an argon2id hash. `track` holds such work, and the background tasks a
+ * request starts without waiting (deps.background: emails), and `settled` lets
+ * shutdown wait for all of it before the database closes.
  */
 export interface Lifecycle {
   readonly draining: boolean;
