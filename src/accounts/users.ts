@@ -20,6 +20,17 @@ export interface UserStore {
   identityOwner(tenantId: string, providerId: string, subject: string): Promise<string | null>;
 }
 
+/**
+ * A fact about a user that a statement reading the user (aliased `u`) can select
+ * beside its columns, so the module that owns the fact needs no statement of its
+ * own later in the request: `column` is the SQL expression, `keep` hands its
+ * value back for that very row object.
+ */
+export interface UserPreload {
+  column: Prisma.Sql;
+  keep(user: UserRow, value: unknown): void;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function isUuid(value: string): boolean {

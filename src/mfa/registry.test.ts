@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { UserRow } from "../accounts/users.js";
+import { Prisma } from "../generated/prisma/client.js";
 import { createMfa, type Factor } from "./registry.js";
 
 const OPENED = new Date("2026-01-01T00:00:00Z");
@@ -52,6 +53,21 @@ describe("the factor registry", () => {
     // A device enrolled after the session opened turns MFA on (no more password) without becoming a proof for that session.
     expect(await registry([totp(LATER), email(OPENED), password]).stepUpFactors(user, OPENED)).toEqual([]);
     expect(await registry([totp(OPENED), key(OPENED), email(OPENED), password]).stepUpFactors(user, OPENED)).toEqual(["totp", "webauthn"]);
+  });
+
+  it("reads the active MFA type with the user row when every factor that turns MFA on has a SQL form", async () => {
+    const devices = (userId: Prisma.Sql) => Prisma.sql`EXISTS (SELECT 1 FROM "TotpDevice" d WHERE d."userId" = ${userId})`;
+    const mfa = registry([{ ...totp(null), setUpSql: devices }, key(OPENED)]);
+    const preload = mfa.preload()!;
+    expect(preload.column.sql).toBe(`CASE WHEN EXISTS (SELECT 1 FROM "TotpDevice" d WHERE d."userId" = u.id) THEN ?::text END`);
+    const read = { id: "read" } as UserRow;
+    preload.keep(read, "totp");
+    expect(await mfa.activeType(read)).toBe("totp"); // as read with the row, not asked again
+    preload.keep(read, null);
+    expect(await mfa.activeType(read)).toBeNull();
+    expect(await mfa.activeType({ id: "other" } as UserRow)).toBeNull(); // any other row asks the factors
+    expect(registry([totp(OPENED), key(OPENED)]).preload()).toBeNull(); // no SQL form: activeType asks
+    expect(registry([key(OPENED)]).preload()!.column.sql).toBe("NULL::text");
   });
 
   it("derives the active MFA type from the enrolled authenticators", async () => {

@@ -7,7 +7,8 @@
  * knows no factor by name: TOTP, recovery codes, passkeys, email and SMS codes
  * and the password register themselves (see each recipe's index.ts).
  */
-import type { UserRow } from "../accounts/users.js";
+import type { UserPreload, UserRow } from "../accounts/users.js";
+import { Prisma } from "../generated/prisma/client.js";
 
 /** How the first factor of a sign-in was proven: its method and amr (sessions/assurance.ts). */
 export interface FirstFactorProof {
@@ -46,6 +47,12 @@ export interface Factor {
   sameChannelAs?(first: FirstFactorProof): boolean;
   /** Whether the user has the factor; `before`: only what the account had at that time (a session's step-up). */
   isSetUp(user: UserRow, before?: Date): Promise<boolean>;
+  /**
+   * isSetUp (as the account stands now) as a boolean SQL expression over the
+   * user's id column, for a factor that turns MFA on: the statement that reads
+   * the user at sign-in then answers activeType too (Mfa.preload).
+   */
+  setUpSql?(userId: Prisma.Sql): Prisma.Sql;
   /** Removes the user's factor (an admin's MFA reset); how many went. Absent for addresses. */
   reset?(user: UserRow): Promise<number>;
 }
@@ -61,6 +68,14 @@ export interface Mfa {
   enrolableIds(allowed: string[] | null): string[];
   /** Whether the user enrolled an authenticator that turns multi-factor sign-in on; its id (User.activeMfaType). */
   activeType(user: UserRow): Promise<string | null>;
+  /**
+   * activeType as a column of a statement that reads the user (UserPreload): the
+   * password sign-in reads it with the account, so that its activeType(user)
+   * costs no statement. Null when a factor that turns MFA on has no SQL form.
+   * Read before the password is hashed: a device whose enrolment completes in
+   * those milliseconds counts from the next sign-in, as it would a moment later.
+   */
+  preload(): UserPreload | null;
   /** The second factors the user can finish this sign-in with. */
   secondFactors(user: UserRow, first: FirstFactorProof, allowed: string[] | null): Promise<string[]>;
   /** The proofs a session opened at `openedAt` may step up with: those the account had by then. */
@@ -78,6 +93,9 @@ const rank = (factor: Factor) => (factor.turnsMfaOn ? 0 : factor.strong ? 1 : fa
 export function createMfa(): Mfa {
   const factors: Factor[] = [];
   const within = (allowed: string[] | null) => (factor: Factor) => allowed === null || allowed.includes(factor.id);
+  // activeType as read with a user row (preload), for that row object only: never older than the row itself.
+  const preloaded = new WeakMap<UserRow, string | null>();
+  let preload: UserPreload | null | undefined;
   const setUp = async (user: UserRow, candidates: Factor[], before?: Date) => {
     const answers = await Promise.all(candidates.map((factor) => factor.isSetUp(user, before)));
     return candidates.filter((_, i) => answers[i]);
@@ -91,11 +109,14 @@ export function createMfa(): Mfa {
       }
       // Listed strongest first (clients offer the first): authenticators, keys, backup codes, then codes to addresses.
       factors.sort((a, b) => rank(a) - rank(b));
+      preload = undefined;
     },
     secondFactorIds: (allowed) => factors.filter((factor) => factor.secondFactor && within(allowed)(factor)).map((factor) => factor.id),
     stepUpIds: () => factors.filter((factor) => factor.stepUp).map((factor) => factor.id),
     enrolableIds: (allowed) => factors.filter((factor) => factor.enrolable && within(allowed)(factor)).map((factor) => factor.id),
     async activeType(user) {
+      const known = preloaded.get(user);
+      if (known !== undefined) return known;
       return (
         (
           await setUp(
@@ -104,6 +125,21 @@ export function createMfa(): Mfa {
           )
         )[0]?.id ?? null
       );
+    },
+    preload() {
+      if (preload === undefined) {
+        // In the order activeType tests them: the first factor set up names the type.
+        const on = factors.filter((factor) => factor.turnsMfaOn);
+        const userId = Prisma.raw("u.id");
+        const cases = on.map((factor) => factor.setUpSql && Prisma.sql`WHEN ${factor.setUpSql(userId)} THEN ${factor.id}::text`);
+        preload = cases.every((when) => when !== undefined)
+          ? {
+              column: cases.length > 0 ? Prisma.sql`CASE ${Prisma.join(cases, " ")} END` : Prisma.sql`NULL::text`,
+              keep: (user, value) => preloaded.set(user, typeof value === "string" ? value : null),
+            }
+          : null;
+      }
+      return preload;
     },
     async secondFactors(user, first, allowed) {
       const candidates = factors.filter((factor) => factor.secondFactor && within(allowed)(factor) && !factor.sameChannelAs?.(first));

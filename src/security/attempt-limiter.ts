@@ -9,7 +9,7 @@
  * 10, 30 s, 1 h).
  */
 import type { Clock } from "../clock.js";
-import { USER_COLUMNS, type UserRow } from "../accounts/users.js";
+import { USER_COLUMNS, type UserPreload, type UserRow } from "../accounts/users.js";
 import { Prisma, type PrismaClient } from "../generated/prisma/client.js";
 import type { SqlRunner } from "../db/database.js";
 
@@ -44,8 +44,10 @@ export interface AttemptLimiter {
   /**
    * The same, and the account with this (normalised) email in the same round trip:
    * a password sign-in needs both, and a round trip costs more than the lookup.
+   * `preload`: a fact about the account read in the same statement (the sign-in's
+   * next question, whether multi-factor sign-in is on: Mfa.preload).
    */
-  beginFor(key: string, account: { tenantId: string; email: string }): Promise<{ verdict: AttemptVerdict; user: UserRow | null }>;
+  beginFor(key: string, account: { tenantId: string; email: string }, preload?: UserPreload | null): Promise<{ verdict: AttemptVerdict; user: UserRow | null }>;
   /** The credential was right: forget the failures. */
   succeed(key: string): Promise<void>;
   /** Whether a failure of this attempt locks the key (for the audit log's user.locked_out). */
@@ -65,10 +67,14 @@ export function createAttemptLimiter(
   onLock?: (scope: string) => void,
 ): AttemptLimiter {
   /** One statement: count the attempt unless locked (and read the account when asked). */
-  async function count(key: string, account?: { tenantId: string; email: string }): Promise<{ verdict: AttemptVerdict; user: UserRow | null }> {
+  async function count(
+    key: string,
+    account?: { tenantId: string; email: string },
+    preload?: UserPreload | null,
+  ): Promise<{ verdict: AttemptVerdict; user: UserRow | null }> {
     const now = clock.now();
     const { threshold, baseSeconds, maxSeconds } = policy;
-    const rows = await sql.query<UserRow & { counted_failures: number | null }>(Prisma.sql`
+    const rows = await sql.query<UserRow & { counted_failures: number | null; preloaded: unknown }>(Prisma.sql`
       WITH counted AS (
         INSERT INTO "AttemptCounter" AS c (key, failures, "lockedUntil", "updatedAt")
         VALUES (${key}, 1, CASE WHEN 1 >= ${threshold}::int THEN ${now}::timestamp(3) + make_interval(secs => ${baseSeconds}::float8) END, ${now}::timestamp(3))
@@ -81,11 +87,12 @@ export function createAttemptLimiter(
         WHERE c."lockedUntil" IS NULL OR c."lockedUntil" <= ${now}::timestamp(3)
         RETURNING failures
       )
-      SELECT (SELECT failures FROM counted) AS counted_failures, ${USER_COLUMNS}
+      SELECT (SELECT failures FROM counted) AS counted_failures, ${USER_COLUMNS}, ${preload?.column ?? Prisma.sql`NULL`} AS preloaded
       FROM (SELECT 1) AS one
       LEFT JOIN "User" u ON ${account !== undefined} AND u."tenantId" = ${account?.tenantId ?? ""} AND u.email = ${account?.email ?? ""}`);
-    const { counted_failures: failures, ...row } = rows[0]!;
+    const { counted_failures: failures, preloaded, ...row } = rows[0]!;
     const user = row.id ? (row as UserRow) : null;
+    if (user && preload) preload.keep(user, preloaded);
     if (failures !== null) {
       if (failures === policy.threshold) onLock?.(key.slice(0, key.indexOf(":")));
       return { verdict: { allowed: true, failures }, user };
@@ -98,7 +105,7 @@ export function createAttemptLimiter(
   return {
     begin: async (key) => (await count(key)).verdict,
     locksOut: (verdict) => verdict.allowed && verdict.failures >= policy.threshold,
-    beginFor: (key, account) => count(key, account),
+    beginFor: (key, account, preload) => count(key, account, preload),
     async succeed(key) {
       // Reset in place rather than deleted: the row is reused by the next attempt (a cheap HOT update).
       await sql.execute(Prisma.sql`

@@ -116,8 +116,8 @@ export function createEmailPasswordApis(deps: Deps, functions: EmailPasswordFunc
       if ([...password].length > config.passwordMaxLength) return { status: "WRONG_CREDENTIALS_ERROR" };
       // Keyed by the address, so unknown emails lock out exactly like real ones and reveal nothing.
       const attemptKey = accountAttemptKey(tenantId, email);
-      // Counting the attempt and finding the account is one round trip.
-      const { verdict, user: account } = await deps.limiter.beginFor(attemptKey, { tenantId, email: normaliseEmail(email) });
+      // Counting the attempt, finding the account and whether multi-factor sign-in is on for it is one round trip.
+      const { verdict, user: account } = await deps.limiter.beginFor(attemptKey, { tenantId, email: normaliseEmail(email) }, deps.mfa.preload());
       if (!verdict.allowed) return { status: "LIMIT_REACHED_ERROR", retryAfterMs: verdict.retryAfterMs };
       const checked = await functions.signIn({ email, password, tenantId, user: account });
       if (checked.status !== "OK") {

@@ -5,7 +5,7 @@ import { defineRecipe } from "../definition.js";
 import { createTotpApis, type TotpApis } from "./api.js";
 import { createRecoveryCodes } from "./recovery-codes.js";
 import { registerTotpSchema } from "./schema.js";
-import { createTotpFunctions, type TotpFunctions } from "./service.js";
+import { createTotpFunctions, type TotpFunctions, verifiedDeviceExists } from "./service.js";
 
 export const totpRecipe = defineRecipe<"totp", TotpFunctions, TotpApis>({
   id: "totp",
@@ -21,6 +21,7 @@ export const totpRecipe = defineRecipe<"totp", TotpFunctions, TotpApis>({
         strong: true,
         enrolable: Boolean(apis.createTotpDevice && apis.verifyTotpDevice),
         isSetUp: (user, before) => functions.hasVerifiedDevice({ userId: user.id, enrolledBefore: before }),
+        setUpSql: (userId) => verifiedDeviceExists(userId),
         reset: (user) => functions.removeAllDevices({ userId: user.id }),
       });
     }

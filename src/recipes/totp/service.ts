@@ -53,6 +53,12 @@ export interface TotpFunctions {
   }): Promise<{ status: "OK" } | { status: "UNKNOWN_USER_ID_ERROR" } | InvalidTotp | Locked>;
 }
 
+/** Whether the user (`userId`: a SQL expression) has a verified device, enrolled by `enrolledBefore` when given. */
+export function verifiedDeviceExists(userId: Prisma.Sql, enrolledBefore?: Date): Prisma.Sql {
+  const enrolled = enrolledBefore ? Prisma.sql`AND d."createdAt" <= ${enrolledBefore}::timestamp(3)` : Prisma.empty;
+  return Prisma.sql`EXISTS (SELECT 1 FROM "TotpDevice" d WHERE d."userId" = ${userId} AND d.verified ${enrolled})`;
+}
+
 export function createTotpFunctions(deps: Deps): TotpFunctions {
   const { prisma, sql, clock, encrypter, config } = deps;
   const limiter = createSecondFactorLimiter(deps); // keyed by user id
@@ -154,9 +160,7 @@ export function createTotpFunctions(deps: Deps): TotpFunctions {
 
     // Every sign-in asks (the factor's isSetUp), so it runs on the driver (see SqlRunner).
     async hasVerifiedDevice({ userId, enrolledBefore }) {
-      const enrolled = enrolledBefore ? Prisma.sql`AND "createdAt" <= ${enrolledBefore}::timestamp(3)` : Prisma.empty;
-      const [row] = await sql.query<{ found: boolean }>(Prisma.sql`
-        SELECT EXISTS (SELECT 1 FROM "TotpDevice" WHERE "userId" = ${userId}::uuid AND verified ${enrolled}) AS found`);
+      const [row] = await sql.query<{ found: boolean }>(Prisma.sql`SELECT ${verifiedDeviceExists(Prisma.sql`${userId}::uuid`, enrolledBefore)} AS found`);
       return row?.found === true;
     },
 
