@@ -29,6 +29,12 @@ export interface Context {
    * SESSION_CACHE_TTL old (see sessions/viewer-cache.ts); everything else reads the database.
    */
   viewer(options?: { cached?: boolean }): Promise<Viewer | null>;
+  /**
+   * What `viewer({ cached: true })` will answer, when the caches alone answer it (a
+   * token verified before, its session cached): lets a read like `me` resolve
+   * without a promise. Undefined when the viewer must be loaded.
+   */
+  cachedViewerNow(): Viewer | null | undefined;
   /** Whether the request carries the configured admin secret. */
   isAdmin(): boolean;
 }
@@ -72,6 +78,18 @@ export function clientIp(request: Request, peer: string | undefined, config: Con
  * session is live and the user enabled, so revocation takes effect at once.
  * (A hot path: the statement runs on the driver, see SqlRunner in db/database.ts.)
  */
+/**
+ * loadViewer({ cached: true }) from the caches alone: undefined when the token must
+ * be verified or the session read. (Only a session loadViewer proved live for a
+ * token's sid and sub is cached under that sid.)
+ */
+function viewerFromCaches(deps: Deps, token: string | null): Viewer | null | undefined {
+  if (!token) return null;
+  const claims = deps.sessions.verifiedAccessToken(token);
+  const cached = claims && deps.viewerCache.get(claims.sid);
+  return cached && { ...cached, sessionId: claims!.sid, claims: claims! };
+}
+
 export async function loadViewer(deps: Deps, token: string | null, options: { cached?: boolean } = {}): Promise<Viewer | null> {
   if (!token) return null;
   const claims = await deps.sessions.verifyAccessToken(token);
@@ -88,6 +106,7 @@ export function createContext(deps: Deps, initial: YogaInitialContext & { req?: 
   const { request } = initial;
   let viewer: Promise<Viewer | null> | undefined;
   let cachedViewer: Promise<Viewer | null> | undefined;
+  let cachedNow: Viewer | null | undefined;
   return {
     deps,
     request,
@@ -99,6 +118,14 @@ export function createContext(deps: Deps, initial: YogaInitialContext & { req?: 
       options?.cached
         ? (viewer ?? (cachedViewer ??= loadViewer(deps, bearerToken(request), { cached: true })))
         : (viewer ??= loadViewer(deps, bearerToken(request))),
+    cachedViewerNow() {
+      // Not once the viewer is loaded (or loading) the other way: one answer per request.
+      if (cachedNow === undefined && !viewer && !cachedViewer) {
+        cachedNow = viewerFromCaches(deps, bearerToken(request));
+        if (cachedNow !== undefined) cachedViewer = Promise.resolve(cachedNow);
+      }
+      return cachedNow;
+    },
     isAdmin: () => hasAdminSecret(deps, request),
   };
 }

@@ -99,11 +99,12 @@ function defineUser(builder: Builder, enums: FactorEnums) {
   });
   // Public fields answer anyone who holds the user's id; every other field of a user
   // reached through `_entities` (a gateway's lookup) answers only its owner or an admin.
+  // Synchronous unless the user was reached through `_entities`: a promise per field would cost every `me`.
   const guarded =
     <T>(read: (user: UserRow, ctx: Context) => T) =>
-    async (user: UserRow, _args: unknown, ctx: Context): Promise<Awaited<T>> => {
-      await mayReadPrivateFields(user, ctx);
-      return await read(user, ctx);
+    (user: UserRow, _args: unknown, ctx: Context): T | Promise<Awaited<T>> => {
+      if (!referenced.has(user)) return read(user, ctx);
+      return mayReadPrivateFields(user, ctx).then(() => read(user, ctx) as Awaited<T>);
     };
   const User = builder.objectRef<UserRow>("User").implement({
     description: `An account. A federation entity keyed by \`id\`: looked up by id (\`_entities\`), only ${PUBLIC_USER_FIELDS.join(", ")} answer anyone; the other fields answer the user themselves or an admin (else a FORBIDDEN error).`,
@@ -160,7 +161,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const referenced = new WeakSet<UserRow>();
 
 async function mayReadPrivateFields(user: UserRow, ctx: Context): Promise<void> {
-  if (!referenced.has(user)) return; // reached through the caller's own session, sign-in or the admin API
   if ((await ctx.viewer({ cached: true }))?.user.id === user.id || (await isAdmin(ctx))) return;
   throw new GraphQLError("This field is private to the user and administrators", { extensions: { code: "FORBIDDEN", http: { status: 200 } } });
 }
@@ -193,7 +193,10 @@ export function registerUserTypes(builder: Builder, enums: FactorEnums): SharedT
       type: User,
       nullable: true,
       description: "The signed-in user (from the Bearer token), or null.",
-      resolve: async (_, __, ctx) => (await ctx.viewer({ cached: true }))?.user ?? null,
+      resolve: (_, __, ctx) => {
+        const now = ctx.cachedViewerNow(); // most `me` reads: answered without a promise
+        return now !== undefined ? (now?.user ?? null) : ctx.viewer({ cached: true }).then((viewer) => viewer?.user ?? null);
+      },
     }),
   );
   return {

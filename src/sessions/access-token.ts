@@ -26,6 +26,8 @@ export interface AccessTokens {
   sign(claims: Omit<AccessTokenClaims, "iss" | "aud" | "iat" | "exp">): Promise<string>;
   /** The claims of a valid token, or null for anything else. */
   verify(token: string): Promise<AccessTokenClaims | null>;
+  /** The claims of a token verify() has accepted and that has not expired yet, without waiting; undefined when it must be verified. */
+  verified(token: string): AccessTokenClaims | undefined;
 }
 
 export function createAccessTokens(options: { keys: SigningKeys; clock: Clock; issuer: string; audience: string; ttlSeconds: number }): AccessTokens {
@@ -35,6 +37,12 @@ export function createAccessTokens(options: { keys: SigningKeys; clock: Clock; i
   const verified = new Map<string, AccessTokenClaims>();
   const VERIFIED_CACHE_SIZE = 10_000;
   const keyObjects = new WeakMap<CryptoKey, KeyObject>();
+  const verifiedBefore = (token: string) => {
+    const known = verified.get(token);
+    if (!known || known.exp * 1000 > clock.now().getTime()) return known;
+    verified.delete(token);
+    return undefined;
+  };
   const base64url = (json: unknown) => Buffer.from(JSON.stringify(json)).toString("base64url");
   return {
     /**
@@ -52,13 +60,11 @@ export function createAccessTokens(options: { keys: SigningKeys; clock: Clock; i
       // ES256 signatures are r || s (RFC 7518 §3.4), not DER.
       return `${input}.${signWith("sha256", Buffer.from(input), { key: keyObject, dsaEncoding: "ieee-p1363" }).toString("base64url")}`;
     },
+    verified: verifiedBefore,
     async verify(token) {
       if (typeof token !== "string" || token.length > 8192) return null;
-      const known = verified.get(token);
-      if (known) {
-        if (known.exp * 1000 > clock.now().getTime()) return known;
-        verified.delete(token);
-      }
+      const known = verifiedBefore(token);
+      if (known) return known;
       try {
         const { kid } = decodeProtectedHeader(token);
         if (typeof kid !== "string") return null;

@@ -103,6 +103,8 @@ export interface SessionService {
    */
   live(sessionId: string, userId: string): Promise<LiveSession | null>;
   verifyAccessToken(token: string): Promise<AccessTokenClaims | null>;
+  /** The claims of an access token verified before and still valid, without waiting (AccessTokens.verified). */
+  verifiedAccessToken(token: string): AccessTokenClaims | undefined;
 }
 
 /** Extra access-token claims for a user (e.g. an organisation id); `sub`, `sid`, `tid`, `roles`, `iss`, `exp`... cannot be replaced. */
@@ -319,6 +321,7 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
     },
 
     verifyAccessToken: (token) => accessTokens.verify(token),
+    verifiedAccessToken: (token) => accessTokens.verified(token),
   };
   return service;
 }
