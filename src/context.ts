@@ -73,11 +73,9 @@ export function clientIp(request: Request, peer: string | undefined, config: Con
   }
 }
 
-/**
- * The viewer behind an access token: one statement that also proves the
- * session is live and the user enabled, so revocation takes effect at once.
- * (A hot path: the statement runs on the driver, see SqlRunner in db/database.ts.)
- */
+/** A live session as the viewer of a request bearing a token with these claims. */
+const asViewer = (live: LiveSession, claims: AccessTokenClaims): Viewer => ({ ...live, sessionId: claims.sid, claims });
+
 /**
  * loadViewer({ cached: true }) from the caches alone: undefined when the token must
  * be verified or the session read. (Only a session loadViewer proved live for a
@@ -86,20 +84,26 @@ export function clientIp(request: Request, peer: string | undefined, config: Con
 function viewerFromCaches(deps: Deps, token: string | null): Viewer | null | undefined {
   if (!token) return null;
   const claims = deps.sessions.verifiedAccessToken(token);
-  const cached = claims && deps.viewerCache.get(claims.sid);
-  return cached && { ...cached, sessionId: claims!.sid, claims: claims! };
+  if (!claims) return undefined;
+  const cached = deps.viewerCache.get(claims.sid);
+  return cached && asViewer(cached, claims);
 }
 
+/**
+ * The viewer behind an access token: one statement that also proves the
+ * session is live and the user enabled, so revocation takes effect at once.
+ * (A hot path: the statement runs on the driver, see SqlRunner in db/database.ts.)
+ */
 export async function loadViewer(deps: Deps, token: string | null, options: { cached?: boolean } = {}): Promise<Viewer | null> {
   if (!token) return null;
   const claims = await deps.sessions.verifyAccessToken(token);
   if (!claims || !isUuid(claims.sid) || !isUuid(claims.sub)) return null;
   const cached = options.cached ? deps.viewerCache.get(claims.sid) : undefined;
-  if (cached) return { ...cached, sessionId: claims.sid, claims };
+  if (cached) return asViewer(cached, claims);
   const live = await deps.sessions.live(claims.sid, claims.sub);
   if (!live) return null;
   deps.viewerCache.set(claims.sid, live);
-  return { ...live, sessionId: claims.sid, claims };
+  return asViewer(live, claims);
 }
 
 export function createContext(deps: Deps, initial: YogaInitialContext & { req?: IncomingMessage; ip?: string }): Context {
