@@ -131,7 +131,9 @@ async function main() {
         expect: '"email"',
       });
 
-    await signIn(3, nextBenchUser); // warm-up: JIT, pools and plan caches, not counted
+    // Warm-up, not counted: JIT, pools and plan caches. At 3 s the first round was the slowest
+    // in every run (beside the hash 9.4 ms against 4-6 in the later rounds).
+    await signIn(DURATION, nextBenchUser);
 
     // The machine is shared: each ratio is measured in adjacent pairs, ROUNDS times, and the median round is reported.
     const rounds: Array<{ hashes: number; argon2CpuMs: number; signIn: Load; reference: number; trivial: Load; me: Load; refresh: Load; rss: number }> = [];
