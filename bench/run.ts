@@ -145,7 +145,8 @@ async function main() {
       const trivial = await load("trivial", base, pid, 16, { body: JSON.stringify({ query: "{ __typename }" }), expect: "Query" });
       const meLoad = await me(DURATION, meToken);
       const chains = sessions.slice(1 + CHAINS * round, 1 + CHAINS * (round + 1)).map((session) => session.refreshToken);
-      rounds.push({ hashes, argon2CpuMs, signIn: signInLoad, reference, trivial, me: meLoad, refresh: await refreshChains(base, pid, chains, DURATION), rss });
+      const refresh = await refreshChains(base, pid, chains, DURATION);
+      rounds.push({ hashes, argon2CpuMs, signIn: signInLoad, reference, trivial, me: meLoad, refresh, rss });
     }
     const median = (pick: (round: (typeof rounds)[number]) => number) => {
       const sorted = rounds.map(pick).sort((a, b) => a - b);
@@ -224,9 +225,9 @@ async function main() {
     }
     const width = Math.max(...rows.map(([label]) => label.length));
     for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${value.padStart(8)}`);
-    const all = (pick: (round: (typeof rounds)[number]) => number) => rounds.map((round) => pick(round).toFixed(2)).join(", ");
+    const all = (pick: (round: (typeof rounds)[number]) => number, digits = 2) => rounds.map((round) => pick(round).toFixed(digits)).join(", ");
     console.log(
-      `\nper round: sign-in/argon2 ${all((r) => r.signIn.perSecond / r.hashes)}; ceiling ${all((r) => r.reference / r.hashes)}; me/trivial ${all((r) => r.me.perSecond / r.trivial.perSecond)}; refresh/s ${rounds.map((r) => r.refresh.perSecond.toFixed(0)).join(", ")}; beside the hash ${all((r) => r.signIn.cpuMs - r.argon2CpuMs)} ms; RSS after load ${rounds.map((r) => r.rss.toFixed(0)).join(", ")} MiB`,
+      `\nper round: sign-in/argon2 ${all((r) => r.signIn.perSecond / r.hashes)}; ceiling ${all((r) => r.reference / r.hashes)}; me/trivial ${all((r) => r.me.perSecond / r.trivial.perSecond)}; refresh/s ${all((r) => r.refresh.perSecond, 0)}; beside the hash ${all((r) => r.signIn.cpuMs - r.argon2CpuMs)} ms; RSS after load ${all((r) => r.rss, 0)} MiB`,
     );
     if (scale.length > 0) {
       console.log(`\nlatency by users in the database (ms, p50 / p99; 4 connections, ${SCALE_SECONDS} s each):`);
@@ -395,13 +396,12 @@ async function referenceVerifications(): Promise<number> {
 
 /**
  * argon2id verifications per second with every core busy: the best of libuv's
- * pool sized to the cores and to its default of 4, each in a fresh process
- * (the pool size is fixed at a process's start); and the CPU ms per verification.
+ * pool sized as the server's (one thread per core, at least two: src/threadpool.cts)
+ * and to its default of 4, each in a fresh process (the pool size is fixed at a
+ * process's start); and the CPU ms per verification on the server's pool size, since
+ * four threads taking turns on two cores cost more per hash than the server pays.
  */
 async function argon2Bound(): Promise<{ hashes: number; cpuMs: number }> {
-  // The bound is the best of two pool sizes; the CPU per verification is the one of the
-  // server's own pool (one thread per core, at least two: src/threadpool.cts), since
-  // four threads taking turns on two cores cost more per hash than the server pays.
   const serverPool = Math.max(2, os.availableParallelism());
   let hashes = 0;
   let cpuMs = 0;
