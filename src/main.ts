@@ -2,6 +2,7 @@
 import { createServer } from "node:http";
 import { createAuth } from "./app.js";
 import { StartupError } from "./config.js";
+import { releaseHeapWhenIdle } from "./heap-release.js";
 
 async function main(): Promise<void> {
   const auth = await createAuth();
@@ -25,12 +26,14 @@ async function main(): Promise<void> {
     { port: config.port, database: deps.db.kind, graphiql: !config.production },
     `auth server listening on ${config.publicUrl}/graphql (${deps.db.kind === "pglite" ? `PGlite in ${config.dataDir}` : "PostgreSQL"})`,
   );
+  const heapRelease = releaseHeapWhenIdle();
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     // Draining: /readyz answers 503 and subscriptions end; the load balancer has SHUTDOWN_DELAY to notice.
     auth.drain();
+    heapRelease.stop();
     deps.logger.info({ signal, delaySeconds: config.shutdownDelaySeconds }, "shutting down: draining, then finishing in-flight requests");
     setTimeout(() => {
       server.close(async () => {
