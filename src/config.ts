@@ -4,6 +4,7 @@
  * fields as an object (see createAuth in app.ts); environment and object merge,
  * the object winning.
  */
+import { availableParallelism } from "node:os";
 import { isIP } from "node:net";
 import { z } from "zod";
 import { providerListSchema, type ProviderSettings } from "./recipes/thirdparty/providers.js";
@@ -23,6 +24,8 @@ export interface Config {
   databaseDirectUrl?: string;
   /** DATABASE_PREPARED_STATEMENTS=off: no named prepared statements (poolers without support for them). */
   databasePreparedStatements: boolean;
+  /** DATABASE_POOL_SIZE: PostgreSQL connections this process keeps at most. */
+  databasePoolSize: number;
   dataDir: string;
   publicUrl: string;
   clientUrl: string;
@@ -219,6 +222,7 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
     .optional(),
   DATABASE_PREPARED_STATEMENTS: z.enum(["on", "off"]).default("on"),
+  DATABASE_POOL_SIZE: int(1, 1000).optional(),
   DATA_DIR: z.string().min(1).default(".data"),
   PUBLIC_URL: httpUrl.optional(),
   CLIENT_URL: httpUrl.default("http://localhost:3000"),
@@ -368,6 +372,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL,
     databaseDirectUrl: e.DATABASE_DIRECT_URL,
     databasePreparedStatements: e.DATABASE_PREPARED_STATEMENTS === "on",
+    // Prisma's own default (cores x 2 + 1) rather than node-postgres' 10: one JavaScript thread
+    // keeps a few connections busy, and on two cores 10 backends took turns with it (issue 17).
+    databasePoolSize: e.DATABASE_POOL_SIZE ?? availableParallelism() * 2 + 1,
     dataDir: e.DATA_DIR,
     publicUrl,
     clientUrl: e.CLIENT_URL,

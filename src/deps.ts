@@ -130,6 +130,7 @@ export async function createDeps(config: Config, options: DepsOptions = {}): Pro
       url: config.databaseUrl,
       directUrl: config.databaseDirectUrl,
       preparedStatements: config.databasePreparedStatements,
+      poolSize: config.databasePoolSize,
       dataDir: path.join(config.dataDir, "pglite"),
     }));
   const prisma = db.prisma;

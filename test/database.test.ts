@@ -1,6 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuth } from "../src/app.js";
-import { DATABASES, PASSWORD, SIGN_IN, TEST_ENCRYPTION_KEY, bearer, openTestDatabase, signUp, startApp, type TestApp } from "./helpers.js";
+import pg from "pg";
+import {
+  createPostgresDatabase,
+  DATABASES,
+  PASSWORD,
+  SIGN_IN,
+  TEST_ENCRYPTION_KEY,
+  bearer,
+  openTestDatabase,
+  signUp,
+  startApp,
+  type TestApp,
+} from "./helpers.js";
 
 const REFRESH = `mutation($refreshToken: String!) { refreshSession(refreshToken: $refreshToken) { __typename } }`;
 
@@ -55,6 +67,50 @@ describe("MIGRATE_ON_START", () => {
     } finally {
       await db.close();
       await drop();
+    }
+  });
+});
+
+describe.skipIf(!process.env.TEST_DATABASE_URL)("DATABASE_POOL_SIZE", () => {
+  it("bounds the PostgreSQL connections a process opens, however many requests wait", async () => {
+    const created = await createPostgresDatabase({ migrated: true });
+    const auth = await createAuth({
+      env: { DATABASE_URL: created.url, DATABASE_POOL_SIZE: "2", LOG_LEVEL: "silent", ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, PUBLIC_URL: "http://auth.test" },
+    });
+    const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+    await admin.connect();
+    try {
+      const gql = async (query: string, variables: Record<string, unknown>) => {
+        const response = await auth.yoga.fetch(
+          new Request("http://auth.test/graphql", {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ query, variables }),
+          }),
+          { ip: "127.0.0.1" },
+        );
+        return (await response.json()) as any;
+      };
+      const signUps = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          gql(`mutation($email: String!, $password: String!) { signUpEmailPassword(email: $email, password: $password) { __typename } }`, {
+            email: `pool${i}@example.com`,
+            password: PASSWORD,
+          }),
+        ),
+      );
+      expect(signUps.map((answer) => answer.data.signUpEmailPassword.__typename)).toEqual(Array(12).fill("SignUpEmailPasswordOk"));
+      const signIns = await Promise.all(Array.from({ length: 24 }, (_, i) => gql(SIGN_IN, { email: `pool${i % 12}@example.com`, password: PASSWORD })));
+      expect(signIns.every((answer) => answer.data.signInEmailPassword.__typename === "SignInEmailPasswordOk")).toBe(true);
+      const database = new URL(created.url).pathname.slice(1);
+      const { rows } = await admin.query(`SELECT query FROM pg_stat_activity WHERE datname = $1`, [database]);
+      // The pool's two, and the security events' LISTEN connection of its own.
+      expect(rows.filter((row) => !/^LISTEN /.test(row.query)).length).toBeLessThanOrEqual(2);
+      expect(rows.length).toBeLessThanOrEqual(3);
+    } finally {
+      await admin.end();
+      await auth.close();
+      await created.drop();
     }
   });
 });

@@ -43,7 +43,14 @@ describe("health without a database", () => {
 
 describe("configuration", () => {
   it("names each bad variable", () => {
-    const bad = { PORT: "http", ACCESS_TOKEN_TTL: "soon", EMAIL_VERIFICATION: "maybe", DATABASE_URL: "mysql://x", ENCRYPTION_KEY: "short" };
+    const bad = {
+      PORT: "http",
+      ACCESS_TOKEN_TTL: "soon",
+      EMAIL_VERIFICATION: "maybe",
+      DATABASE_URL: "mysql://x",
+      ENCRYPTION_KEY: "short",
+      DATABASE_POOL_SIZE: "0",
+    };
     let message = "";
     try {
       loadConfig(bad);
