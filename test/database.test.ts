@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuth } from "../src/app.js";
 import pg from "pg";
 import {
+  clientOf,
   createPostgresDatabase,
   DATABASES,
   PASSWORD,
@@ -80,17 +81,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("DATABASE_POOL_SIZE", () => {
     const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
     await admin.connect();
     try {
-      const gql = async (query: string, variables: Record<string, unknown>) => {
-        const response = await auth.yoga.fetch(
-          new Request("http://auth.test/graphql", {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify({ query, variables }),
-          }),
-          { ip: "127.0.0.1" },
-        );
-        return (await response.json()) as any;
-      };
+      const { gql } = clientOf(auth);
       const signUps = await Promise.all(
         Array.from({ length: 12 }, (_, i) =>
           gql(`mutation($email: String!, $password: String!) { signUpEmailPassword(email: $email, password: $password) { __typename } }`, {

@@ -140,6 +140,23 @@ export interface TestApp {
 
 export const TEST_ENCRYPTION_KEY = "0".repeat(63) + "1";
 
+/** Requests to an app in this process, as a node server would see them: every one from one peer (a proxy, with TRUST_PROXY). */
+export function clientOf(auth: Auth): Pick<TestApp, "fetch" | "gql"> {
+  const fetch = async (path: string, init?: RequestInit): Promise<Response> =>
+    auth.yoga.fetch(new Request(`http://auth.test${path}`, init), { ip: "127.0.0.1" });
+  return {
+    fetch,
+    async gql(query, variables, headers) {
+      const response = await fetch("/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      return response.json();
+    },
+  };
+}
+
 export async function startApp(kind: DatabaseKind, options: AuthOptions = {}): Promise<TestApp> {
   const clock = (options.clock as TestClock | undefined) ?? new TestClock();
   const outbox = createOutbox(pino({ level: "silent" }));
@@ -155,23 +172,12 @@ export async function startApp(kind: DatabaseKind, options: AuthOptions = {}): P
     ...options,
     env: { ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, PUBLIC_URL: "http://auth.test", CLIENT_URL: "http://app.test", LOG_LEVEL: "silent", ...options.env },
   });
-  // As a node server would see it: every request comes from one peer (a proxy, with TRUST_PROXY).
-  const fetch = async (path: string, init?: RequestInit): Promise<Response> =>
-    auth.yoga.fetch(new Request(`http://auth.test${path}`, init), { ip: "127.0.0.1" });
   return {
     auth,
     clock,
     outbox,
     sms,
-    fetch,
-    async gql(query, variables, headers) {
-      const response = await fetch("/graphql", {
-        method: "POST",
-        headers: { "content-type": "application/json", ...headers },
-        body: JSON.stringify({ query, variables }),
-      });
-      return response.json();
-    },
+    ...clientOf(auth),
     async close() {
       if (options.database) await auth.deps.idle();
       else await auth.close();
