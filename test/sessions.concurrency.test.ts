@@ -22,6 +22,43 @@ describe.each(DATABASES)("concurrency (%s)", (kind) => {
     expect(next.data.refreshSession.__typename).toBe("RefreshSessionOk");
   });
 
+  // Refreshes arriving together rotate in one statement: families sharing a batch, and batches sharing families, stay apart.
+  it("parallel refreshes of 8 families, each token sent 5 times in shuffled order, rotate each family once", async () => {
+    const families = await Promise.all(Array.from({ length: 8 }, (_, i) => signUp(app, `family${i}@example.com`).then(({ session }) => session)));
+    const sends = families.flatMap((session) => Array.from({ length: 5 }, () => session));
+    sends.sort(() => Math.random() - 0.5);
+    const results = await Promise.all(sends.map((session) => app.gql(REFRESH, { refreshToken: session.refreshToken })));
+    const answers = results.map((result) => result.data.refreshSession);
+    expect(answers.map((answer) => answer.__typename)).toEqual(Array(sends.length).fill("RefreshSessionOk"));
+    for (const session of families) {
+      const children = new Set(answers.filter((_answer, i) => sends[i] === session).map((answer) => answer.session.refreshToken));
+      expect(children.size).toBe(1);
+      expect(answers.find((answer, i) => sends[i] !== session && children.has(answer.session.refreshToken))).toBeUndefined();
+      expect(await app.auth.deps.prisma.usedRefreshToken.count({ where: { sessionId: session.refreshTokenId } })).toBe(1);
+      const next = await app.gql(REFRESH, { refreshToken: [...children][0] });
+      expect(next.data.refreshSession.__typename).toBe("RefreshSessionOk");
+    }
+  });
+
+  it("a stolen token refreshed beside other families revokes its own family only", async () => {
+    const victim = (await signUp(app, "batch-victim@example.com")).session;
+    const others = await Promise.all(Array.from({ length: 6 }, (_, i) => signUp(app, `batch-other${i}@example.com`).then(({ session }) => session)));
+    // The victim's family moves on twice: its first token is now a grandparent, theft whenever it comes back.
+    const child = (await app.gql(REFRESH, { refreshToken: victim.refreshToken })).data.refreshSession.session.refreshToken;
+    await app.gql(REFRESH, { refreshToken: child });
+    const results = await Promise.all([victim, ...others].map((session) => app.gql(REFRESH, { refreshToken: session.refreshToken })));
+    const kinds = results.map((result) => result.data.refreshSession.__typename);
+    expect(kinds).toEqual(["TokenTheftDetectedError", ...Array(others.length).fill("RefreshSessionOk")]);
+    const revoked = await app.auth.deps.prisma.session.findMany({ where: { revokedAt: { not: null } }, select: { id: true } });
+    const revokedIds = revoked.map((session) => session.id);
+    expect(revokedIds).toContain(victim.refreshTokenId);
+    for (const session of others) expect(revokedIds).not.toContain(session.refreshTokenId);
+    for (const [i, session] of others.entries()) {
+      const next = await app.gql(REFRESH, { refreshToken: results[i + 1]!.data.refreshSession.session.refreshToken });
+      expect(next.data.refreshSession.__typename, session.refreshTokenId).toBe("RefreshSessionOk");
+    }
+  });
+
   it("20 parallel sign-ups with case variants of one email create one user", async () => {
     const variants = Array.from({ length: 20 }, (_, i) =>
       [..."parallel@example.com"].map((char, j) => ((i >> (j % 5)) & 1 ? char.toUpperCase() : char)).join(""),

@@ -17,6 +17,7 @@ import { addSeconds } from "../clock.js";
 import { hmacSha256, randomToken, sha256 } from "../crypto/tokens.js";
 import { Prisma, type PrismaClient } from "../generated/prisma/client.js";
 import type { SqlRunner } from "../db/database.js";
+import { batched } from "../db/batched.js";
 import type { AccessTokenClaims, AccessTokens } from "./access-token.js";
 import type { ViewerCache } from "./viewer-cache.js";
 import { userAttemptKey } from "../security/attempt-limiter.js";
@@ -174,24 +175,43 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
     };
   }
 
-  async function rotate(tokenHash: string, childHash: string): Promise<(SessionUser & Proof & { sessionId: string }) | undefined> {
+  type Rotated = SessionUser & Proof & { sessionId: string };
+  /**
+   * Rotates many families in one statement (see batched.ts): each current token
+   * hash is swapped for its child's, and the spent one filed. Rows are locked in
+   * id order, so two batches touching the same families cannot deadlock, and a
+   * token already rotated by a batch before this one (or an expired or revoked
+   * family) is skipped: no row comes back for it.
+   */
+  const rotateMany = async (pairs: Array<{ tokenHash: string; childHash: string }>): Promise<Array<Rotated | undefined>> => {
     const now = clock.now();
+    // Concurrent refreshes with the same token are one rotation (their child is the same).
+    const unique = [...new Map(pairs.map((pair) => [pair.tokenHash, pair])).values()];
     // Idle expiry moves with each refresh, never past the absolute end (SESSION_MAX_AGE after opening).
-    const rows = await sql.query<SessionUser & Proof & { sessionId: string }>(Prisma.sql`
-      WITH rotated AS (
-        UPDATE "Session"
-        SET "currentTokenHash" = ${childHash}, "rotatedAt" = ${now}, "lastUsedAt" = ${now},
-            "expiresAt" = LEAST(${addSeconds(now, options.refreshTokenTtlSeconds)}::timestamp(3), "createdAt" + make_interval(secs => ${options.maxAgeSeconds}::float8))
-        WHERE "currentTokenHash" = ${tokenHash} AND "revokedAt" IS NULL AND "expiresAt" > ${now} AND "createdAt" > ${maxAgeStart(now)}
-          AND EXISTS (SELECT 1 FROM "User" u WHERE u.id = "Session"."userId" AND NOT u.disabled)
-        RETURNING id, "userId", amr, "authenticatedAt"
+    const rows = await sql.query<Rotated & { tokenHash: string }>(Prisma.sql`
+      WITH locked AS (
+        SELECT s.id, t."tokenHash", t."childHash"
+        FROM unnest(${unique.map((pair) => pair.tokenHash)}::text[], ${unique.map((pair) => pair.childHash)}::text[]) AS t("tokenHash", "childHash")
+        JOIN "Session" s ON s."currentTokenHash" = t."tokenHash"
+        WHERE s."revokedAt" IS NULL AND s."expiresAt" > ${now} AND s."createdAt" > ${maxAgeStart(now)}
+          AND EXISTS (SELECT 1 FROM "User" u WHERE u.id = s."userId" AND NOT u.disabled)
+        ORDER BY s.id
+        FOR UPDATE OF s
+      ), rotated AS (
+        UPDATE "Session" s
+        SET "currentTokenHash" = l."childHash", "rotatedAt" = ${now}, "lastUsedAt" = ${now},
+            "expiresAt" = LEAST(${addSeconds(now, options.refreshTokenTtlSeconds)}::timestamp(3), s."createdAt" + make_interval(secs => ${options.maxAgeSeconds}::float8))
+        FROM locked l WHERE s.id = l.id
+        RETURNING s.id, s."userId", s.amr, s."authenticatedAt", l."tokenHash"
       ), spent AS (
-        INSERT INTO "UsedRefreshToken" ("tokenHash", "sessionId", "usedAt") SELECT ${tokenHash}, id, ${now} FROM rotated
+        INSERT INTO "UsedRefreshToken" ("tokenHash", "sessionId", "usedAt") SELECT "tokenHash", id, ${now} FROM rotated
       )
-      SELECT r.id AS "sessionId", r.amr, r."authenticatedAt", u.id, u."tenantId", u.roles, u."defaultRole", u."isAnonymous"
+      SELECT r.id AS "sessionId", r.amr, r."authenticatedAt", r."tokenHash", u.id, u."tenantId", u.roles, u."defaultRole", u."isAnonymous"
       FROM rotated r JOIN "User" u ON u.id = r."userId"`);
-    return rows[0];
-  }
+    const byToken = new Map(rows.map(({ tokenHash, ...row }) => [tokenHash, row]));
+    return pairs.map((pair) => byToken.get(pair.tokenHash));
+  };
+  const rotate = batched(rotateMany, { maxInFlight: 2, maxBatch: 64 });
 
   async function loadSessionUser(sessionId: string): Promise<(SessionUser & Proof) | null> {
     const session = await prisma.session.findUnique({
@@ -241,7 +261,7 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
       }
       const tokenHash = sha256(refreshToken);
       const child = childOf(refreshToken);
-      const rotated = await rotate(tokenHash, sha256(child));
+      const rotated = await rotate({ tokenHash, childHash: sha256(child) });
       if (rotated) return { status: "OK", session: await tokensFor(rotated.sessionId, rotated, child, rotated) };
 
       const spent = await prisma.usedRefreshToken.findUnique({
