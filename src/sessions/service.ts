@@ -1,8 +1,9 @@
 /**
  * Sessions. A session row is one refresh-token family: it holds the hash of the
  * family's current refresh token. Refreshing swaps that hash for the child's in
- * one conditional UPDATE (so concurrent refreshes cannot both rotate) and files
- * the spent hash in UsedRefreshToken.
+ * a conditional UPDATE (so concurrent refreshes cannot both rotate) and files
+ * the spent hash in UsedRefreshToken; refreshes that arrive together share one
+ * such statement (rotateMany).
  *
  * The child token is HMAC(server key, parent token): every tab that presents the
  * same parent within the grace window computes the same child, so concurrent
