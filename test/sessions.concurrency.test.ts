@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setTimeout as sleep } from "node:timers/promises";
+import pg from "pg";
 import { DATABASES, PASSWORD, REFRESH, SIGN_UP, bearer, emailedToken, signUp, startApp, type TestApp } from "./helpers.js";
 
 describe.each(DATABASES)("concurrency (%s)", (kind) => {
@@ -56,6 +58,71 @@ describe.each(DATABASES)("concurrency (%s)", (kind) => {
     for (const [i, session] of others.entries()) {
       const next = await app.gql(REFRESH, { refreshToken: results[i + 1]!.data.refreshSession.session.refreshToken });
       expect(next.data.refreshSession.__typename, session.refreshTokenId).toBe("RefreshSessionOk");
+    }
+  });
+
+  it("signing out of every session while they refresh together neither fails nor leaves one alive", async () => {
+    const { user } = await signUp(app, "everywhere@example.com");
+    const SIGN_IN = `mutation { signInEmailPassword(email: "everywhere@example.com", password: "${PASSWORD}") { ... on SignInEmailPasswordOk { session { accessToken refreshToken } } } }`;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const sessions = [];
+      for (let i = 0; i < 4; i++) sessions.push((await app.gql(SIGN_IN)).data.signInEmailPassword.session as { accessToken: string; refreshToken: string });
+      // The refreshes share a batch that takes the user's rows while the sign-out takes them too.
+      const [signedOut, ...refreshed] = await Promise.all([
+        app.gql(`mutation { signOut(all: true) { __typename } }`, {}, bearer(sessions[0]!.accessToken)),
+        ...sessions.map((session) => app.gql(REFRESH, { refreshToken: session.refreshToken })),
+      ]);
+      expect(signedOut.data.signOut.__typename).toBe("SignOutOk");
+      const kinds = refreshed.map((result) => result.data.refreshSession.__typename);
+      for (const kind of kinds) expect(["RefreshSessionOk", "UnauthorisedError"]).toContain(kind);
+      expect(await app.auth.deps.prisma.session.count({ where: { userId: user.id, revokedAt: null } })).toBe(0);
+      for (const result of refreshed.filter((result) => result.data.refreshSession.session)) {
+        const again = await app.gql(REFRESH, { refreshToken: result.data.refreshSession.session.refreshToken });
+        expect(again.data.refreshSession.__typename).toBe("UnauthorisedError");
+      }
+    }
+  });
+
+  // Held by hand, so the interleaving is certain: a batch that waited for one row while holding
+  // another would deadlock with a statement taking the same two rows the other way round.
+  it.skipIf(kind === "pglite")("a batch of refreshes never waits for a row while holding another", async () => {
+    const signedUp = await Promise.all(["held-a", "held-b", "pair-1", "pair-2"].map((name) => signUp(app, `${name}@example.com`)));
+    const [a, b, one, two] = signedUp.map(({ session }) => session) as Array<(typeof signedUp)[number]["session"]>;
+    const [first, second] = [one!, two!].sort((x, y) => (x.refreshTokenId < y.refreshTokenId ? -1 : 1)) as [typeof one, typeof one];
+    const refresh = (session: typeof a) => app.gql(REFRESH, { refreshToken: session!.refreshToken });
+    // Transactions of their own on the app's database, holding rows until told.
+    const [database] = await app.auth.deps.prisma.$queryRaw<Array<{ name: string }>>`SELECT current_database() AS name`;
+    const url = new URL(process.env.TEST_DATABASE_URL!);
+    url.pathname = `/${database!.name}`;
+    const clients: pg.Client[] = [];
+    const hold = async (ids: string[]) => {
+      const client = new pg.Client({ connectionString: url.toString() });
+      clients.push(client);
+      await client.connect();
+      await client.query("BEGIN");
+      await client.query(`SELECT id FROM "Session" WHERE id = ANY($1::uuid[]) FOR UPDATE`, [ids]);
+      return client;
+    };
+    try {
+      // The two batches that may be out wait on rows held here, so the pair's refreshes queue and go out together.
+      const fillers = await hold([a!.refreshTokenId, b!.refreshTokenId]);
+      // A sign-out of sorts: holds the pair's second row, and later takes the first.
+      const signOut = await hold([second!.refreshTokenId]);
+      const waiting = [refresh(a)];
+      await sleep(150);
+      waiting.push(refresh(b));
+      await sleep(150);
+      const together = [refresh(first), refresh(second)];
+      await sleep(150);
+      await fillers.query("COMMIT");
+      await sleep(300);
+      // Had the pair's batch taken the first row and waited for the second, this would close the circle.
+      await signOut.query(`UPDATE "Session" SET "lastUsedAt" = now() WHERE id = $1::uuid`, [first!.refreshTokenId]);
+      await signOut.query("COMMIT");
+      const answers = await Promise.all([...waiting, ...together]);
+      expect(answers.map((answer) => answer.data?.refreshSession?.__typename ?? answer.errors?.[0]?.message)).toEqual(Array(4).fill("RefreshSessionOk"));
+    } finally {
+      for (const client of clients) await client.end();
     }
   });
 

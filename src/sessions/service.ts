@@ -177,27 +177,27 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
   }
 
   type Rotated = SessionUser & Proof & { sessionId: string };
+  type Rotation = { tokenHash: string; childHash: string };
   /**
-   * Rotates many families in one statement (see batched.ts): each current token
-   * hash is swapped for its child's, and the spent one filed. Rows are locked in
-   * id order, so two batches touching the same families cannot deadlock, and a
-   * token already rotated by a batch before this one (or an expired or revoked
-   * family) is skipped: no row comes back for it.
+   * Swaps each family's current token hash for its child's and files the spent
+   * one, for many families in one statement; a token that is not current (rotated
+   * already, by a batch before this one too), or whose family is revoked or
+   * expired, gets no row. `wait` false skips the rows another statement holds
+   * instead of waiting for them: a batch that waited while holding rows could
+   * deadlock with a statement taking the same rows in another order (a sign-out
+   * of every session).
    */
-  const rotateMany = async (pairs: Array<{ tokenHash: string; childHash: string }>): Promise<Array<Rotated | undefined>> => {
+  const rotateStatement = (pairs: Rotation[], wait: boolean) => {
     const now = clock.now();
-    // Concurrent refreshes with the same token are one rotation (their child is the same).
-    const unique = [...new Map(pairs.map((pair) => [pair.tokenHash, pair])).values()];
     // Idle expiry moves with each refresh, never past the absolute end (SESSION_MAX_AGE after opening).
-    const rows = await sql.query<Rotated & { tokenHash: string }>(Prisma.sql`
+    return sql.query<Rotated & { tokenHash: string }>(Prisma.sql`
       WITH locked AS (
         SELECT s.id, t."tokenHash", t."childHash"
-        FROM unnest(${unique.map((pair) => pair.tokenHash)}::text[], ${unique.map((pair) => pair.childHash)}::text[]) AS t("tokenHash", "childHash")
+        FROM unnest(${pairs.map((pair) => pair.tokenHash)}::text[], ${pairs.map((pair) => pair.childHash)}::text[]) AS t("tokenHash", "childHash")
         JOIN "Session" s ON s."currentTokenHash" = t."tokenHash"
         WHERE s."revokedAt" IS NULL AND s."expiresAt" > ${now} AND s."createdAt" > ${maxAgeStart(now)}
           AND EXISTS (SELECT 1 FROM "User" u WHERE u.id = s."userId" AND NOT u.disabled)
-        ORDER BY s.id
-        FOR UPDATE OF s
+        FOR UPDATE OF s ${wait ? Prisma.empty : Prisma.sql`SKIP LOCKED`}
       ), rotated AS (
         UPDATE "Session" s
         SET "currentTokenHash" = l."childHash", "rotatedAt" = ${now}, "lastUsedAt" = ${now},
@@ -209,7 +209,20 @@ export function createSessionService(options: SessionServiceOptions): SessionSer
       )
       SELECT r.id AS "sessionId", r.amr, r."authenticatedAt", r."tokenHash", u.id, u."tenantId", u.roles, u."defaultRole", u."isAnonymous"
       FROM rotated r JOIN "User" u ON u.id = r."userId"`);
-    const byToken = new Map(rows.map(({ tokenHash, ...row }) => [tokenHash, row]));
+  };
+  /** Refreshes that arrive together (batched.ts). */
+  const rotateMany = async (pairs: Rotation[]): Promise<Array<Rotated | undefined>> => {
+    // Concurrent refreshes with the same token are one rotation (their child is the same).
+    const unique = [...new Map(pairs.map((pair) => [pair.tokenHash, pair])).values()];
+    const byToken = new Map<string, Rotated>();
+    const file = (rows: Array<Rotated & { tokenHash: string }>) => {
+      for (const { tokenHash, ...row } of rows) byToken.set(tokenHash, row);
+    };
+    file(await rotateStatement(unique, false));
+    // Skipped is not refused: each family without a row goes again on its own and waits
+    // for its row (holding no other, it cannot deadlock); a token that is not current gets none again.
+    const rest = unique.filter((pair) => !byToken.has(pair.tokenHash));
+    for (const rows of await Promise.all(rest.map((pair) => rotateStatement([pair], true)))) file(rows);
     return pairs.map((pair) => byToken.get(pair.tokenHash));
   };
   const rotate = batched(rotateMany, { maxInFlight: 2, maxBatch: 64 });
