@@ -87,9 +87,10 @@ describe.each(DATABASES)("concurrency (%s)", (kind) => {
   // another would deadlock with a statement taking the same two rows the other way round.
   it.skipIf(kind === "pglite")("a batch of refreshes never waits for a row while holding another", async () => {
     const signedUp = await Promise.all(["held-a", "held-b", "pair-1", "pair-2"].map((name) => signUp(app, `${name}@example.com`)));
-    const [a, b, one, two] = signedUp.map(({ session }) => session) as Array<(typeof signedUp)[number]["session"]>;
-    const [first, second] = [one!, two!].sort((x, y) => (x.refreshTokenId < y.refreshTokenId ? -1 : 1)) as [typeof one, typeof one];
-    const refresh = (session: typeof a) => app.gql(REFRESH, { refreshToken: session!.refreshToken });
+    type Session = (typeof signedUp)[number]["session"];
+    const [a, b, one, two] = signedUp.map(({ session }) => session) as [Session, Session, Session, Session];
+    const [first, second] = one.refreshTokenId < two.refreshTokenId ? [one, two] : [two, one];
+    const refresh = (session: Session) => app.gql(REFRESH, { refreshToken: session.refreshToken });
     // Transactions of their own on the app's database, holding rows until told.
     const [database] = await app.auth.deps.prisma.$queryRaw<Array<{ name: string }>>`SELECT current_database() AS name`;
     const url = new URL(process.env.TEST_DATABASE_URL!);
@@ -105,9 +106,9 @@ describe.each(DATABASES)("concurrency (%s)", (kind) => {
     };
     try {
       // The two batches that may be out wait on rows held here, so the pair's refreshes queue and go out together.
-      const fillers = await hold([a!.refreshTokenId, b!.refreshTokenId]);
+      const fillers = await hold([a.refreshTokenId, b.refreshTokenId]);
       // A sign-out of sorts: holds the pair's second row, and later takes the first.
-      const signOut = await hold([second!.refreshTokenId]);
+      const signOut = await hold([second.refreshTokenId]);
       const waiting = [refresh(a)];
       await sleep(150);
       waiting.push(refresh(b));
@@ -117,7 +118,7 @@ describe.each(DATABASES)("concurrency (%s)", (kind) => {
       await fillers.query("COMMIT");
       await sleep(300);
       // Had the pair's batch taken the first row and waited for the second, this would close the circle.
-      await signOut.query(`UPDATE "Session" SET "lastUsedAt" = now() WHERE id = $1::uuid`, [first!.refreshTokenId]);
+      await signOut.query(`UPDATE "Session" SET "lastUsedAt" = now() WHERE id = $1::uuid`, [first.refreshTokenId]);
       await signOut.query("COMMIT");
       const answers = await Promise.all([...waiting, ...together]);
       expect(answers.map((answer) => answer.data?.refreshSession?.__typename ?? answer.errors?.[0]?.message)).toEqual(Array(4).fill("RefreshSessionOk"));
