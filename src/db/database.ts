@@ -76,13 +76,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     pool.on("error", () => {}); // an idle connection that dies is dropped from the pool; the next query opens another
     const names = options.preparedStatements === false ? undefined : statementNames();
     const adapter = new PrismaPg(pool, { disposeExternalPool: true, ...(names ? { statementNameGenerator: names } : {}) });
-    const run = (statement: Prisma.Sql) =>
-      pool.query({
-        text: statement.text,
+    const run = (statement: Prisma.Sql) => {
+      // Built from the statement's pieces on every read.
+      const text = statement.text;
+      return pool.query({
+        text,
         values: statement.values.map(utcIn),
         types: UTC_TYPES,
-        ...(names ? { name: names({ sql: statement.text }) || undefined } : {}),
+        ...(names ? { name: names({ sql: text }) || undefined } : {}),
       });
+    };
     return wrap(
       "postgres",
       adapter,
