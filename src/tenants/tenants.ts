@@ -30,7 +30,7 @@ export interface TenantConfig {
   mfaFactors?: string[] | null;
 }
 
-/** The settings in force for a tenant. */
+/** The settings in force for a tenant: one object shared by every caller until the tenant changes, so read only. */
 export interface TenantSettings {
   /** null: every first factor the server offers. */
   firstFactors: FirstFactor[] | null;
@@ -77,43 +77,47 @@ const CACHE_MS = 30_000;
 type Stored = z.infer<typeof storedSchema>;
 
 export function createTenantStore(prisma: PrismaClient, serverConfig: Config, encrypter: Encrypter, clock: Clock): TenantStore {
-  const cache = new Map<string, { at: number; stored: Stored }>();
+  // With the settings in force, worked out once per load (a sign-in asks two or three times).
+  const cache = new Map<string, { at: number; stored: Stored; settings: TenantSettings }>();
 
-  async function load(tenantId: string): Promise<Stored | null> {
+  async function load(tenantId: string): Promise<{ stored: Stored; settings: TenantSettings } | null> {
     if (!isTenantId(tenantId)) return null;
     const hit = cache.get(tenantId);
-    if (hit && Date.now() - hit.at < CACHE_MS) return hit.stored;
+    if (hit && Date.now() - hit.at < CACHE_MS) return hit;
     const row = await prisma.tenant.findUnique({ where: { id: tenantId }, select: { config: true } });
     if (!row) return null;
     const parsed = storedSchema.safeParse(row.config ?? {});
     const stored = parsed.success ? parsed.data : {};
-    cache.set(tenantId, { at: Date.now(), stored });
-    return stored;
+    const loaded = { at: Date.now(), stored, settings: settingsOf(tenantId, stored) };
+    cache.set(tenantId, loaded);
+    return loaded;
+  }
+
+  function settingsOf(tenantId: string, stored: Stored): TenantSettings {
+    return Object.freeze({
+      firstFactors: stored.firstFactors ?? null,
+      passwordMinLength: stored.passwordMinLength ?? serverConfig.passwordMinLength,
+      emailVerification: stored.emailVerification ?? serverConfig.emailVerification,
+      thirdPartyProviders: stored.thirdPartyProviders
+        ? stored.thirdPartyProviders.map(({ clientSecretSealed, ...provider }) => ({
+            ...provider,
+            ...(clientSecretSealed ? { clientSecret: encrypter.open(clientSecretSealed) } : {}),
+          }))
+        : (serverConfig.thirdParty.providers[tenantId] ?? []),
+      mfa: stored.mfa ?? serverConfig.mfa.policy,
+      mfaRequiredRoles: stored.mfaRequiredRoles ?? serverConfig.mfa.requiredRoles,
+      mfaFactors: stored.mfaFactors ?? serverConfig.mfa.factors,
+    });
   }
 
   return {
     exists: async (tenantId) => (await load(tenantId)) !== null,
 
-    async settings(tenantId) {
-      const stored = (await load(tenantId)) ?? {};
-      return {
-        firstFactors: stored.firstFactors ?? null,
-        passwordMinLength: stored.passwordMinLength ?? serverConfig.passwordMinLength,
-        emailVerification: stored.emailVerification ?? serverConfig.emailVerification,
-        thirdPartyProviders: stored.thirdPartyProviders
-          ? stored.thirdPartyProviders.map(({ clientSecretSealed, ...provider }) => ({
-              ...provider,
-              ...(clientSecretSealed ? { clientSecret: encrypter.open(clientSecretSealed) } : {}),
-            }))
-          : (serverConfig.thirdParty.providers[tenantId] ?? []),
-        mfa: stored.mfa ?? serverConfig.mfa.policy,
-        mfaRequiredRoles: stored.mfaRequiredRoles ?? serverConfig.mfa.requiredRoles,
-        mfaFactors: stored.mfaFactors ?? serverConfig.mfa.factors,
-      };
-    },
+    // An unknown tenant gets the server's settings (checkTenant refuses it first).
+    settings: async (tenantId) => (await load(tenantId))?.settings ?? settingsOf(tenantId, {}),
 
     async config(tenantId) {
-      const stored = await load(tenantId);
+      const stored = (await load(tenantId))?.stored;
       if (!stored) return null;
       return {
         ...stored,
