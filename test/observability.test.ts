@@ -129,4 +129,27 @@ describe("the request log", () => {
       await app.close();
     }
   });
+
+  it("writes no line below the logger's level, and still echoes the request id", async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: "warn" }, { write: (line: string) => lines.push(line) });
+    const app = await startApp("pglite", { logger });
+    try {
+      await signUp(app, "quiet@example.com");
+      const signIn = await app.fetch("/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-request-id": "edge-9c1d" },
+        body: JSON.stringify({ query: SIGN_IN, variables: { email: "quiet@example.com", password: PASSWORD } }),
+      });
+      expect(signIn.headers.get("x-request-id")).toBe("edge-9c1d");
+      expect((await signIn.json()).data.signInEmailPassword.__typename).toBe("SignInEmailPasswordOk");
+      const generated = (
+        await app.fetch("/graphql", { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"{ __typename }"}' })
+      ).headers.get("x-request-id");
+      expect(generated).toMatch(/^[0-9a-f-]{36}$/);
+      expect(lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === "request")).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
 });

@@ -38,7 +38,7 @@ export function requestLogPlugin(config: Config, logger: Logger): Plugin {
     },
     onExecute({ args }) {
       const record = records.get((args.contextValue as { request: Request }).request);
-      if (!record) return;
+      if (!record || !logger.isLevelEnabled("info")) return;
       const operation = getOperationAST(args.document, args.operationName);
       record.operation = operation ? `${operation.operation} ${operation.name?.value ?? "(anonymous)"}` : undefined;
     },
@@ -50,6 +50,8 @@ export function requestLogPlugin(config: Config, logger: Logger): Plugin {
       } catch {
         // Some responses (Response.redirect) have immutable headers.
       }
+      // Below the logger's level (LOG_LEVEL=warn), the line is not even put together.
+      if (!logger.isLevelEnabled("info")) return;
       const server = serverContext as { ip?: string; req?: IncomingMessage } | undefined;
       const peer = server?.ip ?? server?.req?.socket?.remoteAddress;
       logger.info(
