@@ -276,7 +276,11 @@ async function alternate(a: (seconds: number) => Promise<Load>, b: (seconds: num
   return [sum(turns[0]), sum(turns[1])];
 }
 
-/** Loads run one after another, as one: the rate over their whole time, p50 and CPU per request weighted by requests, the worst p99. */
+/**
+ * Loads run one after another, as one: the rate over their whole time, CPU per request
+ * weighted by requests. Its p50 (the turns' medians weighted by requests) and p99 (the
+ * worst turn's) stand in for latencies nothing prints: only the scale loads', never summed, are.
+ */
 function sum(loads: Load[]): Load {
   const requests = loads.reduce((total, l) => total + l.requests, 0);
   const seconds = loads.reduce((total, l) => total + l.requests / l.perSecond, 0);
