@@ -29,8 +29,8 @@ const SCALE = (process.env.BENCH_SCALE ?? "1000,1000000").split(",").filter(Bool
 const PASSWORD = "correct horse battery staple";
 const CHAINS = 16;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-// V8 optimizes a function after it has run a few thousand lines' worth of bytecode: one
-// that runs once per sign-in, at 50-100 sign-ins/s, needs 1,000-1,500 of them.
+// With --trace-opt, V8 optimized the functions a sign-in runs once (the HTTP listener,
+// yoga's processRequest, signIn, openSession) only after 1,000-1,500 sign-ins.
 const WARM_UP_SIGN_INS = Number(process.env.BENCH_WARM_UP_SIGN_INS ?? 2000);
 // One user for `me`, and fresh refresh chains for every round.
 const USERS = Math.max(64, 1 + CHAINS * ROUNDS);
@@ -50,7 +50,7 @@ interface Load {
   cpuMs: number;
   /** Of which on the main thread (JavaScript); the rest is libuv's pool (argon2id) and V8's helpers (GC, compilation). */
   mainCpuMs: number;
-  /** Of which on libuv's pool: its POOL_THREADS busiest threads besides the main one (argon2id during a sign-in load). */
+  /** Of which on libuv's pool: its SERVER_POOL busiest threads besides the main one (argon2id during a sign-in load). */
   poolCpuMs: number;
 }
 
@@ -422,8 +422,8 @@ async function cpuMs(pid: number): Promise<{ process: number; main: number; thre
 /**
  * CPU ms the server's libuv pool spent between two readings: its SERVER_POOL busiest
  * threads besides the main one. Node names none of its threads, but during a sign-in
- * load the pool's each run a hash at a time while V8's helpers (GC, compilation) spend
- * a few percent of that.
+ * load each pool thread runs one hash after another, while V8's helpers (GC,
+ * compilation) spend a few percent of that.
  */
 function poolCpu(before: Map<string, number>, after: Map<string, number>, pid: number): number {
   const spent = [...after].filter(([tid]) => tid !== String(pid)).map(([tid, ms]) => ms - (before.get(tid) ?? 0));
