@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
-import { DATABASES, PASSWORD, REFRESH, SIGN_UP, bearer, emailedToken, signUp, startApp, type TestApp } from "./helpers.js";
+import { DATABASES, PASSWORD, REFRESH, SIGN_IN, SIGN_UP, bearer, emailedToken, signUp, startApp, type TestApp } from "./helpers.js";
 
 describe.each(DATABASES)("concurrency (%s)", (kind) => {
   let app: TestApp;
@@ -63,10 +63,15 @@ describe.each(DATABASES)("concurrency (%s)", (kind) => {
 
   it("signing out of every session while they refresh together neither fails nor leaves one alive", async () => {
     const { user } = await signUp(app, "everywhere@example.com");
-    const SIGN_IN = `mutation { signInEmailPassword(email: "everywhere@example.com", password: "${PASSWORD}") { ... on SignInEmailPasswordOk { session { accessToken refreshToken } } } }`;
     for (let attempt = 0; attempt < 5; attempt++) {
       const sessions = [];
-      for (let i = 0; i < 4; i++) sessions.push((await app.gql(SIGN_IN)).data.signInEmailPassword.session as { accessToken: string; refreshToken: string });
+      for (let i = 0; i < 4; i++)
+        sessions.push(
+          (await app.gql(SIGN_IN, { email: "everywhere@example.com", password: PASSWORD })).data.signInEmailPassword.session as {
+            accessToken: string;
+            refreshToken: string;
+          },
+        );
       // The refreshes share a batch that takes the user's rows while the sign-out takes them too.
       const [signedOut, ...refreshed] = await Promise.all([
         app.gql(`mutation { signOut(all: true) { __typename } }`, {}, bearer(sessions[0]!.accessToken)),
