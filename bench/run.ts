@@ -52,6 +52,12 @@ interface Load {
   mainCpuMs: number;
   /** Of which on libuv's pool: its SERVER_POOL busiest threads besides the main one (argon2id during a sign-in load). */
   poolCpuMs: number;
+  /**
+   * Times per request the main thread started running again: after waiting for an event
+   * (the kernel's voluntary context switches) or after a hashing thread took its core
+   * (involuntary ones). During a sign-in load it resumes each time on caches argon2id has emptied.
+   */
+  wakeups: number;
 }
 
 async function main() {
@@ -217,10 +223,12 @@ async function main() {
       ["  on libuv's pool (argon2id)", median((r) => r.signIn.poolCpuMs).toFixed(2)],
       ["  on the main thread (HTTP, GraphQL, SQL client, tokens)", median((r) => r.signIn.mainCpuMs).toFixed(2)],
       ["  on V8's helper threads (GC, JIT)", median((r) => r.signIn.cpuMs - r.signIn.mainCpuMs - r.signIn.poolCpuMs).toFixed(2)],
+      ["  times the main thread resumed per sign-in (events waited for, and preemptions)", median((r) => r.signIn.wakeups).toFixed(2)],
       // Paired like the ratios: each round's sign-in against the verification measured just before it.
       ["  beside the hash (sign-in minus one verification alone)", median((r) => r.signIn.cpuMs - r.argon2CpuMs).toFixed(2)],
       ["    of which the hash slowed by the load (pool minus one verification alone)", median((r) => r.signIn.poolCpuMs - r.argon2CpuMs).toFixed(2)],
       ["  bare node:http + argon2id verify: main thread and helpers per verification", median((r) => besidePool(r.reference)).toFixed(2)],
+      ["    times its main thread resumed per verification", median((r) => r.reference.wakeups).toFixed(2)],
       ["    so GraphQL, SQL and tokens add on the main thread and helpers", median((r) => besidePool(r.signIn) - besidePool(r.reference)).toFixed(2)],
       [
         `  beside the hash in the first ${WARM_UP_SIGN_INS.toLocaleString("en")} sign-ins (warm-up, JIT compiling)`,
@@ -297,6 +305,7 @@ function sum(loads: Load[]): Load {
     p99: Math.max(...loads.map((l) => l.p99)),
     cpuMs: perRequest((l) => l.cpuMs),
     mainCpuMs: perRequest((l) => l.mainCpuMs),
+    wakeups: perRequest((l) => l.wakeups),
     poolCpuMs: perRequest((l) => l.poolCpuMs),
   };
 }
@@ -410,8 +419,11 @@ async function rssMiB(pid: number): Promise<number> {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
 }
 
-/** User + system CPU time so far, in ms: the whole process's, its main (JavaScript) thread's, and each thread's by id. */
-async function cpuMs(pid: number): Promise<{ process: number; main: number; threads: Map<string, number> }> {
+/**
+ * User + system CPU time so far, in ms: the whole process's, its main (JavaScript) thread's,
+ * and each thread's by id; and the main thread's context switches, both kinds.
+ */
+async function cpuMs(pid: number): Promise<{ process: number; main: number; threads: Map<string, number>; switches: number }> {
   const ms = async (file: string) => {
     const stat = await readFile(file, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -421,7 +433,9 @@ async function cpuMs(pid: number): Promise<{ process: number; main: number; thre
   // A thread that ends between the listing and its read is left out.
   const each = await Promise.all(tids.map((tid) => ms(`/proc/${pid}/task/${tid}/stat`).catch(() => undefined)));
   const threads = new Map(tids.flatMap((tid, i) => (each[i] === undefined ? [] : [[tid, each[i]] as const])));
-  return { process: await ms(`/proc/${pid}/stat`), main: threads.get(String(pid)) ?? 0, threads };
+  const status = await readFile(`/proc/${pid}/task/${pid}/status`, "utf8");
+  const switches = [...status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)$/gm)].reduce((total, match) => total + Number(match[1]), 0);
+  return { process: await ms(`/proc/${pid}/stat`), main: threads.get(String(pid)) ?? 0, threads, switches };
 }
 
 /**
@@ -549,6 +563,7 @@ async function load(
     p99: result.latency.p99,
     cpuMs: (cpuAfter.process - cpuBefore.process) / requests,
     mainCpuMs: (cpuAfter.main - cpuBefore.main) / requests,
+    wakeups: (cpuAfter.switches - cpuBefore.switches) / requests,
     poolCpuMs: poolCpu(cpuBefore.threads, cpuAfter.threads, pid) / requests,
   };
 }
