@@ -14,6 +14,7 @@
  *     users in the database (bulk-inserted, not through the API).
  */
 import autocannon from "autocannon";
+import { poolSize } from "../src/pool-size.cjs";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
@@ -38,8 +39,8 @@ const PEER = process.env.BENCH_BETTER_AUTH_URL;
 // Operations as codegen clients send them: one document, the values in variables.
 const SIGN_IN = "mutation SignIn($email: String!, $password: String!) { signInEmailPassword(email: $email, password: $password) { __typename } }";
 const TICKS_PER_SECOND = 100; // Linux USER_HZ
-// libuv's pool in the server: one thread per core, at least two (src/threadpool.cts).
-const SERVER_POOL = Math.max(2, os.availableParallelism());
+// libuv's pool in the server, as `npm start` sizes it.
+const SERVER_POOL = poolSize();
 
 interface Load {
   perSecond: number;

@@ -7,6 +7,6 @@
  * after the sign-in load, CPU per sign-in within the noise). An operator's
  * UV_THREADPOOL_SIZE wins.
  */
-const { availableParallelism } = require("node:os") as typeof import("node:os");
+import { poolSize } from "./pool-size.cjs";
 
-process.env.UV_THREADPOOL_SIZE ??= String(Math.max(2, availableParallelism()));
+process.env.UV_THREADPOOL_SIZE ??= String(poolSize());
