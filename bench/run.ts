@@ -7,7 +7,9 @@
  *   - throughput: password sign-ins/s next to the argon2id bound of this machine,
  *     `me` next to a trivial `{ __typename }` (in alternating turns), refresh rotations/s on 16 chains;
  *   - the server's CPU milliseconds per operation (from /proc), and a sign-in's
- *     beside the CPU one argon2id verification costs, measured in the same run;
+ *     beside the CPU one argon2id verification costs, measured just before and just
+ *     after the sign-in load; split by thread, with the main thread's resumptions
+ *     per sign-in, and the same for a bare node:http server that only verifies;
  *   - the server's RSS idle and at the end of the sign-in load;
  *   - Better Auth beside it when BENCH_BETTER_AUTH_URL names a running peer;
  *   - p50/p99 latencies of me, refresh and sign-in with 1,000 and 1,000,000
