@@ -243,9 +243,9 @@ async function main() {
       ["server CPU ms per sign-in", median((r) => r.signIn.cpuMs).toFixed(2)],
       ["  on libuv's pool (argon2id)", median((r) => r.signIn.poolCpuMs).toFixed(2)],
       ["  on the main thread (HTTP, GraphQL, SQL client, tokens)", median((r) => r.signIn.mainCpuMs).toFixed(2)],
-      ["  on V8's helper threads (GC, JIT)", median((r) => r.signIn.cpuMs - r.signIn.mainCpuMs - r.signIn.poolCpuMs).toFixed(2)],
+      ["  on V8's helper threads (GC, JIT)", median((r) => besidePool(r.signIn) - r.signIn.mainCpuMs).toFixed(2)],
       ["  times the main thread resumed per sign-in (events waited for, and preemptions)", median((r) => r.signIn.wakeups).toFixed(2)],
-      // Paired like the ratios: each round's sign-in against the verification measured just before it.
+      // Paired like the ratios: each round's sign-in against the verifications measured just before and after it.
       ["  beside the hash (sign-in minus one verification alone)", median((r) => r.signIn.cpuMs - r.argon2CpuMs).toFixed(2)],
       ["    of which the hash slowed by the load (pool minus one verification alone)", median((r) => r.signIn.poolCpuMs - r.argon2CpuMs).toFixed(2)],
       ["  bare node:http + argon2id verify: main thread and helpers per verification", median((r) => besidePool(r.reference)).toFixed(2)],
@@ -307,14 +307,14 @@ async function alternate(a: (seconds: number) => Promise<Load>, b: (seconds: num
   return [sum(turns[0]), sum(turns[1])];
 }
 
+/** CPU ms per request on the main thread and V8's helpers: everything but libuv's pool. */
+const besidePool = (load: Load) => load.cpuMs - load.poolCpuMs;
+
 /**
  * Loads run one after another, as one: the rate over their whole time, CPU per request
  * weighted by requests. Its p50 (the turns' medians weighted by requests) and p99 (the
  * worst turn's) stand in for latencies nothing prints: only the scale loads', never summed, are.
  */
-/** CPU ms per request on the main thread and V8's helpers: everything but libuv's pool. */
-const besidePool = (load: Load) => load.cpuMs - load.poolCpuMs;
-
 function sum(loads: Load[]): Load {
   const requests = loads.reduce((total, l) => total + l.requests, 0);
   const seconds = loads.reduce((total, l) => total + l.requests / l.perSecond, 0);
