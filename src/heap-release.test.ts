@@ -97,9 +97,12 @@ describe("releasing the heap after a burst", () => {
   // What the module relies on, checked on this Node.js.
   it("compacts: after a plain full collection, the incremental compacting one still returns the pages of a half-used old generation", () => {
     // Objects kept one in two across many pages leave pages too full for a plain collection to evacuate, all committed.
+    // How many a plain collection happens to evacuate varies from run to run (it left 5 to 18 MiB unused of 44 live),
+    // so the test asks what only a compacting one does: the old generation's committed pages end nearly full.
+    // Without the compaction flag the same collection left 13 MiB unused; with it, 1.2 to 1.6.
     const { result } = run(
       `import v8 from "node:v8";
-      const old = () => v8.getHeapSpaceStatistics().find((space) => space.space_name === "old_space").space_size;
+      const old = () => v8.getHeapSpaceStatistics().find((space) => space.space_name === "old_space");
       const kept = [];
       let churn = [];
       for (let i = 0; i < 600000; i++) {
@@ -110,13 +113,13 @@ describe("releasing the heap after a burst", () => {
       }
       churn = null;
       gc();
-      const before = old();
       const ran = await heapRelease.compactIncrementally();
-      console.log(JSON.stringify({ ran, before, after: old(), kept: kept.length }));`,
+      const after = old();
+      console.log(JSON.stringify({ ran, unused: after.space_size - after.space_used_size, kept: kept.length }));`,
       ["--expose-gc"],
     );
     expect(result.ran).toBe(true);
-    expect(result.after).toBeLessThan(result.before - 4 * MiB);
+    expect(result.unused).toBeLessThan(3 * MiB);
   });
 
   it("turns V8's flags back: after it, short-lived garbage is left to the young generation, with no full collection each time", () => {
