@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { startCommand } from "../test/processes.js";
 import { createHeapRelease } from "./heap-release.js";
 
 const MiB = 2 ** 20;
@@ -25,14 +26,16 @@ function fakeProcess(heap: number) {
 
 const settled = () => new Promise((resolve) => setImmediate(resolve));
 
+/** `npm start`'s Node flags (the heap's sizes among them), without its preload. */
+const START_FLAGS = startCommand().args.filter((arg) => arg.startsWith("--") && arg !== "--require");
+
 /** Runs `script` (ESM, with src/heap-release.ts as `heapRelease`) in a node with the flags of `npm start`, and parses the last JSON object it prints. */
 function run(script: string, flags: string[] = []): { output: string; result: any } {
   const source = `import * as heapRelease from "./src/heap-release.ts";\n${script}`;
-  const child = spawnSync(
-    process.execPath,
-    ["--import", "tsx", "--max-semi-space-size=8", "--heap-growing-percent=50", ...flags, "--input-type=module", "-e", source],
-    { encoding: "utf8", maxBuffer: 64 * MiB },
-  );
+  const child = spawnSync(process.execPath, ["--import", "tsx", ...START_FLAGS, ...flags, "--input-type=module", "-e", source], {
+    encoding: "utf8",
+    maxBuffer: 64 * MiB,
+  });
   expect(child.status, child.stderr).toBe(0);
   // V8's traces share stdout with the script: its answer is the last line that is a JSON object.
   const answer = child.stdout.split("\n").findLast((line) => line.startsWith("{"));
