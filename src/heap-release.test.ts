@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { setImmediate as settled } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { startCommand } from "../test/processes.js";
 import { createHeapRelease } from "./heap-release.js";
@@ -23,8 +24,6 @@ function fakeProcess(heap: number) {
   };
   return { state, probes };
 }
-
-const settled = () => new Promise((resolve) => setImmediate(resolve));
 
 /** `npm start`'s Node flags (the heap's sizes among them), without its preload. */
 const START_FLAGS = startCommand().args.filter((arg) => arg.startsWith("--") && arg !== "--require");

@@ -1,3 +1,4 @@
+import { setImmediate as turn } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { batched } from "./batched.js";
 
@@ -10,8 +11,6 @@ function fakeStatement() {
     });
   return { sent, run };
 }
-
-const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe("batched", () => {
   it("sends a call made alone on its own, on the next turn", async () => {
